@@ -1,1 +1,560 @@
-//! (in progress)
+//! Unsigned requests for the object operations an append workflow needs: put, append, head, get, delete, seal.
+//!
+//! Builders return plain [`Request`] data: no `Content-Length` (the transport sets it from the body), no
+//! date and no `Authorization` (the signer adds them per attempt).
+
+use crate::error::Error;
+use crate::mime;
+use crate::request::{Headers, Method, Request};
+use crate::validate::{
+    check_bucket, check_header, check_key, check_meta, check_meta_size, check_mime, is_meta_header,
+    preview, META_PREFIX,
+};
+
+/// The Content-Type sent when neither the caller nor the key's extension gives one.
+///
+/// ali-oss leaves the header out then; it is always sent here because a browser `fetch` with a typed
+/// `Blob` body would otherwise add the Blob's type after signing, and OSS stores octet-stream anyway.
+pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// Headers that OSS applies only when an append creates the object (position 0), besides `x-oss-meta-*`.
+pub const CREATION_ONLY_HEADERS: [&str; 11] = [
+    "Content-Type",
+    "Cache-Control",
+    "Content-Disposition",
+    "Content-Encoding",
+    "Expires",
+    "x-oss-object-acl",
+    "x-oss-storage-class",
+    "x-oss-server-side-encryption",
+    "x-oss-server-side-data-encryption",
+    "x-oss-server-side-encryption-key-id",
+    "x-oss-tagging",
+];
+
+/// `Content-MD5` of an empty body, which SealAppendObject carries.
+const EMPTY_BODY_MD5: &str = "1B2M2Y8AsgTpgAmY2PhCfg==";
+
+/// Whether header `name` is an object attribute that only an object-creating append sets
+/// ([`CREATION_ONLY_HEADERS`] and `x-oss-meta-*`, any case).
+pub fn is_creation_only(name: &str) -> bool {
+    CREATION_ONLY_HEADERS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
+        || is_meta_header(name)
+}
+
+/// What a put or an append may set on the object, from the call's `headers`, `meta` and `mime` options.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Extra request headers (`Cache-Control`, `x-oss-object-acl`, `Content-Type`, ...), sent as given.
+    pub headers: Headers,
+    /// User metadata, sent as `x-oss-meta-<key>` (keys lower-cased, as OSS stores them).
+    pub meta: Vec<(String, String)>,
+    /// The Content-Type (`video/webm`), or an extension to look one up by (`webm`).
+    pub mime: Option<String>,
+}
+
+/// The Content-Type a write sends when the caller's headers have none: `mime` if it contains `/`; else
+/// the type of `mime` read as an extension; else the type of the key's extension; else
+/// [`DEFAULT_CONTENT_TYPE`].
+pub fn content_type<'a>(key: &str, mime: Option<&'a str>) -> &'a str {
+    let mime = mime.map(str::trim).filter(|m| !m.is_empty());
+    if let Some(m) = mime {
+        if m.contains('/') {
+            return m;
+        }
+        if let Some(found) = mime::from_extension(m.trim_start_matches('.')) {
+            return found;
+        }
+    }
+    mime::from_key(key).unwrap_or(DEFAULT_CONTENT_TYPE)
+}
+
+/// Checks the write options and returns the headers to send; creation-only ones only when `creating`.
+///
+/// Everything is validated either way, so that a bad option fails on every call, not only the first.
+fn write_headers(key: &str, options: &WriteOptions, creating: bool) -> Result<Headers, Error> {
+    let mut out = Headers::new();
+    let mut seen: Vec<String> = Vec::new();
+    for (name, value) in options.headers.iter() {
+        check_header(name, value)?;
+        let lower = name.to_ascii_lowercase();
+        if seen.contains(&lower) {
+            return Err(Error::invalid(
+                "options.headers",
+                format!(
+                    "{} is given twice; header names are case-insensitive, so give each once",
+                    preview(name)
+                ),
+            ));
+        }
+        seen.push(lower);
+        if creating || !is_creation_only(name) {
+            out.set(name, value);
+        }
+    }
+    for (meta_key, value) in &options.meta {
+        check_meta(meta_key, value)?;
+        let name = format!("{META_PREFIX}{}", meta_key.to_ascii_lowercase());
+        if seen.contains(&name) {
+            return Err(Error::invalid(
+                "options.meta",
+                format!(
+                    "the key {} is given twice (or also as an {name} header); metadata keys are \
+                     case-insensitive, so give each once",
+                    preview(meta_key)
+                ),
+            ));
+        }
+        if creating {
+            out.set(name.clone(), value);
+        }
+        seen.push(name);
+    }
+    // OSS's 8 KB limit counts the full header names, from both sources.
+    let meta_headers: Vec<(String, &str)> = options
+        .headers
+        .iter()
+        .filter(|(name, _)| is_meta_header(name))
+        .map(|(name, value)| (name.to_owned(), value))
+        .chain(
+            options
+                .meta
+                .iter()
+                .map(|(k, v)| (format!("{META_PREFIX}{k}"), v.as_str())),
+        )
+        .collect();
+    check_meta_size(meta_headers.iter().map(|(k, v)| (k.as_str(), *v)))?;
+    if let Some(mime) = &options.mime {
+        check_mime(mime)?;
+    }
+    if creating && !out.contains("Content-Type") {
+        out.set("Content-Type", content_type(key, options.mime.as_deref()));
+    }
+    Ok(out)
+}
+
+/// A request on one object, after checking the bucket and key.
+fn object_request(method: Method, bucket: &str, key: &str) -> Result<Request, Error> {
+    check_bucket(bucket)?;
+    check_key(key)?;
+    Ok(Request::new(method, Some(bucket), Some(key)))
+}
+
+/// PutObject: `PUT /key` with every write option (a put always creates the object).
+///
+/// `key` must already be normalized ([`crate::validate::normalize_key`]).
+///
+/// # Errors
+/// `InvalidArgument` for a bad bucket, key, header, metadata entry or mime.
+pub fn put_object(bucket: &str, key: &str, options: &WriteOptions) -> Result<Request, Error> {
+    let mut request = object_request(Method::Put, bucket, key)?;
+    request.headers = write_headers(key, options, true)?;
+    Ok(request)
+}
+
+/// AppendObject: `POST /key?append&position=<position>`.
+///
+/// Creation-only attributes ([`is_creation_only`], including the Content-Type) are sent only when
+/// `position` is 0; later appends cannot change them. Every option is validated either way.
+///
+/// # Errors
+/// `InvalidArgument` for a bad bucket, key, header, metadata entry or mime.
+pub fn append_object(
+    bucket: &str,
+    key: &str,
+    position: u64,
+    options: &WriteOptions,
+) -> Result<Request, Error> {
+    let mut request = object_request(Method::Post, bucket, key)?;
+    request.query = vec![
+        ("append".to_owned(), String::new()),
+        ("position".to_owned(), position.to_string()),
+    ];
+    request.headers = write_headers(key, options, position == 0)?;
+    Ok(request)
+}
+
+/// HeadObject: `HEAD /key` (length, CRC-64 and next append position of an appendable object).
+///
+/// # Errors
+/// `InvalidArgument` for a bad bucket or key.
+pub fn head_object(bucket: &str, key: &str) -> Result<Request, Error> {
+    object_request(Method::Head, bucket, key)
+}
+
+/// GetObject: `GET /key`, with `Range: bytes=<first>-[<last>]` when `range` is given (`last` inclusive,
+/// as in HTTP; `None` reads to the end).
+///
+/// # Errors
+/// `InvalidArgument` for a bad bucket or key, or a range whose last byte comes before its first
+/// (`options.range`).
+pub fn get_object(
+    bucket: &str,
+    key: &str,
+    range: Option<(u64, Option<u64>)>,
+) -> Result<Request, Error> {
+    let mut request = object_request(Method::Get, bucket, key)?;
+    if let Some((first, last)) = range {
+        let value = match last {
+            None => format!("bytes={first}-"),
+            Some(last) if last >= first => format!("bytes={first}-{last}"),
+            Some(last) => {
+                return Err(Error::invalid(
+                    "options.range",
+                    format!(
+                        "the last byte {last} comes before the first byte {first}; a range is first-last \
+                         with last >= first (both inclusive), or first- to read to the end"
+                    ),
+                ))
+            }
+        };
+        request.headers.set("Range", value);
+    }
+    Ok(request)
+}
+
+/// DeleteObject: `DELETE /key`.
+///
+/// # Errors
+/// `InvalidArgument` for a bad bucket or key.
+pub fn delete_object(bucket: &str, key: &str) -> Result<Request, Error> {
+    object_request(Method::Delete, bucket, key)
+}
+
+/// SealAppendObject: `POST /key?seal&position=<position>` with the `Content-MD5` of its empty body.
+///
+/// # Errors
+/// `InvalidArgument` for a bad bucket or key.
+pub fn seal_append_object(bucket: &str, key: &str, position: u64) -> Result<Request, Error> {
+    let mut request = object_request(Method::Post, bucket, key)?;
+    request.query = vec![
+        ("seal".to_owned(), String::new()),
+        ("position".to_owned(), position.to_string()),
+    ];
+    request.headers.set("Content-MD5", EMPTY_BODY_MD5);
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BUCKET: &str = "examplebucket";
+
+    fn opts(headers: &[(&str, &str)], meta: &[(&str, &str)], mime: Option<&str>) -> WriteOptions {
+        WriteOptions {
+            headers: headers.iter().copied().collect(),
+            meta: meta
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            mime: mime.map(str::to_owned),
+        }
+    }
+
+    fn pairs(request: &Request) -> Vec<(&str, &str)> {
+        request.headers.iter().collect()
+    }
+
+    fn invalid(result: Result<Request, Error>) -> (String, String) {
+        match result {
+            Err(Error::InvalidArgument { what, reason }) => (what, reason),
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+    }
+
+    fn full_options() -> WriteOptions {
+        opts(
+            &[
+                ("Cache-Control", "no-cache"),
+                ("content-disposition", "attachment"),
+                ("Content-Encoding", "gzip"),
+                ("Expires", "Wed, 21 Oct 2015 07:28:00 GMT"),
+                ("x-oss-object-acl", "private"),
+                ("x-oss-storage-class", "Standard"),
+                ("x-oss-server-side-encryption", "KMS"),
+                ("x-oss-server-side-data-encryption", "SM4"),
+                ("x-oss-server-side-encryption-key-id", "key-1"),
+                ("x-oss-tagging", "a=1"),
+                ("x-oss-meta-source", "camera"),
+                ("x-oss-traffic-limit", "819200"),
+                ("x-oss-forbid-overwrite", "true"),
+                ("Content-MD5", "ICy5YqxZB1uWSwcVLSNLcA=="),
+            ],
+            &[("Author", "Ann Lee")],
+            Some("video/webm"),
+        )
+    }
+
+    #[test]
+    fn append_at_zero_sends_creation_attributes() {
+        let request = append_object(BUCKET, "rec/a.webm", 0, &full_options()).unwrap();
+        assert_eq!(request.method, Method::Post);
+        assert_eq!(request.bucket.as_deref(), Some(BUCKET));
+        assert_eq!(request.key.as_deref(), Some("rec/a.webm"));
+        assert_eq!(
+            request.query,
+            vec![
+                ("append".to_owned(), String::new()),
+                ("position".to_owned(), "0".to_owned())
+            ]
+        );
+        assert_eq!(
+            pairs(&request),
+            vec![
+                ("Cache-Control", "no-cache"),
+                ("content-disposition", "attachment"),
+                ("Content-Encoding", "gzip"),
+                ("Expires", "Wed, 21 Oct 2015 07:28:00 GMT"),
+                ("x-oss-object-acl", "private"),
+                ("x-oss-storage-class", "Standard"),
+                ("x-oss-server-side-encryption", "KMS"),
+                ("x-oss-server-side-data-encryption", "SM4"),
+                ("x-oss-server-side-encryption-key-id", "key-1"),
+                ("x-oss-tagging", "a=1"),
+                ("x-oss-meta-source", "camera"),
+                ("x-oss-traffic-limit", "819200"),
+                ("x-oss-forbid-overwrite", "true"),
+                ("Content-MD5", "ICy5YqxZB1uWSwcVLSNLcA=="),
+                ("x-oss-meta-author", "Ann Lee"),
+                ("Content-Type", "video/webm"),
+            ]
+        );
+    }
+
+    #[test]
+    fn later_appends_leave_creation_attributes_out() {
+        let options = full_options();
+        let before = options.clone();
+        let request = append_object(BUCKET, "rec/a.webm", 1234, &options).unwrap();
+        assert_eq!(request.query_value("position"), Some("1234"));
+        assert_eq!(
+            pairs(&request),
+            vec![
+                ("x-oss-traffic-limit", "819200"),
+                ("x-oss-forbid-overwrite", "true"),
+                ("Content-MD5", "ICy5YqxZB1uWSwcVLSNLcA=="),
+            ]
+        );
+        let user_type = opts(&[("Content-Type", "text/plain")], &[], None);
+        assert!(append_object(BUCKET, "a.txt", 1, &user_type)
+            .unwrap()
+            .headers
+            .is_empty());
+        // The caller's options are untouched.
+        assert_eq!(options, before);
+    }
+
+    #[test]
+    fn bad_options_fail_at_every_position() {
+        let bad = opts(&[], &[("my_key", "v")], None);
+        for position in [0, 7] {
+            let (what, reason) = invalid(append_object(BUCKET, "a", position, &bad));
+            assert_eq!(what, "options.meta");
+            assert!(reason.contains("'my_key' contains '_'"), "{reason}");
+        }
+    }
+
+    #[test]
+    fn content_type_resolution() {
+        let cases = [
+            // (headers, mime, key, expected Content-Type)
+            (
+                &[("content-type", "text/plain")][..],
+                Some("video/webm"),
+                "a.mp4",
+                "text/plain",
+            ),
+            (
+                &[("CONTENT-TYPE", "text/plain")][..],
+                None,
+                "a.mp4",
+                "text/plain",
+            ),
+            (&[][..], Some("video/webm"), "a.mp4", "video/webm"),
+            (&[][..], Some("webm"), "a.mp4", "video/webm"),
+            (&[][..], Some(".webm"), "a.bin", "video/webm"),
+            (&[][..], Some("nonsense"), "a.mp4", "video/mp4"),
+            (&[][..], Some(""), "a.mp4", "video/mp4"),
+            (&[][..], None, "rec/a.webm", "video/webm"),
+            (&[][..], None, "a.JSON", "application/json"),
+            (&[][..], None, "noext", "application/octet-stream"),
+            (&[][..], None, "a.unknownext", "application/octet-stream"),
+        ];
+        for (headers, mime, key, want) in cases {
+            let options = opts(headers, &[], mime);
+            for request in [
+                put_object(BUCKET, key, &options).unwrap(),
+                append_object(BUCKET, key, 0, &options).unwrap(),
+            ] {
+                assert_eq!(
+                    request.headers.get("content-type"),
+                    Some(want),
+                    "{key} {mime:?}"
+                );
+                assert_eq!(request.headers.len(), 1);
+            }
+        }
+    }
+
+    #[test]
+    fn put_sends_everything() {
+        let request = put_object(BUCKET, "a.txt", &full_options()).unwrap();
+        assert_eq!(request.method, Method::Put);
+        assert!(request.query.is_empty());
+        assert_eq!(request.headers.len(), 16);
+        assert_eq!(request.headers.get("x-oss-meta-author"), Some("Ann Lee"));
+        assert!(!request.headers.contains("Content-Length"));
+        assert!(!request.headers.contains("Authorization"));
+    }
+
+    #[test]
+    fn creation_only_names() {
+        for name in CREATION_ONLY_HEADERS {
+            assert!(is_creation_only(name));
+            assert!(is_creation_only(&name.to_ascii_uppercase()));
+        }
+        assert!(is_creation_only("X-OSS-META-a"));
+        assert!(!is_creation_only("x-oss-meta-"));
+        assert!(!is_creation_only("Content-MD5"));
+        assert!(!is_creation_only("x-oss-traffic-limit"));
+        assert!(!is_creation_only("x-oss-meta\u{e9}\u{e9}"));
+    }
+
+    #[test]
+    fn header_and_meta_errors() {
+        let cases = [
+            (
+                opts(&[("Authorization", "x")], &[], None),
+                "options.headers",
+                "cannot be set",
+            ),
+            (
+                opts(&[("Host", "x")], &[], None),
+                "options.headers",
+                "cannot be set",
+            ),
+            (
+                opts(&[("Content-Length", "5")], &[], None),
+                "options.headers",
+                "cannot be set",
+            ),
+            (
+                opts(&[("X-Custom", "a\nb")], &[], None),
+                "options.headers",
+                "line break",
+            ),
+            (
+                opts(&[("Content-Type", "a"), ("content-type", "b")], &[], None),
+                "options.headers",
+                "'content-type' is given twice",
+            ),
+            (
+                opts(&[], &[("a", "1"), ("A", "2")], None),
+                "options.meta",
+                "the key 'A' is given twice",
+            ),
+            (
+                opts(&[("x-oss-meta-a", "1")], &[("a", "2")], None),
+                "options.meta",
+                "also as an x-oss-meta-a header",
+            ),
+            (opts(&[], &[("k", "值")], None), "options.meta", "non-ASCII"),
+            (
+                opts(&[], &[], Some("video/webm\r\nx: y")),
+                "options.mime",
+                "line break",
+            ),
+            (
+                opts(&[], &[("big", &"v".repeat(8200))], None),
+                "options.meta",
+                "at most 8192 bytes",
+            ),
+            (
+                opts(
+                    &[("x-oss-meta-a", &"v".repeat(5000))],
+                    &[("b", &"v".repeat(5000))],
+                    None,
+                ),
+                "options.meta",
+                "take 10024 bytes",
+            ),
+        ];
+        for (options, want_what, problem) in cases {
+            for result in [
+                put_object(BUCKET, "k", &options),
+                append_object(BUCKET, "k", 0, &options),
+                append_object(BUCKET, "k", 9, &options),
+            ] {
+                let (what, reason) = invalid(result);
+                assert_eq!(what, want_what);
+                assert!(reason.contains(problem), "{reason}");
+            }
+        }
+    }
+
+    #[test]
+    fn object_requests() {
+        let head = head_object(BUCKET, "a/b.txt").unwrap();
+        assert_eq!(
+            (head.method, head.query.len(), head.headers.len()),
+            (Method::Head, 0, 0)
+        );
+        let delete = delete_object(BUCKET, "a/b.txt").unwrap();
+        assert_eq!(delete.method, Method::Delete);
+        assert!(delete.headers.is_empty());
+        let get = get_object(BUCKET, "a", None).unwrap();
+        assert_eq!((get.method, get.headers.len()), (Method::Get, 0));
+        let seal = seal_append_object(BUCKET, "a", 42).unwrap();
+        assert_eq!(seal.method, Method::Post);
+        assert_eq!(
+            seal.query,
+            vec![
+                ("seal".to_owned(), String::new()),
+                ("position".to_owned(), "42".to_owned())
+            ]
+        );
+        assert_eq!(
+            pairs(&seal),
+            vec![("Content-MD5", "1B2M2Y8AsgTpgAmY2PhCfg==")]
+        );
+    }
+
+    #[test]
+    fn ranges() {
+        let cases = [
+            ((0, Some(0)), "bytes=0-0"),
+            ((0, Some(99)), "bytes=0-99"),
+            ((100, None), "bytes=100-"),
+            ((5, Some(5)), "bytes=5-5"),
+        ];
+        for (range, want) in cases {
+            let request = get_object(BUCKET, "a", Some(range)).unwrap();
+            assert_eq!(pairs(&request), vec![("Range", want)]);
+        }
+        let (what, reason) = invalid(get_object(BUCKET, "a", Some((10, Some(9)))));
+        assert_eq!(what, "options.range");
+        assert!(
+            reason.contains("the last byte 9 comes before the first byte 10"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn builders_check_bucket_and_key() {
+        let none = WriteOptions::default();
+        let results = [
+            (head_object(BUCKET, ""), "name"),
+            (get_object(BUCKET, "/a", None), "name"),
+            (delete_object(BUCKET, "a\nb"), "name"),
+            (seal_append_object(BUCKET, "../x", 0), "name"),
+            (append_object("Bad", "a", 0, &none), "bucket"),
+            (put_object("ab", "a", &none), "bucket"),
+        ];
+        for (result, want) in results {
+            assert_eq!(invalid(result).0, want);
+        }
+    }
+}
