@@ -16,13 +16,14 @@ pub mod mime;
 pub mod ops;
 pub mod request;
 pub mod response;
+pub mod retry;
 pub mod sign;
 pub mod time;
 pub mod validate;
 pub mod xml;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use crate::crc64::{combine as combine_crc64, crc64, Crc64};
 pub use crate::credentials::Credentials;

@@ -1,1 +1,17 @@
-//! JS bindings.
+//! The JS bindings: the only place that touches wasm-bindgen, js-sys and web-sys.
+//!
+//! They translate JS values into core types and carry out what the core decides; no protocol decision
+//! is made here.
+
+mod append;
+mod client;
+mod crc;
+mod js_error;
+mod objects;
+mod options;
+mod source;
+mod timer;
+mod transport;
+
+pub use client::Oss;
+pub use crc::{combine_crc64_js, crc64_js, Crc64Js};

@@ -1,0 +1,377 @@
+//! `client.append`: reads the input part by part and carries out what the core's state machine says.
+
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise};
+use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
+
+use super::client::{params, pause, res_object, set, spawn, Exchange, Inner, Oss};
+use super::crc::parse_crc;
+use super::options::JsOptions;
+use super::source::{Part, Source};
+use super::timer::{now_millis, random_unit};
+use super::transport::Body;
+use crate::append::{
+    Action, AppendPolicy, AppendResponse, AppendSession, Appended, Input, ObjectHead, ObjectType,
+};
+use crate::error::Error;
+use crate::ops::{self, WriteOptions};
+use crate::response::{self, parse_service_error, HeadResponse};
+use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
+
+#[wasm_bindgen(js_class = OSS)]
+impl Oss {
+    /// Appends `file` to the object `name` at `options.position` (default 0), as one append or, past
+    /// `partSize`, as several; every append is checked against the whole-object CRC-64 OSS returns.
+    pub fn append(&self, name: JsValue, file: JsValue, options: JsValue) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let key_for_params = name.as_string().unwrap_or_default();
+        let p = params("POST", &inner.config.bucket, &key_for_params, &[]);
+        spawn(
+            Some(p),
+            async move { append(inner, name, file, options).await },
+        )
+    }
+}
+
+/// Everything `append` reads from its options, checked before anything is sent.
+struct AppendOptions {
+    position: u64,
+    write: WriteOptions,
+    part_size: u64,
+    progress: Option<Function>,
+    signal: Option<AbortSignal>,
+    init_crc: Option<u64>,
+    timeout_ms: u64,
+}
+
+impl AppendOptions {
+    fn read(inner: &Inner, options: &JsValue, source: &Source) -> Result<Self, Error> {
+        let o = JsOptions::new(options, "options")?;
+        let position = match o.integer("position")? {
+            Some(p) => validate::parse_position(&p)?,
+            None => 0,
+        };
+        let mime = o.string("mime")?.or_else(|| source.mime());
+        let write = WriteOptions {
+            headers: o.headers("headers")?,
+            meta: o.pairs("meta")?,
+            mime,
+        };
+        let part_size = PartSizes::from_options(o.integer("partSize")?.as_ref(), None)?.part_size;
+        let timeout_ms = match o.integer("timeout")? {
+            Some(t) => validate::parse_timeout_ms("options.timeout", &t)?,
+            None => inner.config.timeout_ms,
+        };
+        let init_crc = o
+            .raw("initCrc64")
+            .map(|v| parse_crc(&v, "options.initCrc64"))
+            .transpose()?;
+        if write.headers.contains("Content-MD5") && source.total().is_none_or(|t| t > part_size) {
+            return Err(Error::invalid(
+                "options.headers.Content-MD5",
+                "an input that goes out as several appends has no single MD5; drop Content-MD5 (every append is \
+                 CRC-64 checked) or raise partSize above the input size",
+            ));
+        }
+        Ok(Self {
+            position,
+            write,
+            part_size,
+            progress: o.function("progress")?,
+            signal: o.signal("signal")?,
+            init_crc,
+            timeout_ms,
+        })
+    }
+}
+
+async fn append(
+    inner: Rc<Inner>,
+    name: JsValue,
+    file: JsValue,
+    options: JsValue,
+) -> Result<JsValue, Error> {
+    let started = now_millis();
+    let name = name.as_string().ok_or_else(|| {
+        Error::invalid(
+            "name",
+            "expected the object name as a string, e.g. 'rec/a.webm'",
+        )
+    })?;
+    let key = validate::normalize_key(&name)?;
+    let mut source = Source::from_js(&file)?;
+    let opts = AppendOptions::read(&inner, &options, &source)?;
+    // Building the first request checks headers and meta before any byte moves.
+    ops::append_object(&inner.config.bucket, &key, opts.position, &opts.write)?;
+    if let Some(total) = source.total() {
+        validate::check_append_size(opts.position, total, MAX_OBJECT_SIZE)?;
+    }
+    let prior = if opts.position == 0 {
+        Some(0)
+    } else {
+        opts.init_crc
+            .or_else(|| inner.known_crc(&key, opts.position))
+    };
+    let policy = AppendPolicy {
+        size_limit: MAX_OBJECT_SIZE,
+        retry_max: inner.config.retry_max,
+        can_refresh_credentials: inner.can_refresh(),
+    };
+    let mut session = AppendSession::new(opts.position, prior, policy);
+    let mut driver = Driver {
+        inner: &inner,
+        key: &key,
+        opts: &opts,
+        urls: Vec::new(),
+        last: None,
+    };
+    let total = source.total();
+    driver.report_progress(0, total, opts.position, false);
+
+    let mut sent_any = false;
+    let outcome = async {
+        loop {
+            if let Some(s) = &opts.signal {
+                if s.aborted() {
+                    return Err(Error::Aborted {
+                        reason: s.reason().as_string(),
+                    });
+                }
+            }
+            let part = match source.next_part(opts.part_size).await? {
+                Some(p) => p,
+                // An empty input still creates the object (or checks the position), as ali-oss does.
+                None if !sent_any => Part {
+                    body: Body::Empty,
+                    len: 0,
+                    crc: 0,
+                },
+                None => return Ok(()),
+            };
+            sent_any = true;
+            let done = driver.append_part(&mut session, &part).await?;
+            driver.report_progress(session.confirmed(), total, done.next_position, false);
+            if part.len == 0 {
+                return Ok(());
+            }
+        }
+    }
+    .await;
+    if let Err(e) = outcome {
+        source.cancel();
+        inner.remember(
+            &key,
+            session
+                .crc64()
+                .filter(|_| !session.has_pending())
+                .map(|c| (session.position(), c)),
+        );
+        return Err(e);
+    }
+    let crc = session.crc64().ok_or_else(|| Error::InvalidResponse {
+        status: 200,
+        reason: "no CRC-64 is known for the object".into(),
+        request_id: None,
+    })?;
+    inner.remember(&key, Some((session.position(), crc)));
+    driver.report_progress(session.confirmed(), total, session.position(), true);
+    let last = driver.last.take().ok_or_else(|| Error::InvalidResponse {
+        status: 0,
+        reason: "the append finished without a response to report".into(),
+        request_id: None,
+    })?;
+    let result = Object::new();
+    set(&result, "name", key.as_str());
+    set(&result, "url", inner.config.object_url(&key));
+    set(
+        &result,
+        "res",
+        res_object(&last.response, &driver.urls, started),
+    );
+    set(
+        &result,
+        "nextAppendPosition",
+        session.position().to_string(),
+    );
+    set(&result, "crc64", crc.to_string());
+    if let Some(v) = last.response.headers.get("x-oss-version-id") {
+        set(&result, "versionId", v);
+    }
+    Ok(result.into())
+}
+
+/// Carries out one part's actions against OSS.
+struct Driver<'a> {
+    inner: &'a Inner,
+    key: &'a str,
+    opts: &'a AppendOptions,
+    urls: Vec<String>,
+    last: Option<Exchange>,
+}
+
+impl Driver<'_> {
+    async fn append_part(
+        &mut self,
+        session: &mut AppendSession,
+        part: &Part,
+    ) -> Result<Appended, Error> {
+        let mut step = session.next_part(part.len, part.crc);
+        let mut action = step.start();
+        loop {
+            let input = match action {
+                Ok(Action::Done(done)) => {
+                    session.commit(&done);
+                    return Ok(done);
+                }
+                Err(e) => {
+                    session.fail(&step);
+                    return Err(e);
+                }
+                Ok(Action::Send { position, .. }) => Input::Append(self.post(position, part).await),
+                Ok(Action::Resend {
+                    position, delay_ms, ..
+                }) => match pause(delay_ms, self.signal()).await {
+                    Ok(()) => Input::Append(self.post(position, part).await),
+                    Err(e) => Input::Append(Err(e)),
+                },
+                Ok(Action::ResendWithClockOffset {
+                    position,
+                    server_time,
+                    ..
+                }) => {
+                    self.inner.adopt_server_time(server_time);
+                    Input::Append(self.post(position, part).await)
+                }
+                Ok(Action::RefreshCredentialsThenResend { position, .. }) => {
+                    match self.inner.refresh().await {
+                        Ok(()) => Input::Append(self.post(position, part).await),
+                        Err(e) => {
+                            session.fail(&step);
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(Action::Reconcile { delay_ms }) => match pause(delay_ms, self.signal()).await {
+                    Ok(()) => Input::Head(self.head().await),
+                    Err(e) => Input::Head(Err(e)),
+                },
+                Ok(Action::ReconcileWithClockOffset { server_time }) => {
+                    self.inner.adopt_server_time(server_time);
+                    Input::Head(self.head().await)
+                }
+                Ok(Action::RefreshCredentialsThenReconcile) => match self.inner.refresh().await {
+                    Ok(()) => Input::Head(self.head().await),
+                    Err(e) => {
+                        session.fail(&step);
+                        return Err(e);
+                    }
+                },
+            };
+            let input = match input {
+                Input::Append(Err(Error::Aborted { reason }))
+                | Input::Head(Err(Error::Aborted { reason })) => Input::Abort { reason },
+                other => other,
+            };
+            action = step.handle(input, random_unit());
+        }
+    }
+
+    fn signal(&self) -> Option<&AbortSignal> {
+        self.opts.signal.as_ref()
+    }
+
+    async fn post(&mut self, position: u64, part: &Part) -> Result<AppendResponse, Error> {
+        let request = ops::append_object(
+            &self.inner.config.bucket,
+            self.key,
+            position,
+            &self.opts.write,
+        )?;
+        let exchange = self
+            .inner
+            .exchange(
+                request,
+                part.body.clone(),
+                self.opts.timeout_ms,
+                self.signal(),
+            )
+            .await?;
+        self.urls.push(exchange.url.clone());
+        let response = &exchange.response;
+        let parsed = if response.status == 200 {
+            response::AppendResponse::from_headers(response.status, &response.headers).map(|r| {
+                AppendResponse {
+                    next_position: r.next_position,
+                    crc64: r.crc64,
+                    request_id: Some(r.request_id),
+                }
+            })
+        } else {
+            Err(
+                parse_service_error(response.status, &response.headers, &response.body_bytes())
+                    .into(),
+            )
+        };
+        self.last = Some(exchange);
+        parsed
+    }
+
+    async fn head(&mut self) -> Result<Option<ObjectHead>, Error> {
+        let request = ops::head_object(&self.inner.config.bucket, self.key)?;
+        let exchange = self
+            .inner
+            .exchange(request, Body::Empty, self.opts.timeout_ms, self.signal())
+            .await?;
+        self.urls.push(exchange.url.clone());
+        let response = &exchange.response;
+        let outcome = match response.status {
+            404 => Ok(None),
+            200 => {
+                HeadResponse::from_headers(response.status, &response.headers).and_then(|head| {
+                    // A hidden CRC is left to the state machine, which knows whether it needs one.
+                    let length = head.next_append_position.or(head.content_length);
+                    let length = match head.length_and_crc() {
+                        Ok((l, _)) => l,
+                        Err(_) if length.is_some() => length.unwrap_or(0),
+                        Err(e) => return Err(e),
+                    };
+                    Ok(Some(ObjectHead {
+                        length,
+                        crc64: head.crc64,
+                        object_type: head.object_type.unwrap_or(ObjectType::Other(String::new())),
+                        request_id: head.request_id,
+                    }))
+                })
+            }
+            status => Err(parse_service_error(status, &response.headers, &[]).into()),
+        };
+        // A recovered append reports the response that settled it.
+        self.last = Some(exchange);
+        outcome
+    }
+
+    /// Calls `progress(p, { loaded, total, position })`; `total` is null for streams, whose `p` stays 0
+    /// until the end.
+    fn report_progress(&self, loaded: u64, total: Option<u64>, position: u64, finished: bool) {
+        let Some(callback) = &self.opts.progress else {
+            return;
+        };
+        let fraction = match total {
+            _ if finished => 1.0,
+            Some(t) if t > 0 => (loaded as f64 / t as f64).min(1.0),
+            _ => 0.0,
+        };
+        let info = Object::new();
+        set(&info, "loaded", loaded as f64);
+        set(
+            &info,
+            "total",
+            total.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64)),
+        );
+        set(&info, "position", position.to_string());
+        // A throwing progress callback must not break the upload.
+        let _ = callback.call2(&JsValue::UNDEFINED, &JsValue::from_f64(fraction), &info);
+    }
+}

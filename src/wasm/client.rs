@@ -1,0 +1,345 @@
+//! The `OSS` class: client state (config, credentials, clock offset, known CRCs) and signed exchanges.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::AbortSignal;
+
+use super::js_error::to_js_error;
+use super::options::JsOptions;
+use super::timer::{now_millis, random_unit, sleep};
+use super::transport::{self, js_message, Body, HttpResponse};
+use crate::config::{ClientConfig, ClientOptions};
+use crate::credentials::Credentials;
+use crate::error::Error;
+use crate::request::Request;
+use crate::response::parse_service_error;
+use crate::retry::{CallRetries, Verdict};
+use crate::sign::sign_request;
+use crate::time::SigningTime;
+
+/// An OSS client shaped like ali-oss's: `new OSS({ region, bucket, accessKeyId, ... })`.
+#[wasm_bindgen(js_name = OSS)]
+pub struct Oss {
+    pub(crate) inner: Rc<Inner>,
+}
+
+impl std::fmt::Debug for Oss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OSS")
+            .field("endpoint", &self.inner.config.endpoint.to_string())
+            .field("bucket", &self.inner.config.bucket)
+            .field("credentials", &*self.inner.credentials.borrow())
+            .finish()
+    }
+}
+
+/// What every operation of one client shares.
+pub(crate) struct Inner {
+    pub(crate) config: ClientConfig,
+    credentials: RefCell<Credentials>,
+    refresher: Option<Function>,
+    last_refresh_ms: Cell<f64>,
+    refreshing: RefCell<Option<Promise>>,
+    /// Server time minus local time, learned from RequestTimeTooSkewed.
+    clock_offset_ms: Cell<f64>,
+    /// Length and CRC-64 of objects after this client's own appends, so the next append is verified.
+    known: RefCell<HashMap<String, (u64, u64)>>,
+}
+
+/// One request/response exchange as ali-oss reports it in `res`.
+pub(crate) struct Exchange {
+    pub(crate) url: String,
+    pub(crate) response: HttpResponse,
+}
+
+impl Exchange {
+    /// The ali-oss `res` object of this single exchange.
+    pub(crate) fn res(&self, started_ms: f64) -> JsValue {
+        res_object(&self.response, std::slice::from_ref(&self.url), started_ms)
+    }
+}
+
+#[wasm_bindgen(js_class = OSS)]
+impl Oss {
+    /// Checks the options and builds a client; throws an `InvalidArgumentError` naming the bad option.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<Oss, JsValue> {
+        Ok(Self {
+            inner: Rc::new(Inner::from_js(&options)?),
+        })
+    }
+
+    /// The bucket this client addresses.
+    #[wasm_bindgen(getter)]
+    pub fn bucket(&self) -> String {
+        self.inner.config.bucket.clone()
+    }
+}
+
+impl Inner {
+    fn from_js(options: &JsValue) -> Result<Self, Error> {
+        if options.is_undefined() || options.is_null() {
+            return Err(Error::invalid("options", "new OSS() needs an options object with at least bucket, accessKeyId, accessKeySecret and region or endpoint"));
+        }
+        let o = JsOptions::new(options, "")?;
+        let path_style = match o.boolean("pathStyle")? {
+            Some(v) => v,
+            None => o.boolean("sldEnable")?.unwrap_or(false),
+        };
+        let client_options = ClientOptions {
+            region: o.string("region")?,
+            bucket: o.string("bucket")?,
+            endpoint: o.string("endpoint")?,
+            cname: o.boolean("cname")?.unwrap_or(false),
+            secure: o.boolean("secure")?,
+            internal: o.boolean("internal")?.unwrap_or(false),
+            path_style,
+            authorization_v4: o.boolean("authorizationV4")?.unwrap_or(true),
+            cloud_box_id: o.string("cloudBoxId")?,
+            timeout_ms: o.integer("timeout")?,
+            retry_max: o.integer("retryMax")?,
+            refresh_sts_token_interval_ms: o.integer("refreshSTSTokenInterval")?,
+        };
+        let config = ClientConfig::from_options(&client_options)?;
+        let id = o.string("accessKeyId")?.unwrap_or_default();
+        let secret = o.string("accessKeySecret")?.unwrap_or_default();
+        let token = o.string("stsToken")?;
+        let credentials = Credentials::new(&id, &secret, token.as_deref())?;
+        Ok(Self {
+            config,
+            credentials: RefCell::new(credentials),
+            refresher: o.function("refreshSTSToken")?,
+            last_refresh_ms: Cell::new(now_millis()),
+            refreshing: RefCell::new(None),
+            clock_offset_ms: Cell::new(0.0),
+            known: RefCell::new(HashMap::new()),
+        })
+    }
+
+    pub(crate) fn can_refresh(&self) -> bool {
+        self.refresher.is_some()
+    }
+
+    /// Now, corrected by what the server told us of its clock.
+    pub(crate) fn signing_time(&self) -> SigningTime {
+        SigningTime::from_unix_millis((now_millis() + self.clock_offset_ms.get()) as i64)
+    }
+
+    /// Keeps `server_time - now` so later signatures use the server's clock.
+    pub(crate) fn adopt_server_time(&self, server_time: SigningTime) {
+        self.clock_offset_ms
+            .set(server_time.unix_seconds() as f64 * 1000.0 - now_millis());
+    }
+
+    pub(crate) fn credentials(&self) -> Credentials {
+        self.credentials.borrow().clone()
+    }
+
+    pub(crate) fn known_crc(&self, key: &str, position: u64) -> Option<u64> {
+        self.known
+            .borrow()
+            .get(key)
+            .filter(|(len, _)| *len == position)
+            .map(|(_, crc)| *crc)
+    }
+
+    pub(crate) fn remember(&self, key: &str, state: Option<(u64, u64)>) {
+        let mut known = self.known.borrow_mut();
+        match state {
+            Some(s) => known.insert(key.to_owned(), s),
+            None => known.remove(key),
+        };
+    }
+
+    /// Refreshes STS credentials when the interval has passed (ali-oss's time-based refresh).
+    pub(crate) async fn refresh_if_due(&self) -> Result<(), Error> {
+        let interval = self.config.refresh_sts_token_interval_ms as f64;
+        if self.refresher.is_some() && now_millis() - self.last_refresh_ms.get() >= interval {
+            self.refresh().await?;
+        }
+        Ok(())
+    }
+
+    /// Calls `refreshSTSToken` once for all concurrent callers and adopts what it returns.
+    pub(crate) async fn refresh(&self) -> Result<(), Error> {
+        let Some(refresher) = &self.refresher else {
+            return Err(Error::invalid(
+                "refreshSTSToken",
+                "the credentials were rejected and no refreshSTSToken function was given",
+            ));
+        };
+        let pending = self.refreshing.borrow().clone();
+        let promise = match pending {
+            Some(p) => p,
+            None => {
+                let started = refresher
+                    .call0(&JsValue::UNDEFINED)
+                    .map(|v| Promise::resolve(&v))
+                    .unwrap_or_else(|e| Promise::reject(&e));
+                *self.refreshing.borrow_mut() = Some(started.clone());
+                started
+            }
+        };
+        let outcome = JsFuture::from(promise.clone()).await;
+        {
+            let mut slot = self.refreshing.borrow_mut();
+            if slot.as_ref().is_some_and(|p| Object::is(p, &promise)) {
+                *slot = None;
+            }
+        }
+        let value = outcome.map_err(|e| Error::Request {
+            message: format!("refreshSTSToken failed: {}", js_message(&e)),
+        })?;
+        let fresh = credentials_from_js(&value)?;
+        *self.credentials.borrow_mut() = fresh;
+        self.last_refresh_ms.set(now_millis());
+        Ok(())
+    }
+
+    /// Signs `request` afresh and sends it; any status comes back as a response.
+    pub(crate) async fn exchange(
+        &self,
+        mut request: Request,
+        body: Body,
+        timeout_ms: u64,
+        signal: Option<&AbortSignal>,
+    ) -> Result<Exchange, Error> {
+        self.refresh_if_due().await?;
+        let credentials = self.credentials();
+        sign_request(
+            &mut request,
+            &credentials,
+            self.signing_time(),
+            &self.config.signing,
+        )?;
+        let url = self.config.request_url(&request);
+        let response = transport::send(
+            request.method.as_str(),
+            &url,
+            &request.headers,
+            body,
+            timeout_ms,
+            signal,
+        )
+        .await?;
+        Ok(Exchange { url, response })
+    }
+
+    /// As [`exchange`](Self::exchange), but a non-2xx status is an error, and failures are retried as
+    /// the core's [`CallRetries`] decides (`idempotent`: safe to repeat after an ambiguous failure).
+    pub(crate) async fn call(
+        &self,
+        build: impl Fn() -> Result<Request, Error>,
+        body: impl Fn() -> Body,
+        timeout_ms: u64,
+        signal: Option<&AbortSignal>,
+        idempotent: bool,
+    ) -> Result<Exchange, Error> {
+        let mut retries = CallRetries::new(self.config.retry_max, self.can_refresh(), idempotent);
+        loop {
+            let error = match self.exchange(build()?, body(), timeout_ms, signal).await {
+                Ok(exchange) if (200..300).contains(&exchange.response.status) => {
+                    return Ok(exchange)
+                }
+                Ok(exchange) => {
+                    let r = &exchange.response;
+                    Error::from(parse_service_error(r.status, &r.headers, &r.body_bytes()))
+                }
+                Err(e) => e,
+            };
+            match retries.after(&error, random_unit()) {
+                Verdict::Retry { delay_ms } => pause(delay_ms, signal).await?,
+                Verdict::AdoptServerTime(t) => self.adopt_server_time(t),
+                Verdict::RefreshCredentials => self.refresh().await?,
+                Verdict::Fail => return Err(error),
+            }
+        }
+    }
+}
+
+/// Reads `{ accessKeyId, accessKeySecret, stsToken }` as `refreshSTSToken` resolves it (ali-oss also
+/// accepts capitalized keys and `securityToken`).
+fn credentials_from_js(value: &JsValue) -> Result<Credentials, Error> {
+    let field = |names: &[&str]| -> Option<String> {
+        names.iter().find_map(|n| {
+            Reflect::get(value, &JsValue::from_str(n))
+                .ok()
+                .and_then(|v| v.as_string())
+        })
+    };
+    if !value.is_object() {
+        return Err(Error::invalid(
+            "refreshSTSToken",
+            "it must resolve to { accessKeyId, accessKeySecret, stsToken }",
+        ));
+    }
+    let id = field(&["accessKeyId", "AccessKeyId"]).unwrap_or_default();
+    let secret = field(&["accessKeySecret", "AccessKeySecret"]).unwrap_or_default();
+    let token = field(&["stsToken", "securityToken", "SecurityToken", "StsToken"]);
+    Credentials::new(&id, &secret, token.as_deref()).map_err(|e| match e {
+        Error::InvalidArgument { what, reason } => {
+            Error::invalid(format!("refreshSTSToken() result: {what}"), reason)
+        }
+        other => other,
+    })
+}
+
+/// The ali-oss `res` object: `{ status, headers, size, rt, requestUrls }`.
+pub(crate) fn res_object(last: &HttpResponse, request_urls: &[String], started_ms: f64) -> JsValue {
+    let res = Object::new();
+    let headers = Object::new();
+    for (k, v) in last.headers.iter() {
+        set(&headers, &k.to_ascii_lowercase(), v);
+    }
+    set(&res, "status", last.status);
+    set(&res, "statusCode", last.status);
+    set(&res, "headers", headers);
+    set(&res, "size", last.body.length());
+    set(&res, "rt", (now_millis() - started_ms).round());
+    let urls: js_sys::Array = request_urls.iter().map(|u| JsValue::from_str(u)).collect();
+    set(&res, "requestUrls", urls);
+    res.into()
+}
+
+pub(crate) fn set(target: &Object, key: &str, value: impl Into<JsValue>) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());
+}
+
+/// `params` for errors: what was asked, never the body.
+pub(crate) fn params(method: &str, bucket: &str, key: &str, extra: &[(&str, JsValue)]) -> JsValue {
+    let p = Object::new();
+    set(&p, "method", method);
+    set(&p, "bucket", bucket);
+    set(&p, "object", key);
+    for (k, v) in extra {
+        set(&p, k, v.clone());
+    }
+    p.into()
+}
+
+/// Runs an operation as a JS promise, turning its error into an ali-oss shaped JS error.
+pub(crate) fn spawn<F>(params: Option<JsValue>, work: F) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
+{
+    future_to_promise(async move { work.await.map_err(|e| to_js_error(&e, params.as_ref())) })
+}
+
+/// Waits `ms`, unless aborted first.
+pub(crate) async fn pause(ms: u64, signal: Option<&AbortSignal>) -> Result<(), Error> {
+    if ms > 0 {
+        sleep(ms).await;
+    }
+    match signal {
+        Some(s) if s.aborted() => Err(Error::Aborted {
+            reason: s.reason().as_string(),
+        }),
+        _ => Ok(()),
+    }
+}

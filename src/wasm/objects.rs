@@ -1,0 +1,484 @@
+//! The companions an append workflow needs: head, get, put, delete, sealAppend and presigned URLs.
+
+use std::rc::Rc;
+
+use js_sys::{Object, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use web_sys::Blob;
+
+use super::client::{params, set, spawn, Inner, Oss};
+use super::options::{integer_input, JsOptions};
+use super::source::Source;
+use super::timer::now_millis;
+use super::transport::Body;
+use crate::crc64;
+use crate::error::Error;
+use crate::ops::{self, WriteOptions};
+use crate::request::{Method, Request};
+use crate::response::{HeadResponse, WriteResponse};
+use crate::sign::{presign_request, SigningConfig, SigningVersion};
+use crate::validate;
+
+/// ali-oss's default lifetime of a presigned URL, in seconds.
+const DEFAULT_EXPIRES_SECONDS: u64 = 1800;
+
+fn key_of(name: &JsValue) -> Result<String, Error> {
+    let name = name.as_string().ok_or_else(|| {
+        Error::invalid(
+            "name",
+            "expected the object name as a string, e.g. 'rec/a.webm'",
+        )
+    })?;
+    validate::normalize_key(&name)
+}
+
+fn timeout_of(inner: &Inner, o: &JsOptions<'_>) -> Result<u64, Error> {
+    match o.integer("timeout")? {
+        Some(t) => validate::parse_timeout_ms("options.timeout", &t),
+        None => Ok(inner.config.timeout_ms),
+    }
+}
+
+#[wasm_bindgen(js_class = OSS)]
+impl Oss {
+    /// HeadObject: `{ status, meta, res, objectType, nextAppendPosition, crc64 }`.
+    pub fn head(&self, name: JsValue, options: JsValue) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let p = params(
+            "HEAD",
+            &inner.config.bucket,
+            &name.as_string().unwrap_or_default(),
+            &[],
+        );
+        spawn(Some(p), async move {
+            let started = now_millis();
+            let key = key_of(&name)?;
+            let o = JsOptions::new(&options, "options")?;
+            let timeout = timeout_of(&inner, &o)?;
+            let signal = o.signal("signal")?;
+            let bucket = inner.config.bucket.clone();
+            let exchange = inner
+                .call(
+                    || ops::head_object(&bucket, &key),
+                    || Body::Empty,
+                    timeout,
+                    signal.as_ref(),
+                    true,
+                )
+                .await?;
+            let head =
+                HeadResponse::from_headers(exchange.response.status, &exchange.response.headers)?;
+            let result = Object::new();
+            set(&result, "status", exchange.response.status);
+            let meta = Object::new();
+            for (k, v) in &head.meta {
+                set(&meta, k, v.as_str());
+            }
+            set(&result, "meta", meta);
+            set(&result, "res", exchange.res(started));
+            set(
+                &result,
+                "objectType",
+                head.object_type
+                    .as_ref()
+                    .map_or(JsValue::NULL, |t| t.as_str().into()),
+            );
+            let next = head.next_append_position.map(|n| n.to_string());
+            set(
+                &result,
+                "nextAppendPosition",
+                next.map_or(JsValue::UNDEFINED, JsValue::from),
+            );
+            set(
+                &result,
+                "crc64",
+                head.crc64
+                    .map_or(JsValue::UNDEFINED, |c| c.to_string().into()),
+            );
+            if let (Some(len), Some(crc)) = (head.next_append_position, head.crc64) {
+                inner.remember(&key, Some((len, crc)));
+            }
+            Ok(result.into())
+        })
+    }
+
+    /// GetObject: `{ content, res }`, `content` a Uint8Array. `options.range`: `'bytes=0-99'`, `'0-99'`,
+    /// `'100-'` or `{ start, end }` (end inclusive).
+    pub fn get(&self, name: JsValue, options: JsValue) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let p = params(
+            "GET",
+            &inner.config.bucket,
+            &name.as_string().unwrap_or_default(),
+            &[],
+        );
+        spawn(Some(p), async move {
+            let started = now_millis();
+            let key = key_of(&name)?;
+            let o = JsOptions::new(&options, "options")?;
+            let timeout = timeout_of(&inner, &o)?;
+            let signal = o.signal("signal")?;
+            let range = o.raw("range").map(|r| parse_range(&r)).transpose()?;
+            let bucket = inner.config.bucket.clone();
+            let exchange = inner
+                .call(
+                    || ops::get_object(&bucket, &key, range),
+                    || Body::Empty,
+                    timeout,
+                    signal.as_ref(),
+                    true,
+                )
+                .await?;
+            let result = Object::new();
+            set(&result, "content", exchange.response.body.clone());
+            set(&result, "res", exchange.res(started));
+            Ok(result.into())
+        })
+    }
+
+    /// DeleteObject: `{ res }`.
+    pub fn delete(&self, name: JsValue, options: JsValue) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let p = params(
+            "DELETE",
+            &inner.config.bucket,
+            &name.as_string().unwrap_or_default(),
+            &[],
+        );
+        spawn(Some(p), async move {
+            let started = now_millis();
+            let key = key_of(&name)?;
+            let o = JsOptions::new(&options, "options")?;
+            let timeout = timeout_of(&inner, &o)?;
+            let signal = o.signal("signal")?;
+            let bucket = inner.config.bucket.clone();
+            let exchange = inner
+                .call(
+                    || ops::delete_object(&bucket, &key),
+                    || Body::Empty,
+                    timeout,
+                    signal.as_ref(),
+                    true,
+                )
+                .await?;
+            inner.remember(&key, None);
+            let result = Object::new();
+            set(&result, "res", exchange.res(started));
+            Ok(result.into())
+        })
+    }
+
+    /// PutObject (a Normal object) in one request: `{ name, url, res, crc64 }`; the CRC-64 OSS returns is
+    /// checked against the bytes sent.
+    pub fn put(&self, name: JsValue, file: JsValue, options: JsValue) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let p = params(
+            "PUT",
+            &inner.config.bucket,
+            &name.as_string().unwrap_or_default(),
+            &[],
+        );
+        spawn(Some(p), async move {
+            let started = now_millis();
+            let key = key_of(&name)?;
+            let source = Source::from_js(&file)?;
+            let o = JsOptions::new(&options, "options")?;
+            let mime = o.string("mime")?.or_else(|| source.mime());
+            let write = WriteOptions {
+                headers: o.headers("headers")?,
+                meta: o.pairs("meta")?,
+                mime,
+            };
+            let timeout = timeout_of(&inner, &o)?;
+            let signal = o.signal("signal")?;
+            let bucket = inner.config.bucket.clone();
+            ops::put_object(&bucket, &key, &write)?;
+            if let Some(total) = source.total() {
+                validate::check_append_size(0, total, validate::MAX_OBJECT_SIZE)?;
+            }
+            let (body, crc) = whole_body(source, &file).await?;
+            let exchange = inner
+                .call(
+                    || ops::put_object(&bucket, &key, &write),
+                    || body.clone(),
+                    timeout,
+                    signal.as_ref(),
+                    true,
+                )
+                .await?;
+            let written =
+                WriteResponse::from_headers(exchange.response.status, &exchange.response.headers)?;
+            inner.remember(&key, None);
+            if let Some(server) = written.crc64.filter(|s| *s != crc) {
+                return Err(Error::CrcMismatch {
+                    position: 0,
+                    next_position: 0,
+                    local: crc,
+                    server,
+                    request_id: written.request_id,
+                });
+            }
+            let result = Object::new();
+            set(&result, "name", key.as_str());
+            set(&result, "url", inner.config.object_url(&key));
+            set(&result, "res", exchange.res(started));
+            set(&result, "crc64", crc.to_string());
+            Ok(result.into())
+        })
+    }
+
+    /// SealAppendObject: ends writing at `position` (the object's length). `{ res, sealedTime }`.
+    #[wasm_bindgen(js_name = sealAppend)]
+    pub fn seal_append(&self, name: JsValue, position: JsValue, options: JsValue) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let p = params(
+            "POST",
+            &inner.config.bucket,
+            &name.as_string().unwrap_or_default(),
+            &[("position", position.clone())],
+        );
+        spawn(Some(p), async move {
+            let started = now_millis();
+            let key = key_of(&name)?;
+            let position = validate::parse_position(&integer_input(&position, "position")?)?;
+            let o = JsOptions::new(&options, "options")?;
+            let timeout = timeout_of(&inner, &o)?;
+            let signal = o.signal("signal")?;
+            let bucket = inner.config.bucket.clone();
+            // Not retried on ambiguity: a repeated seal's outcome would not tell whether the first landed.
+            let exchange = inner
+                .call(
+                    || ops::seal_append_object(&bucket, &key, position),
+                    || Body::Empty,
+                    timeout,
+                    signal.as_ref(),
+                    false,
+                )
+                .await?;
+            let written =
+                WriteResponse::from_headers(exchange.response.status, &exchange.response.headers)?;
+            let result = Object::new();
+            set(&result, "res", exchange.res(started));
+            set(
+                &result,
+                "sealedTime",
+                written
+                    .sealed_time
+                    .map_or(JsValue::UNDEFINED, JsValue::from),
+            );
+            Ok(result.into())
+        })
+    }
+
+    /// A V1 presigned URL, as ali-oss's `signatureUrl(name, { method, expires, 'Content-Type', response,
+    /// subResource, process, trafficLimit })`.
+    #[wasm_bindgen(js_name = signatureUrl)]
+    pub fn signature_url(&self, name: JsValue, options: JsValue) -> Result<String, JsValue> {
+        Ok(signature_url_v1(&self.inner, &name, &options)?)
+    }
+
+    /// As `signatureUrl`, after refreshing STS credentials when they are due.
+    #[wasm_bindgen(js_name = asyncSignatureUrl)]
+    pub fn async_signature_url(&self, name: JsValue, options: JsValue) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        spawn(None, async move {
+            inner.refresh_if_due().await?;
+            Ok(signature_url_v1(&inner, &name, &options)?.into())
+        })
+    }
+
+    /// A V4 presigned URL, as ali-oss's `signatureUrlV4(method, expires, { headers, queries }, name,
+    /// additionalHeaders)`; query values `null` are flags such as `append`.
+    #[wasm_bindgen(js_name = signatureUrlV4)]
+    pub fn signature_url_v4(
+        &self,
+        method: JsValue,
+        expires: JsValue,
+        request: JsValue,
+        name: JsValue,
+        additional_headers: JsValue,
+    ) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        spawn(None, async move {
+            inner.refresh_if_due().await?;
+            let method = method
+                .as_string()
+                .and_then(|m| Method::parse(&m))
+                .ok_or_else(|| {
+                    Error::invalid("method", "expected one of GET, PUT, POST, HEAD, DELETE")
+                })?;
+            let expires = validate::parse_integer(
+                "expires",
+                &integer_input(&expires, "expires")?,
+                1,
+                crate::sign::V4_MAX_EXPIRES_SECONDS,
+            )?;
+            let key = if name.is_undefined() || name.is_null() {
+                None
+            } else {
+                Some(key_of(&name)?)
+            };
+            let o = JsOptions::new(&request, "request")?;
+            let mut req = Request::new(method, Some(&inner.config.bucket), key.as_deref());
+            req.headers = o.headers("headers")?;
+            if let Some(q) = o.raw("queries") {
+                for entry in Object::entries(q.unchecked_ref()).iter() {
+                    let entry: js_sys::Array = entry.unchecked_into();
+                    let k = entry.get(0).as_string().unwrap_or_default();
+                    let v = entry.get(1);
+                    let v = if v.is_null() || v.is_undefined() {
+                        String::new()
+                    } else {
+                        String::from(js_sys::JsString::from(v))
+                    };
+                    req.query.push((k, v));
+                }
+            }
+            let mut config = inner.config.signing.clone();
+            if config.version == SigningVersion::V1 && config.region.is_empty() {
+                return Err(Error::invalid(
+                    "region",
+                    "signatureUrlV4 signs with a region; create the client with region",
+                ));
+            }
+            config.version = SigningVersion::V4;
+            if !additional_headers.is_undefined() && !additional_headers.is_null() {
+                let list: js_sys::Array = additional_headers.dyn_into().map_err(|_| {
+                    Error::invalid("additionalHeaders", "expected an array of header names")
+                })?;
+                config.additional_headers = list.iter().filter_map(|h| h.as_string()).collect();
+            }
+            presign_request(
+                &mut req,
+                &inner.credentials(),
+                inner.signing_time(),
+                expires,
+                &config,
+            )?;
+            Ok(inner.config.request_url(&req).into())
+        })
+    }
+}
+
+fn signature_url_v1(inner: &Inner, name: &JsValue, options: &JsValue) -> Result<String, Error> {
+    let key = key_of(name)?;
+    let o = JsOptions::new(options, "options")?;
+    let method = match o.string("method")? {
+        Some(m) => Method::parse(&m).ok_or_else(|| {
+            Error::invalid(
+                "options.method",
+                format!("{m:?} is not one of GET, PUT, POST, HEAD, DELETE"),
+            )
+        })?,
+        None => Method::Get,
+    };
+    let expires = match o.integer("expires")? {
+        Some(e) => validate::parse_integer("options.expires", &e, 1, u64::from(u32::MAX))?,
+        None => DEFAULT_EXPIRES_SECONDS,
+    };
+    let mut req = Request::new(method, Some(&inner.config.bucket), Some(&key));
+    for (header, option) in [
+        ("Content-Type", "Content-Type"),
+        ("Content-MD5", "Content-MD5"),
+    ] {
+        if let Some(v) = o.string(option)? {
+            req.headers.set(header, v);
+        }
+    }
+    for (k, v) in o.pairs("response")? {
+        req.query
+            .push((format!("response-{}", k.to_ascii_lowercase()), v));
+    }
+    for (k, v) in o.pairs("subResource")? {
+        req.query.push((k, v));
+    }
+    if let Some(p) = o.string("process")? {
+        req.query.push(("x-oss-process".into(), p));
+    }
+    if let Some(t) = o.integer("trafficLimit")? {
+        let limit = validate::parse_integer("options.trafficLimit", &t, 0, u64::MAX >> 11)?;
+        req.query
+            .push(("x-oss-traffic-limit".into(), limit.to_string()));
+    }
+    let config = SigningConfig {
+        version: SigningVersion::V1,
+        ..inner.config.signing.clone()
+    };
+    presign_request(
+        &mut req,
+        &inner.credentials(),
+        inner.signing_time(),
+        expires,
+        &config,
+    )?;
+    Ok(inner.config.request_url(&req))
+}
+
+/// `'bytes=0-99'`, `'0-99'`, `'100-'` or `{ start, end }` → `(first, last)`.
+fn parse_range(value: &JsValue) -> Result<(u64, Option<u64>), Error> {
+    let bad = || {
+        Error::invalid("options.range", "expected 'bytes=first-last', 'first-last', 'first-' or { start, end } with byte offsets (end inclusive)")
+    };
+    if let Some(text) = value.as_string() {
+        let spec = text.trim().strip_prefix("bytes=").unwrap_or(text.trim());
+        let (first, last) = spec.split_once('-').ok_or_else(bad)?;
+        let first: u64 = first.trim().parse().map_err(|_| bad())?;
+        let last = if last.trim().is_empty() {
+            None
+        } else {
+            Some(last.trim().parse::<u64>().map_err(|_| bad())?)
+        };
+        return Ok((first, last));
+    }
+    if value.is_object() {
+        let o = JsOptions::new(value, "options.range")?;
+        let start = o.integer("start")?.ok_or_else(bad)?;
+        let start = validate::parse_integer("options.range.start", &start, 0, u64::MAX)?;
+        let end = o
+            .integer("end")?
+            .map(|e| validate::parse_integer("options.range.end", &e, 0, u64::MAX))
+            .transpose()?;
+        return Ok((start, end));
+    }
+    Err(bad())
+}
+
+/// The body of a single-request upload and its CRC-64; a stream is gathered into a Blob first.
+async fn whole_body(mut source: Source, file: &JsValue) -> Result<(Body, u64), Error> {
+    const STEP: u64 = 8 << 20;
+    let mut crc = crc64::Crc64::new();
+    let parts = js_sys::Array::new();
+    let streaming = source.total().is_none();
+    while let Some(part) = source.next_part(STEP).await? {
+        crc = {
+            let mut next = crc64::Crc64::continuing(crc.value());
+            // Combining keeps memory flat: the part's own CRC is already known.
+            next = combine_into(next, part.crc, part.len);
+            next
+        };
+        if streaming {
+            if let Body::Bytes(b) = part.body {
+                parts.push(&b);
+            }
+        }
+    }
+    let body = if streaming {
+        Body::Blob(
+            Blob::new_with_u8_array_sequence(&parts).map_err(|e| Error::Request {
+                message: super::transport::js_message(&e),
+            })?,
+        )
+    } else if let Some(blob) = file.dyn_ref::<Blob>() {
+        Body::Blob(blob.clone())
+    } else {
+        match Source::from_js(file)? {
+            Source::Bytes { bytes, .. } => Body::Bytes(bytes),
+            _ => Body::Bytes(Uint8Array::new_with_length(0)),
+        }
+    };
+    Ok((body, crc.value()))
+}
+
+fn combine_into(state: crc64::Crc64, part_crc: u64, len: u64) -> crc64::Crc64 {
+    crc64::Crc64::continuing(crc64::combine(state.value(), part_crc, len))
+}

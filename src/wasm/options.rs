@@ -1,0 +1,171 @@
+//! Reads JS option objects into core types, with errors that name the option and what it accepts.
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
+
+use super::source::describe;
+use crate::error::Error;
+use crate::request::Headers;
+use crate::validate::IntegerInput;
+
+/// A JS options object (or nothing), read field by field.
+pub(crate) struct JsOptions<'a> {
+    object: Option<&'a JsValue>,
+    prefix: &'static str,
+}
+
+impl<'a> JsOptions<'a> {
+    /// Wraps `value`, which must be an object, `undefined` or `null`. `prefix` names it in errors.
+    pub(crate) fn new(value: &'a JsValue, prefix: &'static str) -> Result<Self, Error> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Self {
+                object: None,
+                prefix,
+            });
+        }
+        if !value.is_object() || value.is_function() {
+            return Err(Error::invalid(
+                prefix,
+                format!("expected an options object, got {}", describe(value)),
+            ));
+        }
+        Ok(Self {
+            object: Some(value),
+            prefix,
+        })
+    }
+
+    fn name(&self, key: &str) -> String {
+        if self.prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.prefix)
+        }
+    }
+
+    /// The raw value of `key`, or `None` when absent, `undefined` or `null`.
+    pub(crate) fn raw(&self, key: &str) -> Option<JsValue> {
+        let object = self.object?;
+        Reflect::get(object, &JsValue::from_str(key))
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
+    pub(crate) fn string(&self, key: &str) -> Result<Option<String>, Error> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some(v) => v.as_string().map(Some).ok_or_else(|| {
+                Error::invalid(
+                    self.name(key),
+                    format!("expected a string, got {}", describe(&v)),
+                )
+            }),
+        }
+    }
+
+    pub(crate) fn boolean(&self, key: &str) -> Result<Option<bool>, Error> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some(v) => v.as_bool().map(Some).ok_or_else(|| {
+                Error::invalid(
+                    self.name(key),
+                    format!("expected true or false, got {}", describe(&v)),
+                )
+            }),
+        }
+    }
+
+    /// A number, numeric string or bigint, left for the core to range-check.
+    pub(crate) fn integer(&self, key: &str) -> Result<Option<IntegerInput>, Error> {
+        self.raw(key)
+            .map(|v| integer_input(&v, &self.name(key)))
+            .transpose()
+    }
+
+    pub(crate) fn function(&self, key: &str) -> Result<Option<Function>, Error> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some(v) => v.dyn_into::<Function>().map(Some).map_err(|v| {
+                Error::invalid(
+                    self.name(key),
+                    format!("expected a function, got {}", describe(&v)),
+                )
+            }),
+        }
+    }
+
+    pub(crate) fn signal(&self, key: &str) -> Result<Option<AbortSignal>, Error> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some(v) => v.dyn_into::<AbortSignal>().map(Some).map_err(|v| {
+                Error::invalid(
+                    self.name(key),
+                    format!("expected an AbortSignal, got {}", describe(&v)),
+                )
+            }),
+        }
+    }
+
+    /// A plain object of string-convertible values, as `[name, value]` pairs in property order.
+    pub(crate) fn pairs(&self, key: &str) -> Result<Vec<(String, String)>, Error> {
+        let Some(v) = self.raw(key) else {
+            return Ok(Vec::new());
+        };
+        if !v.is_object() || v.is_function() || js_sys::Array::is_array(&v) {
+            return Err(Error::invalid(
+                self.name(key),
+                format!(
+                    "expected a plain object of names to values, got {}",
+                    describe(&v)
+                ),
+            ));
+        }
+        let mut out = Vec::new();
+        for entry in Object::entries(v.unchecked_ref()).iter() {
+            let entry: js_sys::Array = entry.unchecked_into();
+            let name = entry.get(0).as_string().unwrap_or_default();
+            let value = entry.get(1);
+            if value.is_undefined() || value.is_null() {
+                continue;
+            }
+            let text = if let Some(s) = value.as_string() {
+                s
+            } else if value.as_f64().is_some() || value.as_bool().is_some() || value.is_bigint() {
+                String::from(js_sys::JsString::from(value))
+            } else {
+                return Err(Error::invalid(
+                    format!("{}.{name}", self.name(key)),
+                    format!("expected a string or number, got {}", describe(&value)),
+                ));
+            };
+            out.push((name, text));
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn headers(&self, key: &str) -> Result<Headers, Error> {
+        Ok(self.pairs(key)?.into_iter().collect())
+    }
+}
+
+/// A JS number, numeric string or bigint as the core's integer input.
+pub(crate) fn integer_input(value: &JsValue, what: &str) -> Result<IntegerInput, Error> {
+    if let Some(n) = value.as_f64() {
+        Ok(IntegerInput::Number(n))
+    } else if let Some(s) = value.as_string() {
+        Ok(IntegerInput::Text(s))
+    } else if value.is_bigint() {
+        Ok(IntegerInput::BigInt(String::from(js_sys::JsString::from(
+            value.clone(),
+        ))))
+    } else {
+        Err(Error::invalid(
+            what,
+            format!(
+                "expected a number, a decimal string or a bigint, got {}",
+                describe(value)
+            ),
+        ))
+    }
+}
