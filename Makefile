@@ -5,10 +5,10 @@ export PATH := $(HOME)/.cargo/bin:$(HOME)/.cache/oss-append-tools/node_modules/.
 
 EMULATOR := target/release/oss-emulator
 
-.PHONY: test check test-native test-interop emulator tools-rust tools-wasm tools-browser wasm-check
+.PHONY: test check test-native test-interop test-wasm test-e2e emulator pkg tools-rust tools-wasm tools-browser wasm-check
 
 ## make test: every test layer (what CI runs)
-test: check test-native wasm-check test-interop
+test: check test-native wasm-check test-interop test-wasm test-e2e
 	@echo "make test: all layers passed"
 
 tools-rust:
@@ -18,10 +18,11 @@ tools-wasm:
 tools-browser:
 	@scripts/install-tools.sh browser
 
-## formatting and lints
-check: tools-rust
+## formatting and lints (native and wasm32)
+check: tools-rust tools-wasm
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	OSS_EMULATOR_URL=http://127.0.0.1:9 cargo clippy -p oss-append --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 ## native unit and integration tests: the pure core (signing vectors, CRC, state machine) and the emulator
 test-native: tools-rust
@@ -39,3 +40,15 @@ emulator: tools-rust
 ## the real SDKs (ali-oss, oss2, alibabacloud-oss-v2) against the emulator
 test-interop: emulator
 	OSS_EMULATOR=$(abspath $(EMULATOR)) bash tests/interop/run.sh
+
+## the npm package in pkg/ (wasm built, bound for web and Node, optimized)
+pkg: tools-wasm
+	scripts/build-pkg.sh
+
+## wasm-bindgen tests in Node and headless Chrome against the emulator
+test-wasm: emulator tools-wasm tools-browser
+	scripts/with-emulator.sh scripts/test-wasm.sh
+
+## JS end-to-end: the built package in Node and headless Chromium
+test-e2e: pkg emulator tools-browser
+	OSS_EMULATOR=$(abspath $(EMULATOR)) bash tests/e2e/run.sh

@@ -6,6 +6,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod append;
+pub mod coalesce;
 pub mod config;
 pub mod crc64;
 pub mod credentials;

@@ -4,8 +4,10 @@
 //! is made here.
 
 mod append;
+mod appender;
 mod client;
 mod crc;
+mod driver;
 mod js_error;
 mod objects;
 mod options;
@@ -13,5 +15,6 @@ mod source;
 mod timer;
 mod transport;
 
+pub use appender::Appender;
 pub use client::Oss;
 pub use crc::{combine_crc64_js, crc64_js, Crc64Js};

@@ -1,0 +1,767 @@
+//! `client.openAppender`: a live, ordered append stream (`write`, `flush`, `close`, `abort`, `writable`).
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{AbortController, AbortSignal, Blob, WritableStream};
+
+use super::client::{params, set, spawn, Inner, Oss};
+use super::crc::{feed_bytes, parse_crc};
+use super::driver::Driver;
+use super::js_error::to_js_error;
+use super::options::JsOptions;
+use super::source::{describe, Part};
+use super::timer::Timeout;
+use super::transport::{js_message, Body};
+use crate::append::{AppendPolicy, AppendSession};
+use crate::coalesce::Coalescer;
+use crate::crc64::Crc64;
+use crate::error::Error;
+use crate::ops::{self, WriteOptions};
+use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
+
+/// How long small writes wait for company before they go out anyway, by default.
+const DEFAULT_FLUSH_INTERVAL_MS: u64 = 1000;
+
+#[wasm_bindgen(js_class = OSS)]
+impl Oss {
+    /// Opens a live appender on `name`: `{ position: 'resume' | n, partSize, minPartSize, flushInterval,
+    /// headers, meta, mime, progress, signal, initCrc64, timeout }`. `'resume'` continues an existing
+    /// appendable object after one HEAD; a missing object starts at 0.
+    #[wasm_bindgen(js_name = openAppender)]
+    pub fn open_appender(&self, name: JsValue, options: JsValue) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let p = params(
+            "POST",
+            &inner.config.bucket,
+            &name.as_string().unwrap_or_default(),
+            &[],
+        );
+        spawn(Some(p), async move {
+            open(inner, name, options).await.map(JsValue::from)
+        })
+    }
+}
+
+/// A live append stream onto one object. Writes go out in order, coalesced, each exactly once.
+#[wasm_bindgen]
+pub struct Appender {
+    shared: Rc<Shared>,
+}
+
+impl std::fmt::Debug for Appender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.shared.state.borrow();
+        f.debug_struct("Appender")
+            .field("key", &self.shared.key)
+            .field("position", &s.position)
+            .finish()
+    }
+}
+
+/// What never changes after opening.
+struct Shared {
+    inner: Rc<Inner>,
+    key: String,
+    write: WriteOptions,
+    timeout_ms: u64,
+    flush_interval_ms: u64,
+    progress: Option<Function>,
+    /// Aborts the request under way when the appender is aborted (or the caller's signal fires).
+    controller: AbortController,
+    _caller_signal: Option<AbortLinkHandle>,
+    state: RefCell<State>,
+}
+
+#[derive(PartialEq)]
+enum Status {
+    Open,
+    Closing,
+    Closed,
+    Failed,
+    Aborted,
+}
+
+enum Chunk {
+    Bytes(Uint8Array),
+    Blob(Blob),
+}
+
+impl Chunk {
+    fn len(&self) -> u64 {
+        match self {
+            Chunk::Bytes(b) => u64::from(b.length()),
+            Chunk::Blob(b) => b.size() as u64,
+        }
+    }
+
+    /// Splits off the first `n` bytes.
+    fn split(self, n: u64) -> (Chunk, Chunk) {
+        match self {
+            Chunk::Bytes(b) => (
+                Chunk::Bytes(b.subarray(0, n as u32)),
+                Chunk::Bytes(b.subarray(n as u32, b.length())),
+            ),
+            Chunk::Blob(b) => {
+                let size = b.size();
+                let head = b
+                    .slice_with_f64_and_f64(0.0, n as f64)
+                    .expect("Blob.slice never throws");
+                let tail = b
+                    .slice_with_f64_and_f64(n as f64, size)
+                    .expect("Blob.slice never throws");
+                (Chunk::Blob(head), Chunk::Blob(tail))
+            }
+        }
+    }
+}
+
+struct Waiter {
+    /// Resolve once this many bytes since opening are on the object.
+    end: u64,
+    resolve: Function,
+    reject: Function,
+}
+
+struct State {
+    status: Status,
+    /// Taken out while a part is being appended.
+    session: Option<AppendSession>,
+    queue: VecDeque<Chunk>,
+    coalescer: Coalescer,
+    accepted: u64,
+    confirmed: u64,
+    position: u64,
+    crc64: Option<u64>,
+    writes: VecDeque<Waiter>,
+    ready: Vec<(Function, Function)>,
+    closers: Vec<(Function, Function)>,
+    error: Option<Error>,
+    pumping: bool,
+    timer: Option<Timeout>,
+    sent_any: bool,
+}
+
+async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appender, Error> {
+    let name = name.as_string().ok_or_else(|| {
+        Error::invalid(
+            "name",
+            "expected the object name as a string, e.g. 'rec/a.webm'",
+        )
+    })?;
+    let key = validate::normalize_key(&name)?;
+    let o = JsOptions::new(&options, "options")?;
+    let resume = o
+        .raw("position")
+        .and_then(|p| p.as_string())
+        .is_some_and(|p| p == "resume");
+    let position = match o.integer("position")? {
+        Some(_) if resume => 0,
+        Some(p) => validate::parse_position(&p)?,
+        None => 0,
+    };
+    let write = WriteOptions {
+        headers: o.headers("headers")?,
+        meta: o.pairs("meta")?,
+        mime: o.string("mime")?,
+    };
+    let sizes = PartSizes::from_options(
+        o.integer("partSize")?.as_ref(),
+        o.integer("minPartSize")?.as_ref(),
+    )?;
+    let flush_interval_ms = match o.integer("flushInterval")? {
+        Some(v) => validate::parse_interval_ms("options.flushInterval", &v)?,
+        None => DEFAULT_FLUSH_INTERVAL_MS,
+    };
+    let timeout_ms = match o.integer("timeout")? {
+        Some(t) => validate::parse_timeout_ms("options.timeout", &t)?,
+        None => inner.config.timeout_ms,
+    };
+    let init_crc = o
+        .raw("initCrc64")
+        .map(|v| parse_crc(&v, "options.initCrc64"))
+        .transpose()?;
+    let progress = o.function("progress")?;
+    let signal = o.signal("signal")?;
+    if write.headers.contains("Content-MD5") {
+        return Err(Error::invalid("options.headers.Content-MD5", "a live appender sends many parts, so no single MD5 applies; every part is CRC-64 checked instead"));
+    }
+    ops::append_object(&inner.config.bucket, &key, position, &write)?;
+
+    let controller = AbortController::new().map_err(|e| Error::Request {
+        message: js_message(&e),
+    })?;
+    if let Some(s) = &signal {
+        if s.aborted() {
+            return Err(Error::Aborted {
+                reason: s.reason().as_string(),
+            });
+        }
+    }
+    let policy = AppendPolicy {
+        size_limit: MAX_OBJECT_SIZE,
+        retry_max: inner.config.retry_max,
+        can_refresh_credentials: inner.can_refresh(),
+    };
+    let session = if resume {
+        let mut driver = Driver {
+            inner: &inner,
+            key: &key,
+            write: &write,
+            timeout_ms,
+            signal: signal.as_ref(),
+            progress: None,
+            urls: Vec::new(),
+            last: None,
+        };
+        AppendSession::resume_from_head(driver.head().await?.as_ref(), policy)?
+    } else {
+        let prior = if position == 0 {
+            Some(0)
+        } else {
+            init_crc.or_else(|| inner.known_crc(&key, position))
+        };
+        AppendSession::new(position, prior, policy)
+    };
+    let link = signal
+        .as_ref()
+        .map(|s| AbortLinkHandle::new(s, &controller));
+    let state = State {
+        status: Status::Open,
+        position: session.position(),
+        crc64: session.crc64(),
+        session: Some(session),
+        queue: VecDeque::new(),
+        coalescer: Coalescer::new(sizes),
+        accepted: 0,
+        confirmed: 0,
+        writes: VecDeque::new(),
+        ready: Vec::new(),
+        closers: Vec::new(),
+        error: None,
+        pumping: false,
+        timer: None,
+        sent_any: false,
+    };
+    Ok(Appender {
+        shared: Rc::new(Shared {
+            inner,
+            key,
+            write,
+            timeout_ms,
+            flush_interval_ms,
+            progress,
+            controller,
+            _caller_signal: link,
+            state: RefCell::new(state),
+        }),
+    })
+}
+
+#[wasm_bindgen]
+impl Appender {
+    /// Queues `data` (Blob, Uint8Array, Buffer, ArrayBuffer) after everything written before; resolves
+    /// when its bytes are on the object.
+    pub fn write(&self, data: JsValue) -> Promise {
+        write(&self.shared, data)
+    }
+
+    /// Sends everything buffered; resolves when it is on the object.
+    pub fn flush(&self) -> Promise {
+        let shared = Rc::clone(&self.shared);
+        Promise::new(&mut |resolve, reject| {
+            let mut st = shared.state.borrow_mut();
+            if let Some(e) = refusal(&st, "flush") {
+                let _ = reject.call1(&JsValue::UNDEFINED, &e);
+                return;
+            }
+            st.coalescer.flush_all();
+            let end = st.accepted;
+            st.writes.push_back(Waiter {
+                end,
+                resolve,
+                reject,
+            });
+            drop(st);
+            settle(&shared);
+            kick(&shared);
+        })
+    }
+
+    /// Flushes, then ends the appender: resolves `{ nextAppendPosition, crc64 }`. Later writes reject.
+    pub fn close(&self) -> Promise {
+        close(&self.shared)
+    }
+
+    /// Stops at once: the request under way is cancelled, unsent writes reject with `AbortError`; what is
+    /// already on the object stays.
+    pub fn abort(&self, reason: JsValue) -> Promise {
+        abort(&self.shared, reason);
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// Resolves when fewer than `partSize` bytes wait to be sent (backpressure for fast producers).
+    pub fn ready(&self) -> Promise {
+        ready(&self.shared)
+    }
+
+    /// The object's length after the last confirmed part (`nextAppendPosition`), a decimal string.
+    #[wasm_bindgen(getter)]
+    pub fn position(&self) -> String {
+        self.shared.state.borrow().position.to_string()
+    }
+
+    /// The object's CRC-64 at `position` as a decimal string, or `null` when unknown.
+    #[wasm_bindgen(getter)]
+    pub fn crc64(&self) -> Option<String> {
+        self.shared.state.borrow().crc64.map(|c| c.to_string())
+    }
+
+    /// Bytes written but not yet on the object.
+    #[wasm_bindgen(getter)]
+    pub fn pending(&self) -> f64 {
+        let st = self.shared.state.borrow();
+        (st.accepted - st.confirmed) as f64
+    }
+
+    /// A WHATWG `WritableStream` over this appender, with backpressure: `readable.pipeTo(w.writable)`.
+    #[wasm_bindgen(getter)]
+    pub fn writable(&self) -> Result<WritableStream, JsValue> {
+        let sink = Object::new();
+        let s = Rc::clone(&self.shared);
+        let write_fn = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |chunk: JsValue| {
+            // The stream's own promise tracks acceptance; the durable outcome shows through ready()/close().
+            ignore_rejection(&write(&s, chunk));
+            ready(&s)
+        });
+        let s = Rc::clone(&self.shared);
+        let close_fn = Closure::<dyn FnMut() -> Promise>::new(move || close(&s));
+        let s = Rc::clone(&self.shared);
+        let abort_fn = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |reason: JsValue| {
+            abort(&s, reason);
+            Promise::resolve(&JsValue::UNDEFINED)
+        });
+        set(&sink, "write", write_fn.into_js_value());
+        set(&sink, "close", close_fn.into_js_value());
+        set(&sink, "abort", abort_fn.into_js_value());
+        WritableStream::new_with_underlying_sink(&sink)
+    }
+}
+
+/// Marks a promise's rejection as handled (Node ends the process on unhandled rejections).
+fn ignore_rejection(promise: &Promise) {
+    if let Ok(catch) = js_sys::Reflect::get(promise, &"catch".into()) {
+        let catch: Function = catch.unchecked_into();
+        let _ = catch.call1(promise, &Function::new_no_args(""));
+    }
+}
+
+/// Why the appender refuses new work, as a JS error, or `None` when it is open.
+fn refusal(st: &State, what: &str) -> Option<JsValue> {
+    let error = match st.status {
+        Status::Open => return None,
+        Status::Closing | Status::Closed => Error::invalid("appender", format!("cannot {what}: the appender is closed; open a new one with position: 'resume' to continue the object")),
+        Status::Aborted => Error::Aborted { reason: Some(format!("cannot {what}: the appender was aborted")) },
+        Status::Failed => st.error.clone().unwrap_or(Error::Aborted { reason: None }),
+    };
+    Some(to_js_error(&error, None))
+}
+
+fn write(shared: &Rc<Shared>, data: JsValue) -> Promise {
+    let shared = Rc::clone(shared);
+    Promise::new(&mut |resolve, reject| {
+        let fail = |e: JsValue| {
+            let _ = reject.call1(&JsValue::UNDEFINED, &e);
+        };
+        let Some(chunk) = data_chunk(&data) else {
+            let e = Error::invalid(
+                "data",
+                format!(
+                    "{} cannot be written; write a Blob, a Uint8Array or Buffer, or an ArrayBuffer",
+                    describe(&data)
+                ),
+            );
+            return fail(to_js_error(&e, None));
+        };
+        let mut st = shared.state.borrow_mut();
+        if let Some(e) = refusal(&st, "write") {
+            return fail(e);
+        }
+        let len = chunk.len();
+        if let Err(e) = validate::check_append_size(
+            st.position,
+            st.accepted - st.confirmed + len,
+            MAX_OBJECT_SIZE,
+        ) {
+            return fail(to_js_error(&e, None));
+        }
+        if len > 0 {
+            st.queue.push_back(chunk);
+        }
+        st.accepted += len;
+        st.coalescer.push(len);
+        let end = st.accepted;
+        st.writes.push_back(Waiter {
+            end,
+            resolve: resolve.clone(),
+            reject: reject.clone(),
+        });
+        drop(st);
+        settle(&shared);
+        kick(&shared);
+    })
+}
+
+/// What a written value becomes; byte views are copied, since the caller may reuse its buffer as soon as
+/// `write()` returns.
+fn data_chunk(data: &JsValue) -> Option<Chunk> {
+    if let Some(b) = data.dyn_ref::<Blob>() {
+        Some(Chunk::Blob(b.clone()))
+    } else if let Some(b) = data.dyn_ref::<Uint8Array>() {
+        Some(Chunk::Bytes(b.slice(0, b.length())))
+    } else if let Some(b) = data.dyn_ref::<js_sys::ArrayBuffer>() {
+        Some(Chunk::Bytes(Uint8Array::new(&b.slice(0))))
+    } else if js_sys::ArrayBuffer::is_view(data) {
+        let view: &js_sys::DataView = data.unchecked_ref();
+        let bytes = Uint8Array::new_with_byte_offset_and_length(
+            &view.buffer(),
+            view.byte_offset() as u32,
+            view.byte_length() as u32,
+        );
+        Some(Chunk::Bytes(bytes.slice(0, bytes.length())))
+    } else {
+        None
+    }
+}
+
+fn close(shared: &Rc<Shared>) -> Promise {
+    let shared = Rc::clone(shared);
+    Promise::new(&mut |resolve, reject| {
+        let mut st = shared.state.borrow_mut();
+        match st.status {
+            Status::Open => {}
+            Status::Closing | Status::Closed => {
+                st.closers.push((resolve.clone(), reject.clone()));
+                drop(st);
+                settle(&shared);
+                return;
+            }
+            _ => {
+                if let Some(e) = refusal(&st, "close") {
+                    let _ = reject.call1(&JsValue::UNDEFINED, &e);
+                }
+                return;
+            }
+        }
+        st.status = Status::Closing;
+        st.coalescer.flush_all();
+        st.timer = None;
+        st.closers.push((resolve.clone(), reject.clone()));
+        drop(st);
+        settle(&shared);
+        kick(&shared);
+    })
+}
+
+fn abort(shared: &Rc<Shared>, reason: JsValue) {
+    let mut st = shared.state.borrow_mut();
+    if matches!(st.status, Status::Closed | Status::Failed | Status::Aborted) {
+        return;
+    }
+    st.status = Status::Aborted;
+    st.timer = None;
+    st.queue.clear();
+    let reason = reason.as_string().or_else(|| {
+        js_sys::Reflect::get(&reason, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+    });
+    st.error = Some(Error::Aborted { reason });
+    drop(st);
+    shared.controller.abort();
+    fail_all(shared);
+}
+
+fn ready(shared: &Rc<Shared>) -> Promise {
+    let shared = Rc::clone(shared);
+    Promise::new(&mut |resolve, reject| {
+        let mut st = shared.state.borrow_mut();
+        if matches!(st.status, Status::Failed | Status::Aborted) {
+            if let Some(e) = refusal(&st, "write") {
+                let _ = reject.call1(&JsValue::UNDEFINED, &e);
+            }
+        } else if !st.coalescer.is_full() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        } else {
+            st.ready.push((resolve.clone(), reject.clone()));
+        }
+    })
+}
+
+/// Resolves every waiter whose bytes are on the object, and the closers once everything is.
+fn settle(shared: &Rc<Shared>) {
+    let mut done = Vec::new();
+    let mut readied = Vec::new();
+    let mut closed = Vec::new();
+    {
+        let mut st = shared.state.borrow_mut();
+        while st.writes.front().is_some_and(|w| w.end <= st.confirmed) {
+            done.push(st.writes.pop_front().expect("checked"));
+        }
+        if !st.coalescer.is_full() {
+            readied = std::mem::take(&mut st.ready);
+        }
+        let finished = st.status == Status::Closing
+            && st.confirmed == st.accepted
+            && !st.pumping
+            && st.sent_any;
+        if finished || (st.status == Status::Closed) {
+            st.status = Status::Closed;
+            closed = std::mem::take(&mut st.closers);
+        }
+    }
+    for w in done {
+        let _ = w.resolve.call0(&JsValue::UNDEFINED);
+    }
+    for (resolve, _) in readied {
+        let _ = resolve.call0(&JsValue::UNDEFINED);
+    }
+    if !closed.is_empty() {
+        let st = shared.state.borrow();
+        let result = Object::new();
+        set(&result, "name", shared.key.as_str());
+        set(&result, "nextAppendPosition", st.position.to_string());
+        set(
+            &result,
+            "crc64",
+            st.crc64.map_or(JsValue::NULL, |c| c.to_string().into()),
+        );
+        drop(st);
+        for (resolve, _) in closed {
+            let _ = resolve.call1(&JsValue::UNDEFINED, &result);
+        }
+    }
+}
+
+/// Rejects everything waiting with the appender's error.
+fn fail_all(shared: &Rc<Shared>) {
+    let (writes, ready, closers, error) = {
+        let mut st = shared.state.borrow_mut();
+        let error = st.error.clone().unwrap_or(Error::Aborted { reason: None });
+        (
+            std::mem::take(&mut st.writes),
+            std::mem::take(&mut st.ready),
+            std::mem::take(&mut st.closers),
+            error,
+        )
+    };
+    let e = to_js_error(&error, None);
+    for w in writes {
+        let _ = w.reject.call1(&JsValue::UNDEFINED, &e);
+    }
+    for (_, reject) in ready.into_iter().chain(closers) {
+        let _ = reject.call1(&JsValue::UNDEFINED, &e);
+    }
+}
+
+/// Starts the pump unless it runs; arms the flush interval when bytes wait below `minPartSize`.
+fn kick(shared: &Rc<Shared>) {
+    let mut st = shared.state.borrow_mut();
+    if matches!(st.status, Status::Failed | Status::Aborted) {
+        return;
+    }
+    // A close with nothing ever written still creates (or checks) the object with one empty append.
+    let empty_close = st.status == Status::Closing && !st.sent_any && st.accepted == 0;
+    if st.pumping || (st.coalescer.next_part().is_none() && !empty_close) {
+        if st.coalescer.waiting_for_more() && st.timer.is_none() && st.status == Status::Open {
+            let weak = Rc::downgrade(shared);
+            st.timer = Some(Timeout::start(shared.flush_interval_ms, move || {
+                if let Some(shared) = weak.upgrade() {
+                    let mut st = shared.state.borrow_mut();
+                    st.timer = None;
+                    st.coalescer.flush_all();
+                    drop(st);
+                    kick(&shared);
+                }
+            }));
+        }
+        return;
+    }
+    st.pumping = true;
+    st.timer = None;
+    drop(st);
+    let shared = Rc::clone(shared);
+    spawn_local(async move { pump(shared).await });
+}
+
+/// Sends parts while the coalescer has some, one at a time, in order.
+async fn pump(shared: Rc<Shared>) {
+    loop {
+        let (pieces, len, mut session) = {
+            let mut st = shared.state.borrow_mut();
+            let empty_close = st.status == Status::Closing && !st.sent_any && st.accepted == 0;
+            let len = match st.coalescer.next_part() {
+                Some(n) => n,
+                None if empty_close => 0,
+                None => break,
+            };
+            if matches!(st.status, Status::Failed | Status::Aborted) {
+                break;
+            }
+            let mut pieces = Vec::new();
+            let mut need = len;
+            while need > 0 {
+                let chunk = st
+                    .queue
+                    .pop_front()
+                    .expect("the coalescer counts only queued bytes");
+                if chunk.len() > need {
+                    let (head, tail) = chunk.split(need);
+                    st.queue.push_front(tail);
+                    pieces.push(head);
+                    need = 0;
+                } else {
+                    need -= chunk.len();
+                    pieces.push(chunk);
+                }
+            }
+            st.coalescer.take(len);
+            st.sent_any = true;
+            (pieces, len, st.session.take().expect("one pump at a time"))
+        };
+        settle(&shared);
+        let outcome = match gather(pieces, len).await {
+            Ok(part) => {
+                let mut driver = Driver {
+                    inner: &shared.inner,
+                    key: &shared.key,
+                    write: &shared.write,
+                    timeout_ms: shared.timeout_ms,
+                    signal: Some(&shared.controller.signal()),
+                    progress: shared.progress.as_ref(),
+                    urls: Vec::new(),
+                    last: None,
+                };
+                let result = driver.append_part(&mut session, &part).await;
+                if let Ok(done) = &result {
+                    driver.report_progress(session.confirmed(), None, done.next_position, false);
+                }
+                result
+            }
+            Err(e) => Err(e),
+        };
+        {
+            let mut st = shared.state.borrow_mut();
+            match &outcome {
+                Ok(done) => {
+                    st.confirmed += len;
+                    st.position = done.next_position;
+                    st.crc64 = Some(done.crc64);
+                    let known = (done.next_position, done.crc64);
+                    drop(st);
+                    shared.inner.remember(&shared.key, Some(known));
+                }
+                Err(e) => {
+                    if st.status != Status::Aborted {
+                        st.status = Status::Failed;
+                        st.error = Some(e.clone());
+                    }
+                    st.queue.clear();
+                    st.timer = None;
+                    drop(st);
+                    shared.inner.remember(&shared.key, None);
+                }
+            }
+        }
+        shared.state.borrow_mut().session = Some(session);
+        if outcome.is_err() {
+            shared.state.borrow_mut().pumping = false;
+            fail_all(&shared);
+            return;
+        }
+        settle(&shared);
+    }
+    shared.state.borrow_mut().pumping = false;
+    settle(&shared);
+    kick(&shared);
+}
+
+/// Reads the pieces of one part in order into a single body, computing its CRC-64 on the way.
+async fn gather(pieces: Vec<Chunk>, len: u64) -> Result<Part, Error> {
+    let mut crc = Crc64::new();
+    let mut arrays = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        let bytes = match piece {
+            Chunk::Bytes(b) => b,
+            Chunk::Blob(b) => {
+                let buffer =
+                    JsFuture::from(b.array_buffer())
+                        .await
+                        .map_err(|e| Error::Request {
+                            message: format!("reading a written Blob failed: {}", js_message(&e)),
+                        })?;
+                Uint8Array::new(&buffer)
+            }
+        };
+        feed_bytes(&mut crc, &bytes);
+        arrays.push(bytes);
+    }
+    if crc.len() != len {
+        return Err(Error::InvalidResponse {
+            status: 0,
+            reason: format!(
+                "a written Blob changed size: expected {len} bytes, read {}",
+                crc.len()
+            ),
+            request_id: None,
+        });
+    }
+    let body = match arrays.len() {
+        0 => Body::Empty,
+        1 => Body::Bytes(arrays.pop().expect("one")),
+        _ => {
+            let out = Uint8Array::new_with_length(len as u32);
+            let mut at = 0;
+            for a in &arrays {
+                out.set(a, at);
+                at += a.length();
+            }
+            Body::Bytes(out)
+        }
+    };
+    Ok(Part {
+        body,
+        len,
+        crc: crc.value(),
+    })
+}
+
+/// Forwards the caller's AbortSignal to the appender for as long as the appender lives.
+struct AbortLinkHandle {
+    signal: AbortSignal,
+    callback: Closure<dyn FnMut()>,
+}
+
+impl AbortLinkHandle {
+    fn new(signal: &AbortSignal, controller: &AbortController) -> Self {
+        let controller = controller.clone();
+        let callback = Closure::<dyn FnMut()>::new(move || controller.abort());
+        let _ = signal.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
+        Self {
+            signal: signal.clone(),
+            callback,
+        }
+    }
+}
+
+impl Drop for AbortLinkHandle {
+    fn drop(&mut self) {
+        let _ = self
+            .signal
+            .remove_event_listener_with_callback("abort", self.callback.as_ref().unchecked_ref());
+    }
+}

@@ -1,0 +1,192 @@
+//! Carries one part onto an object: posts, reconciles and retries exactly as the core's state machine says.
+
+use js_sys::{Function, Object};
+use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
+
+use super::client::{pause, set, Exchange, Inner};
+use super::source::Part;
+use super::timer::random_unit;
+use super::transport::Body;
+use crate::append::{
+    Action, AppendResponse, AppendSession, Appended, Input, ObjectHead, ObjectType,
+};
+use crate::error::Error;
+use crate::ops::{self, WriteOptions};
+use crate::response::{self, parse_service_error, HeadResponse};
+
+/// Carries out one part's actions against OSS.
+pub(crate) struct Driver<'a> {
+    pub(crate) inner: &'a Inner,
+    pub(crate) key: &'a str,
+    pub(crate) write: &'a WriteOptions,
+    pub(crate) timeout_ms: u64,
+    pub(crate) signal: Option<&'a AbortSignal>,
+    pub(crate) progress: Option<&'a Function>,
+    /// Every URL requested, for `res.requestUrls`.
+    pub(crate) urls: Vec<String>,
+    /// The exchange that settled the last part, for `res`.
+    pub(crate) last: Option<Exchange>,
+}
+
+impl Driver<'_> {
+    pub(crate) async fn append_part(
+        &mut self,
+        session: &mut AppendSession,
+        part: &Part,
+    ) -> Result<Appended, Error> {
+        let mut step = session.next_part(part.len, part.crc);
+        let mut action = step.start();
+        loop {
+            let input = match action {
+                Ok(Action::Done(done)) => {
+                    session.commit(&done);
+                    return Ok(done);
+                }
+                Err(e) => {
+                    session.fail(&step);
+                    return Err(e);
+                }
+                Ok(Action::Send { position, .. }) => Input::Append(self.post(position, part).await),
+                Ok(Action::Resend {
+                    position, delay_ms, ..
+                }) => match pause(delay_ms, self.signal()).await {
+                    Ok(()) => Input::Append(self.post(position, part).await),
+                    Err(e) => Input::Append(Err(e)),
+                },
+                Ok(Action::ResendWithClockOffset {
+                    position,
+                    server_time,
+                    ..
+                }) => {
+                    self.inner.adopt_server_time(server_time);
+                    Input::Append(self.post(position, part).await)
+                }
+                Ok(Action::RefreshCredentialsThenResend { position, .. }) => {
+                    match self.inner.refresh().await {
+                        Ok(()) => Input::Append(self.post(position, part).await),
+                        Err(e) => {
+                            session.fail(&step);
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(Action::Reconcile { delay_ms }) => match pause(delay_ms, self.signal()).await {
+                    Ok(()) => Input::Head(self.head().await),
+                    Err(e) => Input::Head(Err(e)),
+                },
+                Ok(Action::ReconcileWithClockOffset { server_time }) => {
+                    self.inner.adopt_server_time(server_time);
+                    Input::Head(self.head().await)
+                }
+                Ok(Action::RefreshCredentialsThenReconcile) => match self.inner.refresh().await {
+                    Ok(()) => Input::Head(self.head().await),
+                    Err(e) => {
+                        session.fail(&step);
+                        return Err(e);
+                    }
+                },
+            };
+            let input = match input {
+                Input::Append(Err(Error::Aborted { reason }))
+                | Input::Head(Err(Error::Aborted { reason })) => Input::Abort { reason },
+                other => other,
+            };
+            action = step.handle(input, random_unit());
+        }
+    }
+
+    fn signal(&self) -> Option<&AbortSignal> {
+        self.signal
+    }
+
+    async fn post(&mut self, position: u64, part: &Part) -> Result<AppendResponse, Error> {
+        let request =
+            ops::append_object(&self.inner.config.bucket, self.key, position, self.write)?;
+        let exchange = self
+            .inner
+            .exchange(request, part.body.clone(), self.timeout_ms, self.signal())
+            .await?;
+        self.urls.push(exchange.url.clone());
+        let response = &exchange.response;
+        let parsed = if response.status == 200 {
+            response::AppendResponse::from_headers(response.status, &response.headers).map(|r| {
+                AppendResponse {
+                    next_position: r.next_position,
+                    crc64: r.crc64,
+                    request_id: Some(r.request_id),
+                }
+            })
+        } else {
+            Err(
+                parse_service_error(response.status, &response.headers, &response.body_bytes())
+                    .into(),
+            )
+        };
+        self.last = Some(exchange);
+        parsed
+    }
+
+    pub(crate) async fn head(&mut self) -> Result<Option<ObjectHead>, Error> {
+        let request = ops::head_object(&self.inner.config.bucket, self.key)?;
+        let exchange = self
+            .inner
+            .exchange(request, Body::Empty, self.timeout_ms, self.signal())
+            .await?;
+        self.urls.push(exchange.url.clone());
+        let response = &exchange.response;
+        let outcome = match response.status {
+            404 => Ok(None),
+            200 => {
+                HeadResponse::from_headers(response.status, &response.headers).and_then(|head| {
+                    // A hidden CRC is left to the state machine, which knows whether it needs one.
+                    let length = head.next_append_position.or(head.content_length);
+                    let length = match head.length_and_crc() {
+                        Ok((l, _)) => l,
+                        Err(_) if length.is_some() => length.unwrap_or(0),
+                        Err(e) => return Err(e),
+                    };
+                    Ok(Some(ObjectHead {
+                        length,
+                        crc64: head.crc64,
+                        object_type: head.object_type.unwrap_or(ObjectType::Other(String::new())),
+                        request_id: head.request_id,
+                    }))
+                })
+            }
+            status => Err(parse_service_error(status, &response.headers, &[]).into()),
+        };
+        // A recovered append reports the response that settled it.
+        self.last = Some(exchange);
+        outcome
+    }
+
+    /// Calls `progress(p, { loaded, total, position })`; `total` is null for streams, whose `p` stays 0
+    /// until the end.
+    pub(crate) fn report_progress(
+        &self,
+        loaded: u64,
+        total: Option<u64>,
+        position: u64,
+        finished: bool,
+    ) {
+        let Some(callback) = self.progress else {
+            return;
+        };
+        let fraction = match total {
+            _ if finished => 1.0,
+            Some(t) if t > 0 => (loaded as f64 / t as f64).min(1.0),
+            _ => 0.0,
+        };
+        let info = Object::new();
+        set(&info, "loaded", loaded as f64);
+        set(
+            &info,
+            "total",
+            total.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64)),
+        );
+        set(&info, "position", position.to_string());
+        // A throwing progress callback must not break the upload.
+        let _ = callback.call2(&JsValue::UNDEFINED, &JsValue::from_f64(fraction), &info);
+    }
+}
