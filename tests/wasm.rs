@@ -327,3 +327,142 @@ async fn an_aborted_append_rejects_with_abort_error() {
     assert_eq!(text(&e, "name"), "AbortError");
     assert_eq!(text(&e, "code"), "Aborted");
 }
+
+/// Calls `object[method](...args)` on a JS object and awaits the promise it returns.
+async fn call(object: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = get(object, method).unchecked_into();
+    let result = f.apply(object, &args.iter().collect::<js_sys::Array>())?;
+    wait(Promise::resolve(&result)).await
+}
+
+#[wasm_bindgen_test]
+async fn the_appender_sends_ordered_coalesced_writes_exactly_once() {
+    let oss = client(true);
+    let key = unique("live");
+    let opts = options(&[
+        ("minPartSize", 1000.into()),
+        ("partSize", 4096.into()),
+        ("flushInterval", 50.into()),
+    ]);
+    let w = wait(oss.open_appender(key.clone().into(), opts))
+        .await
+        .unwrap();
+    let mut expected = Vec::new();
+    let mut writes = Vec::new();
+    for i in 0..40u8 {
+        let chunk = vec![i; 250 + usize::from(i)];
+        expected.extend_from_slice(&chunk);
+        let value: JsValue = if i % 3 == 0 {
+            web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes(&chunk)))
+                .unwrap()
+                .into()
+        } else {
+            bytes(&chunk)
+        };
+        let f: Function = get(&w, "write").unchecked_into();
+        writes.push(Promise::resolve(&f.call1(&w, &value).unwrap()));
+    }
+    for p in writes {
+        wait(p).await.unwrap();
+    }
+    assert_eq!(text(&w, "position"), expected.len().to_string());
+    let closed = call(&w, "close", &[]).await.unwrap();
+    assert_eq!(
+        text(&closed, "nextAppendPosition"),
+        expected.len().to_string()
+    );
+    assert_eq!(text(&closed, "crc64"), crc64_js(&bytes(&expected)).unwrap());
+    assert_eq!(read_back(&oss, &key).await, expected);
+    let e = call(&w, "write", &[bytes(b"late")]).await.unwrap_err();
+    assert!(
+        text(&e, "message").contains("closed"),
+        "{}",
+        text(&e, "message")
+    );
+    assert_eq!(
+        read_back(&oss, &key).await.len(),
+        expected.len(),
+        "a refused write changes nothing"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn resume_continues_an_object_and_pipes_a_stream() {
+    let oss = client(true);
+    let key = unique("resume");
+    wait(oss.append(key.clone().into(), bytes(b"0123456789"), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    let w = wait(oss.open_appender(
+        key.clone().into(),
+        options(&[("position", "resume".into())]),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(text(&w, "position"), "10");
+    assert_eq!(text(&w, "crc64"), crc64_js(&"0123456789".into()).unwrap());
+    let stream = js(
+        "",
+        "let i = 0; return new ReadableStream({ pull(c) { if (i === 4) return c.close(); \
+         c.enqueue(new Uint8Array(5000).fill(97 + i)); i++; } })",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    call(&stream, "pipeTo", &[get(&w, "writable")])
+        .await
+        .unwrap();
+    let mut expected = b"0123456789".to_vec();
+    for i in 0..4u8 {
+        expected.extend(std::iter::repeat_n(97 + i, 5000));
+    }
+    assert_eq!(read_back(&oss, &key).await, expected);
+}
+
+#[wasm_bindgen_test]
+async fn resume_refuses_a_normal_object_and_starts_a_missing_one_at_zero() {
+    let oss = client(true);
+    let key = unique("normal");
+    wait(oss.put(key.clone().into(), bytes(b"normal"), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    let e = wait(oss.open_appender(key.into(), options(&[("position", "resume".into())])))
+        .await
+        .unwrap_err();
+    assert_eq!(text(&e, "code"), "ObjectNotAppendable");
+    let fresh = unique("fresh");
+    let w = wait(oss.open_appender(
+        fresh.clone().into(),
+        options(&[("position", "resume".into())]),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(text(&w, "position"), "0");
+    call(&w, "write", &[bytes(b"new")]).await.unwrap();
+    call(&w, "close", &[]).await.unwrap();
+    assert_eq!(read_back(&oss, &fresh).await, b"new");
+}
+
+#[wasm_bindgen_test]
+async fn an_aborted_appender_rejects_pending_writes_and_keeps_what_landed() {
+    let oss = client(true);
+    let key = unique("abort-live");
+    let w = wait(oss.open_appender(key.clone().into(), options(&[("minPartSize", 0.into())])))
+        .await
+        .unwrap();
+    call(&w, "write", &[bytes(b"kept")]).await.unwrap();
+    // Held back by a large minPartSize and a long interval, the second write is still buffered at abort.
+    let held = options(&[
+        ("position", "resume".into()),
+        ("minPartSize", 1_000_000.into()),
+        ("flushInterval", 60_000.into()),
+    ]);
+    let slow = wait(oss.open_appender(key.clone().into(), held))
+        .await
+        .unwrap();
+    let f: Function = get(&slow, "write").unchecked_into();
+    let pending = Promise::resolve(&f.call1(&slow, &bytes(b"never")).unwrap());
+    call(&slow, "abort", &["stop".into()]).await.unwrap();
+    let e = wait(pending).await.unwrap_err();
+    assert_eq!(text(&e, "name"), "AbortError");
+    assert_eq!(read_back(&oss, &key).await, b"kept");
+}
