@@ -5,10 +5,10 @@ export PATH := $(HOME)/.cargo/bin:$(HOME)/.cache/oss-append-tools/node_modules/.
 
 EMULATOR := target/release/oss-emulator
 
-.PHONY: test check test-native test-interop test-wasm test-e2e emulator pkg tools-rust tools-wasm tools-browser wasm-check
+.PHONY: test check test-native test-interop test-wasm test-e2e test-www serve emulator pkg tools-rust tools-wasm tools-browser wasm-check
 
 ## make test: every test layer (what CI runs)
-test: check test-native wasm-check test-interop test-wasm test-e2e
+test: check test-native wasm-check test-interop test-wasm test-e2e test-www
 	@echo "make test: all layers passed"
 
 tools-rust:
@@ -52,3 +52,11 @@ test-wasm: emulator tools-wasm tools-browser
 ## JS end-to-end: the built package in Node and headless Chromium
 test-e2e: pkg emulator tools-browser
 	OSS_EMULATOR=$(abspath $(EMULATOR)) bash tests/e2e/run.sh
+
+## the live-recording demo in headless Chromium with fake media devices
+test-www: pkg emulator tools-browser
+	OSS_EMULATOR=$(abspath $(EMULATOR)) bash tests/www/run.sh
+
+## serve the web demo and an emulator on 127.0.0.1 (Ctrl-C stops both)
+serve: pkg emulator
+	node www/serve.mjs --emulator $(EMULATOR)

@@ -11,7 +11,7 @@ use web_sys::{AbortController, AbortSignal, Blob, WritableStream};
 
 use super::client::{params, set, spawn, Inner, Oss};
 use super::crc::{feed_bytes, parse_crc};
-use super::driver::Driver;
+use super::driver::{report_progress, Driver};
 use super::js_error::to_js_error;
 use super::options::JsOptions;
 use super::source::{describe, Part};
@@ -646,11 +646,7 @@ async fn pump(shared: Rc<Shared>) {
                     urls: Vec::new(),
                     last: None,
                 };
-                let result = driver.append_part(&mut session, &part).await;
-                if let Ok(done) = &result {
-                    driver.report_progress(session.confirmed(), None, done.next_position, false);
-                }
-                result
+                driver.append_part(&mut session, &part).await
             }
             Err(e) => Err(e),
         };
@@ -664,6 +660,14 @@ async fn pump(shared: Rc<Shared>) {
                     let known = (done.next_position, done.crc64);
                     drop(st);
                     shared.inner.remember(&shared.key, Some(known));
+                    // After the state update, so the callback reads the new position and CRC.
+                    report_progress(
+                        shared.progress.as_ref(),
+                        session.confirmed(),
+                        None,
+                        done.next_position,
+                        false,
+                    );
                 }
                 Err(e) => {
                     if st.status != Status::Aborted {

@@ -161,8 +161,7 @@ impl Driver<'_> {
         outcome
     }
 
-    /// Calls `progress(p, { loaded, total, position })`; `total` is null for streams, whose `p` stays 0
-    /// until the end.
+    /// Calls the caller's `progress` callback, if any; see [`report_progress`].
     pub(crate) fn report_progress(
         &self,
         loaded: u64,
@@ -170,23 +169,33 @@ impl Driver<'_> {
         position: u64,
         finished: bool,
     ) {
-        let Some(callback) = self.progress else {
-            return;
-        };
-        let fraction = match total {
-            _ if finished => 1.0,
-            Some(t) if t > 0 => (loaded as f64 / t as f64).min(1.0),
-            _ => 0.0,
-        };
-        let info = Object::new();
-        set(&info, "loaded", loaded as f64);
-        set(
-            &info,
-            "total",
-            total.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64)),
-        );
-        set(&info, "position", position.to_string());
-        // A throwing progress callback must not break the upload.
-        let _ = callback.call2(&JsValue::UNDEFINED, &JsValue::from_f64(fraction), &info);
+        report_progress(self.progress, loaded, total, position, finished);
     }
+}
+
+/// Calls `progress(p, { loaded, total, position })`; `total` is null for streams, whose `p` stays 0
+/// until the end.
+pub(crate) fn report_progress(
+    progress: Option<&Function>,
+    loaded: u64,
+    total: Option<u64>,
+    position: u64,
+    finished: bool,
+) {
+    let Some(callback) = progress else { return };
+    let fraction = match total {
+        _ if finished => 1.0,
+        Some(t) if t > 0 => (loaded as f64 / t as f64).min(1.0),
+        _ => 0.0,
+    };
+    let info = Object::new();
+    set(&info, "loaded", loaded as f64);
+    set(
+        &info,
+        "total",
+        total.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64)),
+    );
+    set(&info, "position", position.to_string());
+    // A throwing progress callback must not break the upload.
+    let _ = callback.call2(&JsValue::UNDEFINED, &JsValue::from_f64(fraction), &info);
 }
