@@ -5,7 +5,11 @@ export PATH := $(HOME)/.cargo/bin:$(HOME)/.cache/oss-append-tools/node_modules/.
 
 EMULATOR := target/release/oss-emulator
 
-.PHONY: test check test-native test-interop test-wasm test-e2e test-www serve emulator pkg tools-rust tools-wasm tools-browser wasm-check
+.PHONY: demo test check test-native test-interop test-wasm test-e2e test-www serve emulator pkg tools-rust tools-wasm tools-browser wasm-check
+
+## make demo: the main job, against the local emulator
+demo: pkg emulator
+	scripts/demo.sh
 
 ## make test: every test layer (what CI runs)
 test: check test-native wasm-check test-interop test-wasm test-e2e test-www
