@@ -1,0 +1,325 @@
+// Type definitions for oss-append: append uploads to Alibaba Cloud OSS, ali-oss compatible.
+
+/** A whole number given as a JS number, a decimal string (e.g. an earlier `nextAppendPosition`) or a bigint. */
+export type IntegerLike = number | string | bigint;
+
+/** Credentials as `refreshSTSToken` returns them. */
+export interface STSCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  stsToken?: string;
+}
+
+export interface OSSOptions {
+  /** `oss-cn-hangzhou` or `cn-hangzhou`. Required for V4 unless it can be derived from `endpoint`. */
+  region?: string;
+  bucket: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** An STS security token; sent as `x-oss-security-token`. */
+  stsToken?: string;
+  /** Called for fresh credentials when OSS reports an expired or invalid token, and every `refreshSTSTokenInterval`. */
+  refreshSTSToken?: () => Promise<STSCredentials>;
+  /** Milliseconds between scheduled refreshes. Default 300000. */
+  refreshSTSTokenInterval?: number;
+  /** Any http(s) URL, e.g. `https://oss-cn-hangzhou.aliyuncs.com` or a local emulator. */
+  endpoint?: string;
+  /** The endpoint is the bucket's own domain (`/key` on the endpoint host). */
+  cname?: boolean;
+  /** https (default true). */
+  secure?: boolean;
+  /** Use the internal (VPC) endpoint of `region`. */
+  internal?: boolean;
+  /** `/bucket/key` on the endpoint host instead of `bucket.host`. */
+  pathStyle?: boolean;
+  /** ali-oss's name for `pathStyle`, accepted too. */
+  sldEnable?: boolean;
+  /** The CloudBox id, for OSS on CloudBox (signs with product `oss-cloudbox`). */
+  cloudBoxId?: string;
+  /** Signature V4 (default `true`); `false` selects V1, ali-oss's default. */
+  authorizationV4?: boolean;
+  /** Per-request timeout in milliseconds. Default 60000. */
+  timeout?: number;
+  /** Retries after the first attempt. Default 3. */
+  retryMax?: number;
+}
+
+/** Extra request headers, e.g. `Cache-Control`, `Content-Disposition`, `x-oss-object-acl`, `x-oss-storage-class`. */
+export type RequestHeaders = Record<string, string>;
+
+/** User metadata, sent as `x-oss-meta-<key>` headers. */
+export type UserMeta = Record<string, string | number>;
+
+export interface ProgressInfo {
+  /** Bytes of this call acknowledged by OSS so far. */
+  loaded: number;
+  /** Bytes in all, when known up front (not for streams). */
+  total?: number;
+  /** The object's length after the last acknowledged append. */
+  position: string;
+}
+
+/** What `append` and `put` read. In Node also a local file path and a Node `Readable`. */
+export type AppendInput =
+  | Blob
+  | ArrayBuffer
+  | ArrayBufferView
+  | ReadableStream<Uint8Array>
+  | string
+  | NodeReadableLike;
+
+/** A Node.js `stream.Readable` (declared structurally so that browser projects need no Node types). */
+export interface NodeReadableLike {
+  pipe: (...args: any[]) => any;
+  on: (...args: any[]) => any;
+  read: (...args: any[]) => any;
+}
+
+export interface AppendOptions {
+  /** Where the append starts: the object's current length. Default 0 (which creates the object). */
+  position?: IntegerLike;
+  /** Extra headers; creation attributes (Content-Type, Cache-Control, x-oss-meta-*, ...) count only at position 0. */
+  headers?: RequestHeaders;
+  meta?: UserMeta;
+  /** Content-Type; by default derived from the object key's extension. */
+  mime?: string;
+  /** Inputs larger than this go out as several sequential appends. Default 8 MiB. */
+  partSize?: number;
+  /** `p` in [0, 1]. Never goes backwards. */
+  progress?: (p: number, info: ProgressInfo) => void;
+  signal?: AbortSignal;
+  /** The whole object's CRC-64 before this append (decimal string), to verify appends at a position > 0. */
+  initCrc64?: string;
+  /** Per-request timeout in milliseconds; overrides the client's. */
+  timeout?: number;
+}
+
+export interface PutOptions {
+  headers?: RequestHeaders;
+  meta?: UserMeta;
+  mime?: string;
+  signal?: AbortSignal;
+  timeout?: number;
+}
+
+export interface RequestOptions {
+  headers?: RequestHeaders;
+  signal?: AbortSignal;
+  timeout?: number;
+}
+
+export interface GetOptions extends RequestOptions {
+  /** A byte range, end inclusive: `'bytes=0-99'`, `'0-99'`, `'100-'` or `{ start, end? }`. */
+  range?: string | { start: IntegerLike; end?: IntegerLike };
+}
+
+/** The response part of every result, as in ali-oss (`NormalSuccessResponse`). */
+export interface ResponseInfo {
+  status: number;
+  /** The same as `status`, as in ali-oss. */
+  statusCode: number;
+  /** Response headers with lower-case names. */
+  headers: Record<string, string>;
+  /** Response body size in bytes. */
+  size: number;
+  /** Round-trip time in milliseconds. */
+  rt: number;
+  requestUrls: string[];
+}
+
+export interface AppendResult {
+  /** The object key. */
+  name: string;
+  /** The object URL, without query. */
+  url: string;
+  res: ResponseInfo;
+  /** The object's new length, a decimal string: pass it as the next `position`. */
+  nextAppendPosition: string;
+  /** CRC-64 of the whole object (decimal string), verified against the bytes sent. */
+  crc64: string;
+  /** Only when versioning is on. */
+  versionId?: string;
+}
+
+export interface PutResult {
+  name: string;
+  url: string;
+  res: ResponseInfo;
+  /** CRC-64 of the object (decimal string), verified against the bytes sent. */
+  crc64: string;
+  versionId?: string;
+}
+
+export interface HeadResult {
+  status: number;
+  /** User metadata (`x-oss-meta-*` without the prefix). */
+  meta: Record<string, string>;
+  res: ResponseInfo;
+  /** `Appendable`, `Normal` or `Multipart`; null when the response does not say. */
+  objectType: string | null;
+  /** The object's length, for appendable objects. */
+  nextAppendPosition?: string;
+  crc64?: string;
+}
+
+export interface GetResult {
+  /** The bytes (a Buffer in Node, a Uint8Array in browsers). */
+  content: Uint8Array;
+  res: ResponseInfo;
+}
+
+export interface DeleteResult {
+  res: ResponseInfo;
+}
+
+export interface SealAppendResult {
+  res: ResponseInfo;
+}
+
+export interface SignatureUrlOptions {
+  method?: 'GET' | 'PUT' | 'POST' | 'HEAD' | 'DELETE';
+  /** Seconds until the URL expires. Default 1800. */
+  expires?: number;
+  'Content-Type'?: string;
+  'Content-MD5'?: string;
+  /** Sub-resources to sign, e.g. `{ append: '', position: '0' }`. */
+  subResource?: Record<string, string>;
+  /** `response-*` overrides, e.g. `{ 'content-disposition': 'attachment' }`. */
+  response?: Record<string, string>;
+  process?: string;
+  trafficLimit?: number;
+  [header: `x-oss-${string}`]: string | undefined;
+}
+
+export interface SignatureUrlV4Request {
+  headers?: Record<string, string>;
+  /** Query parameters; flags such as `append` take `null`. */
+  queries?: Record<string, string | null>;
+}
+
+export interface OpenAppenderOptions {
+  /**
+   * `'resume'` continues an existing appendable object after one HEAD (a missing object starts at 0); otherwise the
+   * starting position. Default 0.
+   */
+  position?: 'resume' | IntegerLike;
+  /** The most one append request carries. Default 8 MiB. */
+  partSize?: number;
+  /** Writes are coalesced until this many bytes before an append is sent. Default 64 KiB. */
+  minPartSize?: number;
+  /** Milliseconds small writes wait for more before they go out anyway. Default 1000. */
+  flushInterval?: number;
+  /** Creation attributes, sent with the append at position 0 only. */
+  headers?: RequestHeaders;
+  meta?: UserMeta;
+  mime?: string;
+  progress?: (p: number, info: ProgressInfo) => void;
+  signal?: AbortSignal;
+  /** The object's CRC-64 at `position` (decimal string), so that every part is verified. */
+  initCrc64?: string;
+  timeout?: number;
+}
+
+export interface AppenderState {
+  /** The object key. */
+  name: string;
+  nextAppendPosition: string;
+  crc64: string;
+}
+
+/** A live append target: writes go out in order, coalesced, each byte exactly once. */
+export interface Appender {
+  /** Queues bytes after everything written before; resolves when they are on the object. */
+  write(chunk: Blob | ArrayBuffer | ArrayBufferView): Promise<void>;
+  /** Sends everything queued; resolves when it is on the object. */
+  flush(): Promise<void>;
+  /** Flushes and ends the appender; later writes reject. */
+  close(): Promise<AppenderState>;
+  /** Stops at once: the request under way is cancelled, unsent writes reject; what is on the object stays. */
+  abort(reason?: unknown): Promise<void>;
+  /** Resolves when fewer than `partSize` bytes wait to be sent (backpressure for fast producers). */
+  ready(): Promise<void>;
+  /** The object's length after the last confirmed part (decimal string). */
+  readonly position: string;
+  /** The object's CRC-64 at `position` (decimal string), or null when unknown. */
+  readonly crc64: string | null;
+  /** Bytes written but not yet on the object. */
+  readonly pending: number;
+  /** The same target as a WHATWG WritableStream, e.g. for `readable.pipeTo(appender.writable)`. */
+  readonly writable: WritableStream<Uint8Array | Blob | ArrayBuffer>;
+}
+
+/** Every rejection is an `Error` with these fields, shaped like ali-oss's. No secret ever appears in it. */
+export interface OSSError extends Error {
+  /** `<Code>Error` (e.g. `PositionNotEqualToLengthError`), `AbortError`, `RequestError`, `ConnectionTimeoutError`. */
+  name: string;
+  /**
+   * OSS's error code (`PositionNotEqualToLength`, `ObjectNotAppendable`, `SignatureDoesNotMatch`, ...) or ours:
+   * `InvalidArgument`, `CrcMismatch`, `Aborted`, `MissingExposedHeader`, `ObjectTooLarge`, `RequestError`,
+   * `ConnectionTimeoutError`, `InvalidResponse`.
+   */
+  code: string;
+  /** The HTTP status; -1 for a network error, -2 for a timeout; absent for errors raised before sending. */
+  status?: number;
+  requestId?: string;
+  hostId?: string;
+  /** OSS's `EC` error detail code. */
+  ecCode?: string;
+  /** From a 409 or a CRC mismatch: the object's length on the server (decimal string). */
+  nextAppendPosition?: string;
+  /** From a 409 or a CRC mismatch: the whole-object CRC-64 on the server (decimal string). */
+  crc64?: string;
+  /** `CrcMismatch`: the CRC-64 the client expected and the one the server reported. */
+  localCrc64?: string;
+  serverCrc64?: string;
+  /** `MissingExposedHeader`: the headers the bucket's CORS rule must expose. */
+  missingHeaders?: string[];
+  /** `RequestTimeTooSkewed`: the server's time. */
+  serverTime?: string;
+  /** The request that failed, without its body. */
+  params?: Record<string, unknown>;
+}
+
+export declare class OSS {
+  constructor(options: OSSOptions);
+  /** AppendObject; long inputs become several sequential appends. */
+  append(name: string, file: AppendInput, options?: AppendOptions): Promise<AppendResult>;
+  /** PutObject (creates a Normal object, which cannot be appended to). */
+  put(name: string, file: AppendInput, options?: PutOptions): Promise<PutResult>;
+  head(name: string, options?: RequestOptions): Promise<HeadResult>;
+  get(name: string, options?: GetOptions): Promise<GetResult>;
+  delete(name: string, options?: RequestOptions): Promise<DeleteResult>;
+  /** SealAppendObject: no further appends are accepted at or after `position`. */
+  sealAppend(name: string, position: IntegerLike, options?: RequestOptions): Promise<SealAppendResult>;
+  /** A V1 presigned URL. */
+  signatureUrl(name: string, options?: SignatureUrlOptions): string;
+  /** A V4 presigned URL. */
+  signatureUrlV4(
+    method: string,
+    expiresSeconds: number,
+    request?: SignatureUrlV4Request,
+    name?: string,
+  ): Promise<string>;
+  /** Opens a live append target for sources that produce data over time (MediaRecorder, a growing file). */
+  openAppender(name: string, options?: OpenAppenderOptions): Promise<Appender>;
+}
+
+export default OSS;
+
+/** CRC-64/XZ (as OSS's `x-oss-hash-crc64ecma`) of the bytes, or of a string's UTF-8; a decimal string. */
+export declare function crc64(data: ArrayBuffer | ArrayBufferView | string): string;
+
+/** Streaming CRC-64/XZ. */
+export declare class Crc64 {
+  /** `initCrc` continues from the CRC of the bytes before (decimal string). */
+  constructor(initCrc?: string | bigint);
+  update(data: ArrayBuffer | ArrayBufferView | string): void;
+  /** The CRC-64 of everything so far (decimal string). */
+  digest(): string;
+  /** Bytes fed so far. */
+  readonly length: number;
+  free(): void;
+}
+
+/** CRC-64 of A‖B from crc(A), crc(B) and B's length. */
+export declare function combineCrc64(crcA: string | bigint, crcB: string | bigint, lenB: IntegerLike): string;

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Builds the npm package `oss-append` into pkg/ (git-ignored):
+#   1. cargo build --release --target wasm32-unknown-unknown -p oss-append
+#   2. wasm-bindgen --target web    → pkg/web/   (ESM: browsers, Web Workers, bundlers)
+#      wasm-bindgen --target nodejs → pkg/node/  (CommonJS: Node; renamed .cjs)
+#   3. wasm-opt -Oz (npm binaryen; never Debian's, which miscompiles externref tables) on each .wasm
+#   4. pkg-template/* copied in, the version stamped from Cargo.toml
+# The package is assembled in a pkg-staging.* directory and swapped in whole, so pkg/ is never half-built. When the compiled
+# module and the tools are unchanged, steps 2-3 are reused from the previous build (the slow part is wasm-opt).
+# Usage: scripts/build-pkg.sh        Environment: OSS_APPEND_NO_WASM_OPT=1 skips wasm-opt (larger output).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'build-pkg: %s\n' "$*" >&2; exit 1; }
+
+TOOLS="$HOME/.cache/oss-append-tools"
+export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
+
+OUT="$ROOT/pkg"
+TEMPLATE="$ROOT/pkg-template"
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+RAW_WASM="$TARGET_DIR/wasm32-unknown-unknown/release/oss_append.wasm"
+# The features rustc 1.95 emits for wasm32-unknown-unknown by default, as the module's target_features section lists
+# them (`wasm-opt --print-features`); wasm-opt must accept each of them.
+WASM_OPT_FEATURES=(--enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-reference-types --enable-multivalue --enable-mutable-globals --enable-call-indirect-overlong)
+
+for f in package.json node.cjs node.mjs web.js index.d.ts README.md; do
+  [ -f "$TEMPLATE/$f" ] || die "pkg-template/$f is missing"
+done
+command -v node >/dev/null || die "node is required (for stamping package.json)"
+
+# One build at a time (pkg/ is replaced whole at the end).
+mkdir -p "$TARGET_DIR"
+exec 9>"$TARGET_DIR/.build-pkg.lock"
+flock -w 600 9 || die "another scripts/build-pkg.sh has held the lock for 10 minutes"
+
+# Tools: the wasm32 target, wasm-bindgen-cli equal to the crate's wasm-bindgen, npm binaryen.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
+  || ! command -v wasm-bindgen >/dev/null \
+  || { [ -z "${OSS_APPEND_NO_WASM_OPT:-}" ] && [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]; }; then
+  scripts/install-tools.sh wasm
+fi
+WB_CRATE=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
+[ -n "$WB_CRATE" ] || die "wasm-bindgen is not in Cargo.lock"
+WB_CLI=$(wasm-bindgen --version | awk '{print $2}')
+[ "$WB_CLI" = "$WB_CRATE" ] || die "wasm-bindgen CLI $WB_CLI differs from the crate's $WB_CRATE (run scripts/install-tools.sh wasm)"
+if [ -z "${OSS_APPEND_NO_WASM_OPT:-}" ]; then
+  WASM_OPT="$TOOLS/node_modules/.bin/wasm-opt"
+  [ -x "$WASM_OPT" ] || die "npm binaryen's wasm-opt is missing at $WASM_OPT"
+  WASM_OPT_VERSION=$("$WASM_OPT" --version)
+else
+  WASM_OPT_VERSION=none
+fi
+
+VERSION=$(awk '
+  /^\[/ { in_pkg = ($0 == "[package]") }
+  in_pkg && /^version *= *"/ { gsub(/^version *= *"|".*$/, ""); print; exit }' Cargo.toml)
+[ -n "$VERSION" ] || die "no [package] version in Cargo.toml"
+
+log "cargo build --release --target wasm32-unknown-unknown -p oss-append"
+cargo build --release --target wasm32-unknown-unknown -p oss-append
+[ -f "$RAW_WASM" ] || die "cargo produced no $RAW_WASM"
+
+# What the generated part of the package depends on.
+KEY=$( { sha256sum "$RAW_WASM" | cut -d' ' -f1; echo "wasm-bindgen $WB_CLI"; echo "wasm-opt $WASM_OPT_VERSION";
+  sha256sum "$0" | cut -d' ' -f1; } | sha256sum | cut -d' ' -f1)
+
+STAGE=$(mktemp -d "$ROOT/pkg-staging.XXXXXX")
+chmod 755 "$STAGE"
+trap 'rm -rf "$STAGE"' EXIT
+
+if [ -f "$OUT/.build-key" ] && [ "$(cat "$OUT/.build-key")" = "$KEY" ] \
+  && [ -f "$OUT/web/oss_append_bg.wasm" ] && [ -f "$OUT/node/oss_append_bg.wasm" ]; then
+  log "bindings unchanged; reusing pkg/web and pkg/node"
+  cp -a "$OUT/web" "$OUT/node" "$STAGE/"
+else
+  for target in web nodejs; do
+    dir=$([ "$target" = nodejs ] && echo node || echo web)
+    log "wasm-bindgen --target $target → pkg/$dir"
+    wasm-bindgen --target "$target" --no-typescript --out-name oss_append --out-dir "$STAGE/$dir" "$RAW_WASM"
+    wasm="$STAGE/$dir/oss_append_bg.wasm"
+    [ -s "$wasm" ] || die "wasm-bindgen wrote no $wasm"
+    if [ "$WASM_OPT_VERSION" != none ]; then
+      if [ "$dir" = node ] && cmp -s "$STAGE/web/oss_append_bg.wasm.in" "$wasm"; then
+        # Same module for both targets: optimize once.
+        cp "$STAGE/web/oss_append_bg.wasm" "$wasm"
+      else
+        log "wasm-opt -Oz pkg/$dir/oss_append_bg.wasm"
+        cp "$wasm" "$wasm.in"
+        "$WASM_OPT" -Oz "${WASM_OPT_FEATURES[@]}" "$wasm.in" -o "$wasm"
+        [ -s "$wasm" ] || die "wasm-opt wrote nothing"
+      fi
+    fi
+  done
+  rm -f "$STAGE"/*/oss_append_bg.wasm.in
+  # The nodejs output is CommonJS but the package is "type": "module": give it the .cjs extension.
+  mv "$STAGE/node/oss_append.js" "$STAGE/node/oss_append.cjs"
+fi
+echo "$KEY" > "$STAGE/.build-key"
+
+log "copying pkg-template/ (version $VERSION)"
+cp -R "$TEMPLATE"/. "$STAGE"/
+node -e '
+  const fs = require("fs");
+  const [file, version] = process.argv.slice(1);
+  const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+  pkg.version = version;
+  fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+' "$STAGE/package.json" "$VERSION"
+
+# Every file the package.json names must exist, and the Node entry must load.
+node -e '
+  const fs = require("fs"), path = require("path");
+  const dir = process.argv[1];
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+  const targets = [];
+  const walk = (v) => typeof v === "string" ? targets.push(v) : Object.values(v).forEach(walk);
+  walk(pkg.exports); [pkg.main, pkg.module, pkg.types].forEach((v) => v && targets.push(v));
+  for (const t of targets) if (!fs.existsSync(path.join(dir, t))) { console.error("missing " + t); process.exit(1); }
+' "$STAGE" || die "package.json names files that were not built"
+node -e '
+  const m = require(process.argv[1]);
+  if (typeof m !== "function" || m.OSS !== m || typeof m.crc64 !== "function") throw new Error("bad exports");
+  if (m.crc64(new TextEncoder().encode("123456789")) !== "11051210869376104954") throw new Error("crc64 check value");
+' "$STAGE/node.cjs" || die "the built Node entry does not load"
+
+rm -rf "$OUT"
+mv "$STAGE" "$OUT"
+trap - EXIT
+log "pkg/ ready: oss-append@$VERSION ($(du -sh "$OUT" | cut -f1); web wasm $(stat -c %s "$OUT/web/oss_append_bg.wasm") bytes)"

@@ -1,0 +1,268 @@
+// Starts and stops the local `oss-emulator` for the end-to-end suites, and drives its control plane
+// (`/__emulator__/`): faults, clock, STS credentials, request log, state, reset.
+// The binary is $OSS_EMULATOR or target/release/oss-emulator. It prints `listening on http://127.0.0.1:<port>` first;
+// later output is drained so that it never blocks. Every wait is bounded; every started emulator is stopped by
+// `stop()`, and killed at the latest when the test process exits.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(HERE, '..', '..', '..');
+
+// The emulator's documented defaults (test values, not secrets); the suites pass them explicitly anyway.
+export const BUCKET = 'examplebucket';
+export const ACCESS_KEY_ID = 'emulator-access-key-id';
+export const ACCESS_KEY_SECRET = 'emulator-access-key-secret';
+export const REGION = 'cn-hangzhou';
+
+const START_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 5_000;
+const CONTROL_TIMEOUT_MS = 5_000;
+const LISTENING = /^listening on (http:\/\/127\.0\.0\.1:(\d+))\s*$/;
+
+// Emulators still running when this process ends (a test runner that times a file out sends SIGTERM) are killed.
+const running = new Set();
+function killAll() {
+  for (const { child, dataDir } of running) {
+    try { child.kill('SIGKILL'); } catch { /* already gone */ }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+process.once('exit', killAll);
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  process.once(signal, () => {
+    killAll();
+    process.kill(process.pid, signal); // the default action, now that this listener is gone
+  });
+}
+
+export function emulatorBinary() {
+  const bin = process.env.OSS_EMULATOR || join(REPO_ROOT, 'target', 'release', 'oss-emulator');
+  if (!existsSync(bin)) {
+    throw new Error(`oss-emulator binary not found at ${bin} (set $OSS_EMULATOR or run ` +
+      '`cargo build --release -p oss-append-emulator`)');
+  }
+  return bin;
+}
+
+/**
+ * Starts an emulator on a free port.
+ * @param {object} [o]
+ * @param {'v1'|'v4'|'any'} [o.auth]   accepted signature versions (default any)
+ * @param {string} [o.stsToken]        require this STS token with the access key
+ * @param {string} [o.corsExpose]      `--cors-expose` (e.g. 'none')
+ * @param {string[]} [o.args]          further flags
+ */
+export async function startEmulator({ auth = 'any', stsToken, corsExpose, args = [] } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'oss-e2e-'));
+  const argv = [
+    '--port', '0',
+    '--bucket', BUCKET,
+    '--access-key-id', ACCESS_KEY_ID,
+    '--access-key-secret', ACCESS_KEY_SECRET,
+    '--region', REGION,
+    '--data-dir', dataDir,
+    '--auth', auth,
+    ...(stsToken ? ['--sts-token', stsToken] : []),
+    ...(corsExpose ? ['--cors-expose', corsExpose] : []),
+    ...args,
+  ];
+  const child = spawn(emulatorBinary(), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const entry = { child, dataDir };
+  running.add(entry);
+
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-8000); });
+  const exited = new Promise((res) => child.once('exit', (code, signal) => {
+    running.delete(entry);
+    res({ code, signal });
+  }));
+
+  const lines = createInterface({ input: child.stdout });
+  let url;
+  let port;
+  try {
+    ({ url, port } = await new Promise((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(
+        `oss-emulator printed nothing within ${START_TIMEOUT_MS} ms; stderr: ${stderr}`)), START_TIMEOUT_MS);
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        const m = LISTENING.exec(line);
+        if (m) res({ url: m[1], port: Number(m[2]) });
+        else rej(new Error(`unexpected first line from oss-emulator: ${JSON.stringify(line)}; stderr: ${stderr}`));
+      });
+      exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        rej(new Error(`oss-emulator exited (${code ?? signal}) before listening; stderr: ${stderr}`));
+      });
+    }));
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  lines.on('line', () => {}); // keep draining stdout
+
+  return new Emulator({ child, exited, url, port, dataDir, auth, stsToken, stderr: () => stderr });
+}
+
+export class Emulator {
+  constructor({ child, exited, url, port, dataDir, auth, stsToken, stderr }) {
+    this.child = child;
+    this.exited = exited;
+    this.url = url;
+    this.port = port;
+    this.dataDir = dataDir;
+    this.bucket = BUCKET;
+    this.region = REGION;
+    this.accessKeyId = ACCESS_KEY_ID;
+    this.accessKeySecret = ACCESS_KEY_SECRET;
+    this.auth = auth;
+    this.stsToken = stsToken;
+    this.stderr = stderr;
+  }
+
+  /** Client options addressing this emulator path-style (`/bucket/key`), the form browsers can use too. */
+  clientOptions(extra = {}) {
+    return {
+      region: `oss-${this.region}`,
+      bucket: this.bucket,
+      accessKeyId: this.accessKeyId,
+      accessKeySecret: this.accessKeySecret,
+      ...(this.stsToken ? { stsToken: this.stsToken } : {}),
+      endpoint: this.url,
+      pathStyle: true,
+      timeout: 10_000,
+      ...extra,
+    };
+  }
+
+  async stop() {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** Calls the control plane; resolves the parsed JSON (or text). Throws on a non-2xx answer. */
+  async control(method, path, body) {
+    const res = await fetch(`${this.url}/__emulator__/${path.replace(/^\//, '')}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    let parsed = text;
+    try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+    if (!res.ok) {
+      throw new Error(`control plane ${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
+    }
+    return parsed;
+  }
+
+  /**
+   * Arms a fault: { kind: drop_after_commit|error_before_commit|reset_mid_body|delay, op, key, key_prefix, count,
+   * status, code, delay_ms, after_bytes }. Resolves its id.
+   */
+  async armFault(spec) {
+    return (await this.control('POST', 'faults', spec)).id;
+  }
+
+  /** The faults still armed. */
+  async faults() {
+    return (await this.control('GET', 'faults')).faults;
+  }
+
+  async clearFaults() {
+    await this.control('DELETE', 'faults');
+  }
+
+  /** Sets the server clock to real time plus `offsetMs` (absolute, not cumulative). */
+  async setClockOffset(offsetMs) {
+    await this.control('POST', 'clock', { offset_ms: offsetMs });
+  }
+
+  /** Marks every STS credential as expired: requests with them answer 403 SecurityTokenExpired. */
+  async expireToken() {
+    return (await this.control('POST', 'sts/expire', {})).expired;
+  }
+
+  /** Makes the emulator accept another key pair (with an STS token when given). */
+  async addCredentials({ accessKeyId, accessKeySecret, stsToken, expiresInSecs }) {
+    await this.control('POST', 'credentials', {
+      access_key_id: accessKeyId,
+      access_key_secret: accessKeySecret,
+      ...(stsToken ? { sts_token: stsToken } : {}),
+      ...(expiresInSecs !== undefined ? { expires_in_secs: expiresInSecs } : {}),
+    });
+  }
+
+  /** Fresh STS credentials, as an STS service would hand them out, registered with the emulator. */
+  async issueCredentials() {
+    const n = randomBytes(6).toString('hex');
+    const creds = { accessKeyId: `STS.e2e-${n}`, accessKeySecret: `sts-secret-${n}`, stsToken: `sts-token-${n}` };
+    await this.addCredentials(creds);
+    return creds;
+  }
+
+  /** The request log, oldest first: [{ request_id, method, op, bucket, key, position, status, code, fault }]. */
+  async requestLog() {
+    return (await this.control('GET', 'requests')).requests;
+  }
+
+  /** Requests logged for `key` (all when omitted). */
+  async requestsFor(key) {
+    const log = await this.requestLog();
+    return key === undefined ? log : log.filter((e) => e.key === key);
+  }
+
+  /** Forgets the request log. */
+  async clearLog() {
+    await this.control('DELETE', 'requests');
+  }
+
+  /**
+   * What the emulator stores for `key`, read through the unsigned control plane (independent of signing, credentials
+   * and clock): { size, type, crc64, md5, etag, content_type, meta, headers, ... }, or null when there is none.
+   */
+  async object(key, bucket = this.bucket) {
+    const path = key.split('/').map(encodeURIComponent).join('/');
+    const res = await fetch(`${this.url}/__emulator__/objects/${bucket}/${path}`,
+      { signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS) });
+    const text = await res.text();
+    if (res.status === 404) return null;
+    if (!res.ok) throw new Error(`control plane GET objects/${bucket}/${key} answered ${res.status}: ${text}`);
+    return JSON.parse(text);
+  }
+
+  /** The server state dump (objects, clock). */
+  async state() {
+    return this.control('GET', 'state');
+  }
+
+  /** Deletes every object and puts credentials, clock, faults and the log back to their start values. */
+  async reset() {
+    await this.control('POST', 'reset', {});
+  }
+}
+
+/** Runs `fn` with an emulator that is always stopped afterwards. */
+export async function withEmulator(options, fn) {
+  const emu = await startEmulator(options);
+  try {
+    return await fn(emu);
+  } finally {
+    await emu.stop();
+  }
+}

@@ -1,0 +1,108 @@
+// The shipped index.d.ts as a TypeScript user meets it: a consumer project that imports 'oss-append' through the
+// package's exports map compiles under strict settings (Node ESM resolution and bundler resolution), and wrong
+// calls are type errors.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+import { CONSUMER } from './helpers/pkg.mjs';
+
+const require = createRequire(import.meta.url);
+const TSC = require.resolve('typescript/bin/tsc');
+const T = { timeout: 120_000 };
+
+const CONSUMER_TS = `
+import OSS, {
+  OSS as Named, crc64, Crc64, combineCrc64,
+  type AppendResult, type OSSError, type OSSOptions, type HeadResult,
+} from 'oss-append';
+
+const options: OSSOptions = {
+  region: 'oss-cn-hangzhou', bucket: 'examplebucket', accessKeyId: 'id', accessKeySecret: 'secret',
+  refreshSTSToken: async () => ({ accessKeyId: 'a', accessKeySecret: 'b', stsToken: 'c' }),
+  authorizationV4: false, timeout: 10_000, retryMax: 2, pathStyle: true, endpoint: 'http://127.0.0.1:9000',
+};
+const client: Named = new OSS(options);
+
+export async function use(file: Blob, bytes: Uint8Array, stream: ReadableStream<Uint8Array>): Promise<string> {
+  const r: AppendResult = await client.append('rec/a.webm', file, { position: 0, mime: 'video/webm', meta: { take: 7 } });
+  const r2 = await client.append('rec/a.webm', bytes, {
+    position: r.nextAppendPosition,
+    partSize: 8 << 20,
+    signal: new AbortController().signal,
+    progress: (p: number, info) => { void (p + info.loaded); },
+  });
+  await client.append('rec/a.webm', stream, { position: 10n });
+  await client.append('rec/a.webm', '/path/in/node.bin');
+  const next: string = r2.nextAppendPosition;
+  const crc: string = r2.crc64;
+  const status: number = r2.res.status;
+  const h: HeadResult = await client.head('rec/a.webm');
+  const g = await client.get('rec/a.webm', { range: 'bytes=0-9' });
+  const content: Uint8Array = g.content;
+  await client.put('doc.txt', new ArrayBuffer(3));
+  await client.delete('doc.txt');
+  await client.sealAppend('rec/a.webm', next);
+  const url: string = client.signatureUrl('rec/a.webm', { expires: 60, method: 'GET' });
+  const url4: string = await client.signatureUrlV4('POST', 60, { queries: { append: null, position: '0' } }, 'k');
+  const w = await client.openAppender('rec/b.webm', { position: 'resume', minPartSize: 1 << 16 });
+  await w.write(new Uint8Array(1));
+  const done = await w.close();
+  try {
+    await client.append('k', bytes, { position: 1 });
+  } catch (e) {
+    const err = e as OSSError;
+    if (err.code === 'PositionNotEqualToLength') return err.nextAppendPosition ?? '';
+  }
+  const c = new Crc64();
+  c.update(bytes);
+  return [crc, status, h.objectType, content.length, url, url4, done.crc64, crc64('x'), c.digest(),
+    combineCrc64('1', '2', 3)].join();
+}
+
+// @ts-expect-error a position is a number, a string or a bigint
+client.append('k', new Blob([]), { position: {} });
+// @ts-expect-error an object name is required
+client.append(new Blob([]));
+// @ts-expect-error the bucket is required
+new OSS({ accessKeyId: 'a', accessKeySecret: 's' });
+// @ts-expect-error nextAppendPosition is a string, not a number
+const n: number = (await client.append('k', new Blob([]))).nextAppendPosition;
+void n;
+`;
+
+const execFileP = promisify(execFile);
+
+async function tsc(dir, compilerOptions) {
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      strict: true, noEmit: true, target: 'es2022', lib: ['es2022', 'dom'], types: [], skipLibCheck: false,
+      ...compilerOptions,
+    },
+    files: ['consumer.mts'],
+  }));
+  try {
+    await execFileP(process.execPath, [TSC, '-p', dir], { timeout: 100_000 });
+    return '';
+  } catch (e) {
+    return `${e.stdout}${e.stderr}`;
+  }
+}
+
+for (const [label, compilerOptions] of [
+  ['Node ESM resolution (module nodenext)', { module: 'nodenext', moduleResolution: 'nodenext' }],
+  ['bundler resolution (module esnext)', { module: 'esnext', moduleResolution: 'bundler' }],
+]) {
+  test(`index.d.ts: a strict consumer compiles, wrong calls are errors — ${label}`, T, async () => {
+    const dir = join(CONSUMER, `ts-${compilerOptions.moduleResolution}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'consumer.mts'), CONSUMER_TS);
+    const out = await tsc(dir, compilerOptions);
+    assert.equal(out, '', `tsc reported:\n${out}`);
+  });
+}
