@@ -6,7 +6,8 @@ use wasm_bindgen::prelude::*;
 use crate::crc64;
 use crate::error::Error;
 
-/// Bytes are copied into wasm memory this many at a time, so memory stays flat for any input size.
+/// Bytes are copied into wasm memory this many at a time, so memory stays flat for any input size. It is
+/// also the stretch the wasm CRC folds in one pass (`crc64::Crc64` on wasm32), so no chunk is staged.
 const COPY_CHUNK: u32 = 1 << 20;
 
 /// Feeds a JS `Uint8Array`/`Buffer`/`ArrayBuffer`/string into `state` through a reused buffer.
@@ -39,12 +40,14 @@ pub(crate) fn feed(state: &mut crc64::Crc64, data: &JsValue, what: &str) -> Resu
 /// Feeds a `Uint8Array` chunk by chunk.
 pub(crate) fn feed_bytes(state: &mut crc64::Crc64, bytes: &Uint8Array) {
     let len = bytes.length();
-    let mut buf = vec![0u8; len.min(COPY_CHUNK) as usize];
+    // Never zeroed: each chunk is written by the copy before it is read.
+    let mut buf = Vec::with_capacity(len.min(COPY_CHUNK) as usize);
     let mut at = 0;
     while at < len {
         let n = (len - at).min(COPY_CHUNK);
-        let chunk = &mut buf[..n as usize];
-        bytes.subarray(at, at + n).copy_to(chunk);
+        let chunk = bytes
+            .subarray(at, at + n)
+            .copy_to_uninit(&mut buf.spare_capacity_mut()[..n as usize]);
         state.update(chunk);
         at += n;
     }
@@ -55,7 +58,7 @@ pub(crate) fn parse_crc(value: &JsValue, what: &str) -> Result<u64, Error> {
     let text = if let Some(s) = value.as_string() {
         s
     } else if value.is_bigint() {
-        String::from(js_sys::JsString::from(value.clone()))
+        super::options::to_text(value)
     } else if let Some(n) = value.as_f64() {
         if n.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&n) {
             return Err(Error::invalid(what, "a number CRC must be a safe non-negative integer; pass larger CRCs as decimal strings"));

@@ -103,11 +103,12 @@ impl Driver<'_> {
     async fn post(&mut self, position: u64, part: &Part) -> Result<AppendResponse, Error> {
         let request =
             ops::append_object(&self.inner.config.bucket, self.key, position, self.write)?;
+        // Listed before sending: an attempt that got no response was still made.
+        self.urls.push(self.inner.config.request_url(&request));
         let exchange = self
             .inner
             .exchange(request, part.body.clone(), self.timeout_ms, self.signal())
             .await?;
-        self.urls.push(exchange.url.clone());
         let response = &exchange.response;
         let parsed = if response.status == 200 {
             response::AppendResponse::from_headers(response.status, &response.headers).map(|r| {
@@ -129,11 +130,11 @@ impl Driver<'_> {
 
     pub(crate) async fn head(&mut self) -> Result<Option<ObjectHead>, Error> {
         let request = ops::head_object(&self.inner.config.bucket, self.key)?;
+        self.urls.push(self.inner.config.request_url(&request));
         let exchange = self
             .inner
             .exchange(request, Body::Empty, self.timeout_ms, self.signal())
             .await?;
-        self.urls.push(exchange.url.clone());
         let response = &exchange.response;
         let outcome = match response.status {
             404 => Ok(None),

@@ -18,8 +18,17 @@ pub(crate) fn to_js_error(error: &Error, params: Option<&JsValue>) -> JsValue {
         Error::Service(e) if !e.message.is_empty() => e.message.clone(),
         other => other.to_string(),
     };
-    let js = js_sys::Error::new(&message);
-    js.set_name(&error.name());
+    // An input of the wrong type is a TypeError, as JS APIs report it; `code` still says InvalidArgument.
+    let js: js_sys::Error = match error {
+        Error::InvalidArgument { what, .. } if what == "file" || what == "data" => {
+            js_sys::TypeError::new(&message).unchecked_into()
+        }
+        _ => {
+            let js = js_sys::Error::new(&message);
+            js.set_name(&error.name());
+            js
+        }
+    };
     let target: &JsValue = js.as_ref();
     set(target, "code", error.code());
     if let Some(status) = error.status() {

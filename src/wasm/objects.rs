@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
 use super::client::{params, set, spawn, Inner, Oss};
-use super::options::{integer_input, JsOptions};
+use super::options::{integer_input, to_text, JsOptions};
 use super::source::Source;
 use super::timer::now_millis;
 use super::transport::Body;
@@ -329,7 +329,7 @@ impl Oss {
                     let v = if v.is_null() || v.is_undefined() {
                         String::new()
                     } else {
-                        String::from(js_sys::JsString::from(v))
+                        to_text(&v)
                     };
                     req.query.push((k, v));
                 }

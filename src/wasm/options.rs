@@ -9,6 +9,18 @@ use crate::error::Error;
 use crate::request::Headers;
 use crate::validate::IntegerInput;
 
+#[wasm_bindgen]
+extern "C" {
+    /// The global `String(value)`: a number, boolean or bigint as JS writes it.
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(value: &JsValue) -> String;
+}
+
+/// `value` as JS's `String(value)` writes it (`7`, `true`, `12345678901234567890` for a bigint).
+pub(crate) fn to_text(value: &JsValue) -> String {
+    value.as_string().unwrap_or_else(|| js_string(value))
+}
+
 /// A JS options object (or nothing), read field by field.
 pub(crate) struct JsOptions<'a> {
     object: Option<&'a JsValue>,
@@ -132,7 +144,7 @@ impl<'a> JsOptions<'a> {
             let text = if let Some(s) = value.as_string() {
                 s
             } else if value.as_f64().is_some() || value.as_bool().is_some() || value.is_bigint() {
-                String::from(js_sys::JsString::from(value))
+                to_text(&value)
             } else {
                 return Err(Error::invalid(
                     format!("{}.{name}", self.name(key)),
@@ -156,9 +168,7 @@ pub(crate) fn integer_input(value: &JsValue, what: &str) -> Result<IntegerInput,
     } else if let Some(s) = value.as_string() {
         Ok(IntegerInput::Text(s))
     } else if value.is_bigint() {
-        Ok(IntegerInput::BigInt(String::from(js_sys::JsString::from(
-            value.clone(),
-        ))))
+        Ok(IntegerInput::BigInt(to_text(value)))
     } else {
         Err(Error::invalid(
             what,

@@ -82,8 +82,11 @@ pub(crate) async fn send(
     let init = RequestInit::new();
     init.set_method(method);
     init.set_signal(Some(&controller.signal()));
-    // A growing object must never be served from an HTTP cache.
-    init.set_cache(RequestCache::NoStore);
+    // A growing object must never be read from an HTTP cache. Only reads get no-store: with it, fetch adds
+    // `Cache-Control: no-cache`, which a PUT or a first append would store as a creation attribute.
+    if method == "GET" || method == "HEAD" {
+        init.set_cache(RequestCache::NoStore);
+    }
     let js_headers = web_sys::Headers::new().map_err(|e| network(&e))?;
     for (name, value) in headers.iter() {
         js_headers
