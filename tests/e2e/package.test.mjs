@@ -24,7 +24,7 @@ describe('the tarball', () => {
   test('ships exactly the entry points, both builds and the docs', T, () => {
     const files = packInfo().files.map((f) => f.path).sort();
     assert.deepEqual(files, [
-      'README.md', 'index.d.ts', 'node.cjs', 'node.mjs', 'node/oss_append.cjs', 'node/oss_append_bg.wasm',
+      'README.md', 'cli.mjs', 'index.d.ts', 'node.cjs', 'node.mjs', 'node/oss_append.cjs', 'node/oss_append_bg.wasm',
       'package.json', 'web.js', 'web/oss_append.js', 'web/oss_append_bg.wasm',
     ]);
   });
