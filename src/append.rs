@@ -329,6 +329,9 @@ pub struct AppendStep {
     /// An attempt of ours may have landed. Sticky: a timed-out request can still land after a HEAD
     /// found nothing, so a later 409 may be its echo.
     ambiguous: bool,
+    /// A 409 reported exactly our length without proof: it may be our own attempt that the transport
+    /// re-sent by itself (browsers silently resend a request whose reused connection closed).
+    echo_suspected: bool,
     retries: u32,
     clock_fixed: bool,
     refreshed: bool,
@@ -364,6 +367,7 @@ impl AppendStep {
             phase: Phase::New,
             sent: false,
             ambiguous: false,
+            echo_suspected: false,
             retries: 0,
             clock_fixed: false,
             refreshed: false,
@@ -637,29 +641,39 @@ impl AppendStep {
             }
             return self.finish_rejected(e);
         };
-        if self.ambiguous && n == self.expected_len() {
-            // Possibly the echo of our own earlier attempt that landed.
+        if n == self.expected_len() {
+            // Possibly our own attempt that landed: an earlier one of ours, or this one re-sent by the
+            // transport after its response was lost. Only the CRC-64 can prove it; without an earlier
+            // ambiguous failure, a 409 that proves nothing stays the caller's wrong position, as it came.
+            let ours_was_out = self.ambiguous;
             return match (self.expected_crc64(), s.crc64) {
                 (Some(expected), Some(server)) if expected == server => {
                     self.done(server, true, true)
                 }
-                (Some(expected), Some(server)) => self.finish_rejected(Error::CrcMismatch {
-                    position: self.position,
-                    next_position: n,
-                    local: expected,
-                    server,
-                    request_id: s.request_id,
-                }),
+                (Some(expected), Some(server)) if ours_was_out => {
+                    self.finish_rejected(Error::CrcMismatch {
+                        position: self.position,
+                        next_position: n,
+                        local: expected,
+                        server,
+                        request_id: s.request_id,
+                    })
+                }
+                (Some(_), Some(_)) => self.finish_rejected(e),
                 // The 409 did not carry the CRC: the HEAD does.
                 (Some(_), None) => {
+                    self.echo_suspected = !ours_was_out;
                     self.note(e);
                     self.reconcile()
                 }
-                (None, _) if self.length == 0 => {
+                (None, _) if ours_was_out && self.length == 0 => {
                     self.note(e);
                     self.reconcile()
                 }
-                (None, crc) => self.finish_rejected(self.unprovable(n, crc, s.request_id)),
+                (None, crc) if ours_was_out => {
+                    self.finish_rejected(self.unprovable(n, crc, s.request_id))
+                }
+                (None, _) => self.finish_rejected(e),
             };
         }
         if n == self.position {
@@ -742,10 +756,23 @@ impl AppendStep {
             ..
         } = head;
         // A zero-length part is "applied" exactly when the object exists at the position.
-        if n == self.expected_len() && (self.ambiguous || self.length == 0) {
+        let suspected = std::mem::take(&mut self.echo_suspected);
+        if n == self.expected_len() && (self.ambiguous || self.length == 0 || suspected) {
             return match (self.expected_crc64(), crc) {
                 (Some(expected), Some(server)) if expected == server => {
                     self.done(server, true, self.length > 0)
+                }
+                // Only suspected, and disproved: the 409 was the caller's wrong position after all.
+                (Some(_), Some(_)) if suspected && !self.ambiguous => {
+                    let e = self.last_error.take().unwrap_or_else(|| {
+                        position_error(
+                            "the object already holds other bytes at this position".into(),
+                            n,
+                            crc,
+                            request_id.clone(),
+                        )
+                    });
+                    self.fail(e)
                 }
                 (Some(expected), Some(server)) => self.fail(Error::CrcMismatch {
                     position: self.position,
@@ -1313,14 +1340,46 @@ mod tests {
                 Some(false),
             ),
             case(
-                "409 on the first attempt fails even with our length and CRC (nothing of ours was out)",
+                "409 on the first attempt with our length and CRC: our own append, re-sent by the transport",
+                step(),
+                vec![(start(), send()), (Some(post_err(conflict(Some(110), Some(expected())))), done(true))],
+                None,
+            ),
+            case(
+                "409 on the first attempt with our length but another CRC is the caller's wrong position",
                 step(),
                 vec![
                     (start(), send()),
-                    (
-                        Some(post_err(conflict(Some(110), Some(expected())))),
-                        Want::Err(conflict(Some(110), Some(expected()))),
-                    ),
+                    (Some(post_err(conflict(Some(110), Some(OTHER)))), Want::Err(conflict(Some(110), Some(OTHER)))),
+                ],
+                Some(false),
+            ),
+            case(
+                "409 on the first attempt with our length and no CRC: a HEAD with our CRC proves it ours",
+                step(),
+                vec![
+                    (start(), send()),
+                    (Some(post_err(conflict(Some(110), None))), reconcile(0)),
+                    (Some(head(110, expected())), done(true)),
+                ],
+                None,
+            ),
+            case(
+                "409 on the first attempt with our length and no CRC: a HEAD with another CRC keeps the 409",
+                step(),
+                vec![
+                    (start(), send()),
+                    (Some(post_err(conflict(Some(110), None))), reconcile(0)),
+                    (Some(head(110, OTHER)), Want::Err(conflict(Some(110), None))),
+                ],
+                Some(false),
+            ),
+            case(
+                "409 on the first attempt with our length but no prior CRC proves nothing: as it came",
+                step_without_prior(),
+                vec![
+                    (start(), send()),
+                    (Some(post_err(conflict(Some(110), Some(OTHER)))), Want::Err(conflict(Some(110), Some(OTHER)))),
                 ],
                 Some(false),
             ),
