@@ -9,6 +9,7 @@ use web_sys::AbortSignal;
 use super::client::{params, res_object, set, spawn, Inner, Oss};
 use super::crc::parse_crc;
 use super::driver::Driver;
+use super::join::join;
 use super::options::JsOptions;
 use super::source::{Part, Source};
 use super::timer::now_millis;
@@ -131,33 +132,35 @@ async fn append(
     let total = source.total();
     driver.report_progress(0, total, opts.position, false);
 
-    let mut sent_any = false;
     let outcome = async {
-        loop {
-            if let Some(s) = &opts.signal {
-                if s.aborted() {
-                    return Err(Error::Aborted {
-                        reason: s.reason().as_string(),
-                    });
-                }
+        // An empty input still sends one empty append: it creates the object (or checks the position),
+        // as ali-oss does.
+        let mut pending = Some(source.next_part(opts.part_size).await?.unwrap_or(Part {
+            body: Body::Empty,
+            len: 0,
+            crc: 0,
+        }));
+        while let Some(part) = pending.take() {
+            if let Some(s) = opts.signal.as_ref().filter(|s| s.aborted()) {
+                return Err(Error::Aborted {
+                    reason: s.reason().as_string(),
+                });
             }
-            let part = match source.next_part(opts.part_size).await? {
-                Some(p) => p,
-                // An empty input still creates the object (or checks the position), as ali-oss does.
-                None if !sent_any => Part {
-                    body: Body::Empty,
-                    len: 0,
-                    crc: 0,
-                },
-                None => return Ok(()),
+            // The next part is read and its CRC computed while this one uploads.
+            let (done, next) = if part.len == 0 {
+                (driver.append_part(&mut session, &part).await, Ok(None))
+            } else {
+                join(
+                    driver.append_part(&mut session, &part),
+                    source.next_part(opts.part_size),
+                )
+                .await
             };
-            sent_any = true;
-            let done = driver.append_part(&mut session, &part).await?;
+            let done = done?;
             driver.report_progress(session.confirmed(), total, done.next_position, false);
-            if part.len == 0 {
-                return Ok(());
-            }
+            pending = next?;
         }
+        Ok(())
     }
     .await;
     if let Err(e) = outcome {

@@ -8,6 +8,7 @@ mod appender;
 mod client;
 mod crc;
 mod driver;
+mod join;
 mod js_error;
 mod objects;
 mod options;
