@@ -90,7 +90,8 @@ else
       else
         log "wasm-opt -Oz pkg/$dir/oss_append_bg.wasm"
         cp "$wasm" "$wasm.in"
-        "$WASM_OPT" -Oz "${WASM_OPT_FEATURES[@]}" "$wasm.in" -o "$wasm"
+        # --converge repeats -Oz while it still shrinks; the two custom sections are for tools, not engines.
+        "$WASM_OPT" -Oz --converge --strip-producers --strip-target-features "${WASM_OPT_FEATURES[@]}" "$wasm.in" -o "$wasm"
         [ -s "$wasm" ] || die "wasm-opt wrote nothing"
       fi
     fi

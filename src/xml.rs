@@ -1,9 +1,5 @@
 //! Bounded XML helpers: escaping, a flat `<Root><Child>text</Child></Root>` reader, OSS error bodies.
 
-use quick_xml::escape::resolve_predefined_entity;
-use quick_xml::events::Event;
-use quick_xml::Reader;
-
 use crate::error::ServiceError;
 
 /// Hard limits for [`parse_flat_with`]; input past any of them is rejected, never partly read.
@@ -132,8 +128,6 @@ pub fn parse_flat_with(xml: &[u8], limits: &Limits) -> Result<FlatDocument, XmlE
     let text = std::str::from_utf8(xml)
         .map_err(|e| XmlError::new(format!("not UTF-8 (invalid byte at {})", e.valid_up_to())))?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let mut reader = Reader::from_str(text);
-    reader.config_mut().check_end_names = true;
     let mut state = FlatReader {
         limits,
         doc: FlatDocument::default(),
@@ -141,50 +135,159 @@ pub fn parse_flat_with(xml: &[u8], limits: &Limits) -> Result<FlatDocument, XmlE
         depth: 0,
         child: None,
     };
-    loop {
-        let event = reader.read_event().map_err(|e| {
-            XmlError::new(format!(
-                "{} (at byte {})",
-                clip(&e.to_string()),
-                reader.error_position()
-            ))
-        })?;
-        match event {
-            Event::Start(start) => state.open(start.local_name().into_inner())?,
-            Event::Empty(start) => {
-                state.open(start.local_name().into_inner())?;
+    // Qualified names of the open elements, to match end tags; bounded by `max_depth`.
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let at = text.len() - rest.len();
+        let Some(markup) = rest.strip_prefix('<') else {
+            let end = rest.find('<').unwrap_or(rest.len());
+            state.text(&decode_text(&rest[..end], at)?)?;
+            rest = &rest[end..];
+            continue;
+        };
+        rest = if let Some(body) = markup.strip_prefix("!--") {
+            split_at_marker(body, "-->", "comment", at)?.1
+        } else if let Some(body) = markup.strip_prefix("![CDATA[") {
+            let (content, after) = split_at_marker(body, "]]>", "CDATA section", at)?;
+            state.text(&normalize_line_ends(content))?;
+            after
+        } else if markup.starts_with("!DOCTYPE") {
+            return Err(XmlError::new(
+                "DOCTYPE declarations are not accepted (no entities may be defined)",
+            ));
+        } else if markup.starts_with('!') {
+            return Err(XmlError::new(format!("unknown markup `<!` (at byte {at})")));
+        } else if let Some(body) = markup.strip_prefix('?') {
+            split_at_marker(body, "?>", "processing instruction", at)?.1
+        } else if let Some(body) = markup.strip_prefix('/') {
+            let (name, after) = split_at_marker(body, ">", "end tag", at)?;
+            let name = name.trim_end_matches(is_xml_whitespace);
+            match open.pop() {
+                Some(expected) if expected == name => state.close(),
+                Some(expected) => {
+                    return Err(XmlError::new(format!(
+                        "ill-formed document: expected </{}>, found </{}> (at byte {at})",
+                        clip(expected),
+                        clip(name)
+                    )))
+                }
+                None => {
+                    return Err(XmlError::new(format!(
+                        "ill-formed document: </{}> closes nothing (at byte {at})",
+                        clip(name)
+                    )))
+                }
+            }
+            after
+        } else {
+            let (tag, after) = split_start_tag(markup, at)?;
+            let (tag, empty) = match tag.strip_suffix('/') {
+                Some(tag) => (tag, true),
+                None => (tag, false),
+            };
+            // Attributes, if any, follow the name after whitespace; they are ignored.
+            let name = tag.split(is_xml_whitespace).next().unwrap_or_default();
+            if name.is_empty() || name.contains('/') {
+                return Err(XmlError::new(format!(
+                    "a tag without a valid name (at byte {at})"
+                )));
+            }
+            state.open(name.split_once(':').map_or(name, |(_prefix, local)| local))?;
+            if empty {
                 state.close();
+            } else {
+                open.push(name);
             }
-            Event::End(_) => state.close(),
-            Event::Text(t) => state.text(&t.xml10_content())?,
-            Event::CData(t) => state.text(&t.xml10_content())?,
-            Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
-                    Ok(None) => match resolve_predefined_entity(&r) {
-                        Some(s) => s.to_owned(),
-                        None => {
-                            return Err(XmlError::new(format!("undefined entity &{};", clip(&r))))
-                        }
-                    },
-                    Err(_) => {
-                        return Err(XmlError::new(format!(
-                            "invalid character reference &{};",
-                            clip(&r)
-                        )))
-                    }
-                };
-                state.text(&resolved)?;
-            }
-            Event::DocType(_) => {
-                return Err(XmlError::new(
-                    "DOCTYPE declarations are not accepted (no entities may be defined)",
-                ))
-            }
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::Eof => return state.finish(),
+            after
+        };
+    }
+    state.finish()
+}
+
+/// Splits `s` at the first `marker`: what comes before it and what follows it.
+fn split_at_marker<'a>(
+    s: &'a str,
+    marker: &str,
+    what: &str,
+    at: usize,
+) -> Result<(&'a str, &'a str), XmlError> {
+    s.find(marker)
+        .map(|i| (&s[..i], &s[i + marker.len()..]))
+        .ok_or_else(|| XmlError::new(format!("unclosed {what} (at byte {at})")))
+}
+
+/// Splits a start tag (after its `<`) at the `>` that ends it, skipping quoted attribute values.
+fn split_start_tag(s: &str, at: usize) -> Result<(&str, &str), XmlError> {
+    let mut quote = None;
+    for (i, c) in s.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '>') => return Ok((&s[..i], &s[i + 1..])),
+            (None, _) => {}
         }
     }
+    Err(XmlError::new(format!("unclosed start tag (at byte {at})")))
+}
+
+/// Character data with its references resolved and its line ends normalised, as XML 1.0 reads it.
+fn decode_text(raw: &str, at: usize) -> Result<String, XmlError> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find(['&', '\r']) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if rest.as_bytes()[i] == b'\r' {
+            out.push('\n');
+            rest = after.strip_prefix('\n').unwrap_or(after);
+            continue;
+        }
+        let Some(end) = after.find(';') else {
+            return Err(XmlError::new(format!(
+                "`&` starts no reference (at byte {})",
+                at + raw.len() - rest.len() + i
+            )));
+        };
+        out.push(resolve_reference(&after[..end])?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The character `&name;` stands for: one of the five predefined entities or a character reference.
+fn resolve_reference(name: &str) -> Result<char, XmlError> {
+    let predefined = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    };
+    if let Some(c) = predefined {
+        return Ok(c);
+    }
+    let Some(number) = name.strip_prefix('#') else {
+        return Err(XmlError::new(format!("undefined entity &{};", clip(name))));
+    };
+    let (digits, radix) = match number.strip_prefix('x') {
+        Some(hex) => (hex, 16),
+        None => (number, 10),
+    };
+    Some(digits)
+        .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_digit(radix)))
+        .and_then(|d| u32::from_str_radix(d, radix).ok())
+        .and_then(char::from_u32)
+        .filter(|&c| c != '\0')
+        .ok_or_else(|| XmlError::new(format!("invalid character reference &{};", clip(name))))
+}
+
+/// `\r\n` and a lone `\r` become `\n`, as XML 1.0 reads line ends.
+fn normalize_line_ends(raw: &str) -> String {
+    raw.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// The parser's position in a flat document.
@@ -238,7 +341,7 @@ impl FlatReader<'_> {
     }
 
     fn close(&mut self) {
-        // The reader rejects unmatched end tags, so every close follows an open.
+        // Unmatched end tags are rejected before this, so every close follows an open.
         if self.depth == 2 {
             if let Some((name, text, nested)) = self.child.take() {
                 let text = if nested { text.trim().to_owned() } else { text };
