@@ -1,0 +1,246 @@
+//! Bucket- and service-level requests that SDK tests lean on: ListObjects (V1/V2), ListBuckets, GetBucketInfo/Location.
+
+use hyper::{Response, StatusCode};
+use oss_append::encode::uri_encode_path;
+use oss_append::xml::escape;
+use oss_append::{Method, Request, SigningTime};
+
+use crate::errors::OssError;
+use crate::ops::Reply;
+use crate::respond::{empty, full, set};
+use crate::server::Target;
+use crate::state::AppState;
+use crate::store::ObjectMeta;
+
+const OWNER_ID: &str = "1000000000000000";
+
+fn xml_response(xml: String) -> Reply {
+    let len = xml.len();
+    let mut r = Response::new(full(xml));
+    set(&mut r, "content-type", "application/xml");
+    set(&mut r, "content-length", &len.to_string());
+    Reply::Ok(r)
+}
+
+fn element(out: &mut String, name: &str, value: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    out.push_str(&escape(value));
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+fn iso(secs: i64) -> String {
+    SigningTime::from_unix_seconds(secs).iso8601_extended()
+}
+
+/// Answers a signed request on a bucket or the service root.
+pub fn bucket_level(state: &AppState, method: Method, target: &Target, req: &Request) -> Reply {
+    let unread = |error| Reply::Err { error, drain: true };
+    match (target, method) {
+        (Target::Service, Method::Get) => list_buckets(state),
+        (Target::Bucket(b), Method::Get) => {
+            if req.query_value("location").is_some() {
+                let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+                element(
+                    &mut xml,
+                    "LocationConstraint",
+                    &format!("oss-{}", state.config.region),
+                );
+                xml_response(xml)
+            } else if req.query_value("bucketInfo").is_some() {
+                bucket_info(state, b)
+            } else if let Some((name, _)) = req.query.iter().find(|(k, _)| {
+                oss_append::sign::v1::is_signed_subresource(k) && !k.starts_with("x-oss-")
+            }) {
+                unread(OssError::not_implemented(&format!(
+                    "The bucket {name} sub-resource"
+                )))
+            } else {
+                list_objects(state, b, req).unwrap_or_else(unread)
+            }
+        }
+        (Target::Bucket(_), Method::Head | Method::Put) if req.query.is_empty() => {
+            let mut r = Response::new(empty());
+            *r.status_mut() = StatusCode::OK;
+            set(&mut r, "content-length", "0");
+            Reply::Ok(r)
+        }
+        (Target::Service, _) => unread(OssError::method_not_allowed(method.as_str())),
+        _ => unread(OssError::not_implemented(&format!(
+            "{} on a bucket",
+            method.as_str()
+        ))),
+    }
+}
+
+fn list_buckets(state: &AppState) -> Reply {
+    let mut xml =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult><Owner>");
+    element(&mut xml, "ID", OWNER_ID);
+    element(&mut xml, "DisplayName", OWNER_ID);
+    xml.push_str("</Owner><Buckets>");
+    for b in state.store.bucket_names() {
+        xml.push_str("<Bucket>");
+        element(&mut xml, "CreationDate", &iso(0));
+        element(
+            &mut xml,
+            "Location",
+            &format!("oss-{}", state.config.region),
+        );
+        element(&mut xml, "Name", &b);
+        element(&mut xml, "Region", &state.config.region);
+        element(&mut xml, "StorageClass", "Standard");
+        xml.push_str("</Bucket>");
+    }
+    xml.push_str("</Buckets></ListAllMyBucketsResult>");
+    xml_response(xml)
+}
+
+fn bucket_info(state: &AppState, bucket: &str) -> Reply {
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BucketInfo><Bucket>");
+    element(&mut xml, "CreationDate", &iso(0));
+    element(
+        &mut xml,
+        "Location",
+        &format!("oss-{}", state.config.region),
+    );
+    element(&mut xml, "Name", bucket);
+    element(&mut xml, "StorageClass", "Standard");
+    xml.push_str("<Owner>");
+    element(&mut xml, "ID", OWNER_ID);
+    element(&mut xml, "DisplayName", OWNER_ID);
+    xml.push_str("</Owner><AccessControlList>");
+    element(&mut xml, "Grant", "private");
+    xml.push_str("</AccessControlList></Bucket></BucketInfo>");
+    xml_response(xml)
+}
+
+/// ListObjects (V1, or V2 with `list-type=2`) over the committed objects, in key order.
+fn list_objects(state: &AppState, bucket: &str, req: &Request) -> Result<Reply, OssError> {
+    let q = |n: &str| req.query_value(n).unwrap_or("");
+    let v2 = q("list-type") == "2";
+    let prefix = q("prefix");
+    let delimiter = q("delimiter");
+    let url_encode = q("encoding-type") == "url";
+    let max_keys: usize = match req.query_value("max-keys") {
+        None => 100,
+        Some(v) => v.parse().ok().filter(|n| *n <= 1000).ok_or_else(|| {
+            OssError::invalid_argument("Argument max-keys is invalid.", "max-keys", v)
+        })?,
+    };
+    let marker = if v2 {
+        match req.query_value("continuation-token") {
+            Some(t) => t,
+            None => q("start-after"),
+        }
+    } else {
+        q("marker")
+    };
+    let objects: Vec<ObjectMeta> = state
+        .store
+        .slots(bucket)
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(prefix) && k.as_str() > marker)
+        .filter_map(|(_, s)| s.snapshot())
+        .collect();
+    let mut contents: Vec<&ObjectMeta> = Vec::new();
+    let mut prefixes: Vec<String> = Vec::new();
+    let mut last = String::new();
+    let mut truncated = false;
+    for m in &objects {
+        let rolled = (!delimiter.is_empty())
+            .then(|| {
+                m.key[prefix.len()..]
+                    .find(delimiter)
+                    .map(|i| m.key[..prefix.len() + i + delimiter.len()].to_owned())
+            })
+            .flatten();
+        if rolled.as_ref().is_some_and(|p| prefixes.last() == Some(p)) {
+            continue;
+        }
+        if contents.len() + prefixes.len() == max_keys {
+            truncated = true;
+            break;
+        }
+        match rolled {
+            Some(p) => {
+                last.clone_from(&p);
+                prefixes.push(p);
+            }
+            None => {
+                last.clone_from(&m.key);
+                contents.push(m);
+            }
+        }
+    }
+    let enc = |s: &str| {
+        if url_encode {
+            uri_encode_path(s)
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult>");
+    element(&mut xml, "Name", bucket);
+    element(&mut xml, "Prefix", &enc(prefix));
+    if v2 {
+        if let Some(t) = req.query_value("continuation-token") {
+            element(&mut xml, "ContinuationToken", t);
+        }
+        if let Some(s) = req.query_value("start-after") {
+            element(&mut xml, "StartAfter", &enc(s));
+        }
+    } else {
+        element(&mut xml, "Marker", &enc(marker));
+    }
+    element(&mut xml, "MaxKeys", &max_keys.to_string());
+    element(&mut xml, "Delimiter", &enc(delimiter));
+    if url_encode {
+        element(&mut xml, "EncodingType", "url");
+    }
+    element(
+        &mut xml,
+        "IsTruncated",
+        if truncated { "true" } else { "false" },
+    );
+    if truncated {
+        if v2 {
+            element(&mut xml, "NextContinuationToken", &last);
+        } else {
+            element(&mut xml, "NextMarker", &enc(&last));
+        }
+    }
+    if v2 {
+        element(
+            &mut xml,
+            "KeyCount",
+            &(contents.len() + prefixes.len()).to_string(),
+        );
+    }
+    for m in contents {
+        xml.push_str("<Contents>");
+        element(&mut xml, "Key", &enc(&m.key));
+        element(&mut xml, "LastModified", &iso(m.last_modified));
+        element(&mut xml, "ETag", &format!("\"{}\"", m.etag));
+        element(&mut xml, "Type", m.kind.as_str());
+        element(&mut xml, "Size", &m.size.to_string());
+        element(&mut xml, "StorageClass", &m.storage_class);
+        if !v2 || q("fetch-owner") == "true" {
+            xml.push_str("<Owner>");
+            element(&mut xml, "ID", OWNER_ID);
+            element(&mut xml, "DisplayName", OWNER_ID);
+            xml.push_str("</Owner>");
+        }
+        xml.push_str("</Contents>");
+    }
+    for p in prefixes {
+        xml.push_str("<CommonPrefixes>");
+        element(&mut xml, "Prefix", &enc(&p));
+        xml.push_str("</CommonPrefixes>");
+    }
+    xml.push_str("</ListBucketResult>");
+    Ok(xml_response(xml))
+}

@@ -1,0 +1,475 @@
+//! On-disk objects: a data file and a JSON sidecar per object; the sidecar's atomic rename is the commit point.
+
+// Layout: `<data-dir>/<bucket>/<sha256(key)>.meta` (the committed state) and `<sha256(key)>.<gen>.data`.
+// An append writes past the committed length of the current data file and commits by renaming a new
+// sidecar into place; a Put writes a new generation and commits the same way. On open, data files are
+// cut back to their sidecar's length and files no sidecar names are removed, so a crash at any point
+// leaves every object as its last commit described it.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use crate::datafile::DataWriter;
+
+/// How an object was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ObjectKind {
+    /// Written by PutObject.
+    Normal,
+    /// Created and grown by AppendObject.
+    Appendable,
+}
+
+impl ObjectKind {
+    /// The `x-oss-object-type` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Normal => "Normal",
+            Self::Appendable => "Appendable",
+        }
+    }
+}
+
+/// The committed state of one object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    /// The object key.
+    pub key: String,
+    /// Normal or Appendable.
+    pub kind: ObjectKind,
+    /// Length in bytes.
+    pub size: u64,
+    /// CRC-64/XZ of the whole object.
+    pub crc64: u64,
+    /// The ETag without quotes.
+    pub etag: String,
+    /// Base64 MD5 of the body, for objects written whole.
+    pub content_md5: Option<String>,
+    /// `Content-Type`.
+    pub content_type: String,
+    /// Creation headers echoed on GET and HEAD (`Cache-Control`, `x-oss-meta-*`, SSE, ...).
+    pub headers: Vec<(String, String)>,
+    /// `x-oss-storage-class`.
+    pub storage_class: String,
+    /// `x-oss-object-acl`.
+    pub acl: String,
+    /// `x-oss-tagging` as sent.
+    pub tagging: Option<String>,
+    /// Last modification, unix seconds (server clock).
+    pub last_modified: i64,
+    /// When SealAppendObject sealed it, unix seconds.
+    pub sealed_time: Option<i64>,
+    /// The generation of the data file.
+    pub gen: u64,
+}
+
+/// One object: a writer lock held for a whole write, and the committed state readers snapshot.
+#[derive(Debug)]
+pub struct Slot {
+    /// Held by a write (append, put, seal, delete) from its checks to its commit, so that writes to
+    /// one object happen one at a time; readers never wait for it.
+    pub writer: tokio::sync::Mutex<()>,
+    committed: Mutex<Option<ObjectMeta>>,
+    base: PathBuf,
+}
+
+impl Slot {
+    fn new(base: PathBuf, meta: Option<ObjectMeta>) -> Self {
+        Self {
+            writer: tokio::sync::Mutex::new(()),
+            committed: Mutex::new(meta),
+            base,
+        }
+    }
+
+    /// The committed state.
+    pub fn snapshot(&self) -> Option<ObjectMeta> {
+        self.committed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The committed state with its data file open, taken together so that a concurrent Put cannot
+    /// remove the file in between.
+    ///
+    /// # Errors
+    /// The data file cannot be opened.
+    pub fn open_snapshot(&self) -> io::Result<Option<(ObjectMeta, File)>> {
+        let committed = self.committed.lock().unwrap_or_else(|p| p.into_inner());
+        match committed.as_ref() {
+            None => Ok(None),
+            Some(m) => Ok(Some((m.clone(), File::open(self.data_path(m.gen))?))),
+        }
+    }
+
+    fn data_path(&self, gen: u64) -> PathBuf {
+        let mut p = self.base.clone().into_os_string();
+        p.push(format!(".{gen}.data"));
+        p.into()
+    }
+
+    fn meta_path(&self) -> PathBuf {
+        let mut p = self.base.clone().into_os_string();
+        p.push(".meta");
+        p.into()
+    }
+
+    fn meta_tmp_path(&self) -> PathBuf {
+        let mut p = self.base.clone().into_os_string();
+        p.push(".meta.tmp");
+        p.into()
+    }
+}
+
+#[derive(Debug)]
+struct BucketDir {
+    dir: PathBuf,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+}
+
+/// Every bucket's objects.
+#[derive(Debug)]
+pub struct Store {
+    buckets: HashMap<String, BucketDir>,
+    next_gen: AtomicU64,
+    fsync: bool,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store {
+    /// Opens (creating when needed) the buckets under `root`, recovering from any interrupted write.
+    ///
+    /// # Errors
+    /// A directory cannot be created or read.
+    pub fn open(root: &Path, buckets: &[String], fsync: bool) -> io::Result<Self> {
+        let mut map = HashMap::new();
+        let mut max_gen = 0u64;
+        for name in buckets {
+            let dir = root.join(name);
+            fs::create_dir_all(&dir)?;
+            let mut slots = HashMap::new();
+            recover_bucket(&dir, &mut slots, &mut max_gen)?;
+            map.insert(
+                name.clone(),
+                BucketDir {
+                    dir,
+                    slots: Mutex::new(slots),
+                },
+            );
+        }
+        Ok(Self {
+            buckets: map,
+            next_gen: AtomicU64::new(max_gen + 1),
+            fsync,
+        })
+    }
+
+    /// Whether `bucket` exists.
+    pub fn has_bucket(&self, bucket: &str) -> bool {
+        self.buckets.contains_key(bucket)
+    }
+
+    /// Bucket names, sorted.
+    pub fn bucket_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.buckets.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// The slot of `key` in `bucket` (made on first use); `None` for an unknown bucket.
+    pub fn slot(&self, bucket: &str, key: &str) -> Option<Arc<Slot>> {
+        let b = self.buckets.get(bucket)?;
+        let mut slots = b.slots.lock().unwrap_or_else(|p| p.into_inner());
+        Some(Arc::clone(slots.entry(key.to_owned()).or_insert_with(
+            || {
+                Arc::new(Slot::new(
+                    b.dir.join(hex(&Sha256::digest(key.as_bytes()))),
+                    None,
+                ))
+            },
+        )))
+    }
+
+    /// The slot of `key` if it was ever used, without making one.
+    pub fn existing_slot(&self, bucket: &str, key: &str) -> Option<Arc<Slot>> {
+        let b = self.buckets.get(bucket)?;
+        let slots = b.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.get(key).cloned()
+    }
+
+    /// Every slot of `bucket`, sorted by key.
+    pub fn slots(&self, bucket: &str) -> Vec<(String, Arc<Slot>)> {
+        let Some(b) = self.buckets.get(bucket) else {
+            return Vec::new();
+        };
+        let slots = b.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<(String, Arc<Slot>)> = slots
+            .iter()
+            .map(|(k, s)| (k.clone(), Arc::clone(s)))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// A new data file for a whole-object write (PutObject, or the first append).
+    ///
+    /// # Errors
+    /// The file cannot be created.
+    pub fn create_data(&self, slot: &Slot) -> io::Result<DataWriter> {
+        let gen = self.next_gen.fetch_add(1, Ordering::Relaxed);
+        DataWriter::create(slot.data_path(gen), gen)
+    }
+
+    /// A writer that continues the committed data of `meta`, for an append.
+    ///
+    /// # Errors
+    /// The file cannot be opened.
+    pub fn open_append(&self, slot: &Slot, meta: &ObjectMeta) -> io::Result<DataWriter> {
+        DataWriter::append(slot.data_path(meta.gen), meta.size, meta.gen)
+    }
+
+    /// Makes `new` the committed state of `slot`: data first (fsync when asked), then the sidecar by
+    /// rename. The previous generation's data file is removed when a new one replaced it. The caller
+    /// holds `slot.writer`.
+    ///
+    /// # Errors
+    /// The sidecar cannot be written; the writer is then rolled back and the state is unchanged.
+    pub fn commit(
+        &self,
+        slot: &Slot,
+        mut writer: Option<DataWriter>,
+        new: ObjectMeta,
+    ) -> io::Result<()> {
+        if self.fsync {
+            if let Some(w) = writer.as_ref() {
+                w.file.sync_data()?;
+            }
+        }
+        self.write_sidecar(slot, &new)?;
+        if let Some(w) = writer.as_mut() {
+            w.armed = false;
+        }
+        let gen = new.gen;
+        let old = slot
+            .committed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(new);
+        if let Some(old) = old {
+            if old.gen != gen {
+                let _ = fs::remove_file(slot.data_path(old.gen));
+            }
+        }
+        Ok(())
+    }
+
+    fn write_sidecar(&self, slot: &Slot, meta: &ObjectMeta) -> io::Result<()> {
+        let tmp = slot.meta_tmp_path();
+        let json = serde_json::to_vec(meta).map_err(io::Error::other)?;
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&json)?;
+            if self.fsync {
+                f.sync_all()?;
+            }
+        }
+        fs::rename(&tmp, slot.meta_path())
+    }
+
+    /// Deletes the object: the sidecar goes first (the commit point), then the data. The caller holds
+    /// `slot.writer`.
+    ///
+    /// # Errors
+    /// The sidecar cannot be removed.
+    pub fn remove(&self, slot: &Slot) -> io::Result<()> {
+        let Some(old) = slot.snapshot() else {
+            return Ok(());
+        };
+        match fs::remove_file(slot.meta_path()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        slot.committed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let _ = fs::remove_file(slot.data_path(old.gen));
+        Ok(())
+    }
+
+    /// Removes every object of every bucket.
+    pub async fn clear(&self) {
+        for name in self.bucket_names() {
+            for (_, slot) in self.slots(&name) {
+                let _writer = slot.writer.lock().await;
+                if let Err(e) = self.remove(&slot) {
+                    eprintln!("oss-emulator: reset could not remove an object: {e}");
+                }
+            }
+            if let Some(b) = self.buckets.get(&name) {
+                b.slots.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                // Leftovers of writes in flight are rolled back by their writers; anything else goes.
+                if let Ok(entries) = fs::read_dir(&b.dir) {
+                    for e in entries.flatten() {
+                        let _ = fs::remove_file(e.path());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Loads one bucket's sidecars, cuts data files back to their committed length, removes orphans.
+fn recover_bucket(
+    dir: &Path,
+    slots: &mut HashMap<String, Arc<Slot>>,
+    max_gen: &mut u64,
+) -> io::Result<()> {
+    let mut referenced = Vec::new();
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        if let Some(base) = name.strip_suffix(".meta") {
+            let meta: ObjectMeta = match fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+            {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("oss-emulator: ignoring unreadable {name}: {e}");
+                    continue;
+                }
+            };
+            let mut slot = Slot::new(dir.join(base), None);
+            let data = slot.data_path(meta.gen);
+            let len = fs::metadata(&data).map(|m| m.len()).ok();
+            match len {
+                Some(len) if len >= meta.size => {
+                    if len > meta.size {
+                        OpenOptions::new()
+                            .write(true)
+                            .open(&data)?
+                            .set_len(meta.size)?;
+                    }
+                }
+                _ => {
+                    eprintln!(
+                        "oss-emulator: dropping {:?}: its data file is missing or short",
+                        meta.key
+                    );
+                    let _ = fs::remove_file(&path);
+                    continue;
+                }
+            }
+            *max_gen = (*max_gen).max(meta.gen);
+            referenced.push(data);
+            let key = meta.key.clone();
+            *slot.committed.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(meta);
+            slots.insert(key, Arc::new(slot));
+        } else {
+            files.push(path);
+        }
+    }
+    for path in files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.ends_with(".tmp") || (name.ends_with(".data") && !referenced.contains(&path)) {
+            let _ = fs::remove_file(&path);
+        }
+        // A generation number left by an uncommitted write must never be reused.
+        if let Some(gen) = name
+            .strip_suffix(".data")
+            .and_then(|n| n.rsplit('.').next())
+            .and_then(|g| g.parse::<u64>().ok())
+        {
+            *max_gen = (*max_gen).max(gen);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn meta(key: &str, size: u64, gen: u64) -> ObjectMeta {
+        ObjectMeta {
+            key: key.into(),
+            kind: ObjectKind::Appendable,
+            size,
+            crc64: 0,
+            etag: String::new(),
+            content_md5: None,
+            content_type: "application/octet-stream".into(),
+            headers: Vec::new(),
+            storage_class: "Standard".into(),
+            acl: "default".into(),
+            tagging: None,
+            last_modified: 0,
+            sealed_time: None,
+            gen,
+        }
+    }
+
+    #[test]
+    fn uncommitted_bytes_and_orphans_are_gone_after_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let buckets = vec!["b".to_owned()];
+        {
+            let store = Store::open(dir.path(), &buckets, false).unwrap();
+            let slot = store.slot("b", "k").unwrap();
+            let mut w = store.create_data(&slot).unwrap();
+            w.write(&[Bytes::from_static(b"hello")]).unwrap();
+            let gen = w.gen();
+            store.commit(&slot, Some(w), meta("k", 5, gen)).unwrap();
+            // A second append that never commits, and a writer that is leaked (as in a crash).
+            let mut w2 = store.open_append(&slot, &slot.snapshot().unwrap()).unwrap();
+            w2.write(&[Bytes::from_static(b" world")]).unwrap();
+            std::mem::forget(w2);
+            let orphan = store.create_data(&slot).unwrap();
+            std::mem::forget(orphan);
+        }
+        let store = Store::open(dir.path(), &buckets, false).unwrap();
+        let slot = store.existing_slot("b", "k").unwrap();
+        let (m, mut file) = slot.open_snapshot().unwrap().unwrap();
+        assert_eq!(m.size, 5);
+        let mut data = Vec::new();
+        io::Read::read_to_end(&mut file, &mut data).unwrap();
+        assert_eq!(data, b"hello");
+        let files = fs::read_dir(dir.path().join("b")).unwrap().count();
+        assert_eq!(files, 2, "one sidecar and one data file remain");
+    }
+
+    #[test]
+    fn dropped_writer_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &["b".to_owned()], false).unwrap();
+        let slot = store.slot("b", "k").unwrap();
+        let mut w = store.create_data(&slot).unwrap();
+        w.write(&[Bytes::from_static(b"abc")]).unwrap();
+        let gen = w.gen();
+        store.commit(&slot, Some(w), meta("k", 3, gen)).unwrap();
+        {
+            let mut w = store.open_append(&slot, &slot.snapshot().unwrap()).unwrap();
+            w.write(&[Bytes::from_static(b"def")]).unwrap();
+        }
+        let len = fs::metadata(slot.data_path(gen)).unwrap().len();
+        assert_eq!(len, 3);
+        assert!(store.slot("nope", "k").is_none());
+    }
+}
