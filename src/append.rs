@@ -473,8 +473,15 @@ impl AppendStep {
             (Phase::New, _) => Err(Error::invalid("append step", "call start() first")),
             (Phase::Finished, _) => Err(Error::invalid("append step", "the step has finished")),
             (phase, input) => {
-                let reason = format!("{input:?} does not answer the last action ({phase:?})");
-                self.fail(Error::invalid("append step input", reason))
+                let (got, wanted) = match (input, phase) {
+                    (Input::Head(_), _) => ("a HEAD result", "the POST it sent"),
+                    (_, Phase::Heading) => ("a POST result", "the HEAD it asked for"),
+                    _ => ("an abort", "the request under way"),
+                };
+                self.fail(Error::invalid(
+                    "append step input",
+                    format!("{got} does not answer {wanted}"),
+                ))
             }
         }
     }

@@ -331,7 +331,7 @@ fn header_u64(
             .ok_or_else(|| Error::InvalidResponse {
                 status,
                 reason: format!(
-                    "header {name} is {:?}, not an unsigned 64-bit decimal",
+                    "header {name} is '{}', not an unsigned 64-bit decimal",
                     clip(v, 40)
                 ),
                 request_id: request_id.clone(),

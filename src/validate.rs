@@ -102,6 +102,28 @@ fn bytes(n: u64) -> String {
     n.to_string()
 }
 
+/// A finite JS number as JS would write it, for messages: `7`, `-1`, `1.5`. Written by hand because
+/// Rust's float formatting would add kilobytes of tables to the wasm for an error message.
+fn show_number(n: f64) -> String {
+    let sign = if n < 0.0 { "-" } else { "" };
+    let a = n.abs();
+    if a >= 1e15 {
+        return format!("{sign}{}", a as u128);
+    }
+    let whole = a.trunc() as u64;
+    let micros = ((a - a.trunc()) * 1e6).round() as u64;
+    let (whole, micros) = if micros == 1_000_000 {
+        (whole + 1, 0)
+    } else {
+        (whole, micros)
+    };
+    if micros == 0 {
+        return format!("{sign}{whole}");
+    }
+    let fraction = format!("{micros:06}");
+    format!("{sign}{whole}.{}", fraction.trim_end_matches('0'))
+}
+
 /// What [`parse_integer`]-style checks report when the value is wrong.
 enum IntegerProblem {
     Negative,
@@ -120,7 +142,7 @@ fn integer_value(input: &IntegerInput) -> Result<u64, (IntegerProblem, String)> 
             } else if n.is_infinite() {
                 if *n > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
             } else {
-                n.to_string()
+                show_number(*n)
             };
             if n.is_nan() {
                 Err((IntegerProblem::NotANumber, shown))
@@ -364,7 +386,17 @@ fn duration_with_unit(text: &str) -> Option<f64> {
     if !valid {
         return None;
     }
-    number.parse::<f64>().ok().map(|n| n * factor)
+    // Parsed by hand (digits, one optional fraction): Rust's float parser would add kilobytes to the wasm.
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if whole.len() > 15 || fraction.len() > 9 {
+        return Some(f64::INFINITY);
+    }
+    let digits = |t: &str| {
+        t.bytes()
+            .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'))
+    };
+    let scale = 10u64.pow(fraction.len() as u32);
+    Some((digits(whole) * scale + digits(fraction)) as f64 * factor / scale as f64)
 }
 
 /// Checks that appending `length` bytes at `position` keeps the object within `limit` bytes
@@ -646,6 +678,37 @@ pub fn check_meta_size<'a>(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_durations_without_float_formatting() {
+        for (n, shown) in [
+            (7.0, "7"),
+            (-1.0, "-1"),
+            (1.5, "1.5"),
+            (-0.25, "-0.25"),
+            (0.1 + 0.2, "0.3"),
+            (2.9999999, "3"),
+            (1e20, "100000000000000000000"),
+        ] {
+            assert_eq!(show_number(n), shown);
+        }
+        for (text, ms) in [
+            ("60s", 60_000.0),
+            ("1.5m", 90_000.0),
+            ("500ms", 500.0),
+            ("0.001s", 1.0),
+            ("2h", 7_200_000.0),
+        ] {
+            assert_eq!(duration_with_unit(text), Some(ms), "{text}");
+        }
+        assert_eq!(duration_with_unit("1234567890123456s"), Some(f64::INFINITY));
+        assert_eq!(duration_with_unit("1.2.3s"), None);
+    }
 }
 
 #[cfg(test)]

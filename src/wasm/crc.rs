@@ -74,7 +74,7 @@ pub(crate) fn parse_crc(value: &JsValue, what: &str) -> Result<u64, Error> {
         Error::invalid(
             what,
             format!(
-                "{:?} is not an unsigned 64-bit decimal integer",
+                "'{}' is not an unsigned 64-bit decimal integer",
                 truncate(&text)
             ),
         )

@@ -367,7 +367,7 @@ fn signature_url_v1(inner: &Inner, name: &JsValue, options: &JsValue) -> Result<
         Some(m) => Method::parse(&m).ok_or_else(|| {
             Error::invalid(
                 "options.method",
-                format!("{m:?} is not one of GET, PUT, POST, HEAD, DELETE"),
+                format!("'{m}' is not one of GET, PUT, POST, HEAD, DELETE"),
             )
         })?,
         None => Method::Get,
