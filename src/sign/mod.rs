@@ -185,6 +185,31 @@ pub fn presign_request(
 }
 
 /// Replaces the date, token and `Authorization` headers of an earlier signature.
+/// The headers `include` selects (given lower-cased names), lower-cased and sorted, each `name:value\n` with
+/// trimmed values; several values of one name are joined with `,`. V1 and V4 differ only in the selection.
+fn canonical_headers(req: &Request, include: impl Fn(&str) -> bool) -> String {
+    let mut headers: Vec<(String, Vec<&str>)> = Vec::new();
+    for (name, value) in req.headers.iter() {
+        let name = name.to_ascii_lowercase();
+        if !include(&name) {
+            continue;
+        }
+        match headers.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, values)) => values.push(value.trim()),
+            None => headers.push((name, vec![value.trim()])),
+        }
+    }
+    headers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut out = String::new();
+    for (name, values) in headers {
+        out.push_str(&name);
+        out.push(':');
+        out.push_str(&values.join(","));
+        out.push('\n');
+    }
+    out
+}
+
 fn set_auth_headers(req: &mut Request, creds: &Credentials, date_header: &str, date: &str) {
     req.headers.remove("Authorization");
     req.headers.set(date_header, date);

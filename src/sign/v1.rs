@@ -132,26 +132,7 @@ pub fn canonicalized_resource(
 ///
 /// Values are trimmed; several values of one name are joined with `,`.
 fn canonicalized_oss_headers(req: &Request) -> String {
-    let mut headers: Vec<(String, Vec<&str>)> = Vec::new();
-    for (name, value) in req.headers.iter() {
-        let name = name.to_ascii_lowercase();
-        if !name.starts_with("x-oss-") {
-            continue;
-        }
-        match headers.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, values)) => values.push(value.trim()),
-            None => headers.push((name, vec![value.trim()])),
-        }
-    }
-    headers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut out = String::new();
-    for (name, values) in headers {
-        out.push_str(&name);
-        out.push(':');
-        out.push_str(&values.join(","));
-        out.push('\n');
-    }
-    out
+    super::canonical_headers(req, |name| name.starts_with("x-oss-"))
 }
 
 /// The V1 string to sign for `req`:

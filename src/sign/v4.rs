@@ -75,26 +75,9 @@ fn canonical_query(req: &Request) -> String {
 /// The canonical headers: default-signed ones plus `additional`, lower-cased, sorted, each
 /// `name:value\n` with trimmed values (several values of one name joined with `,`).
 fn canonical_headers(req: &Request, additional: &[String]) -> String {
-    let mut headers: Vec<(String, Vec<&str>)> = Vec::new();
-    for (name, value) in req.headers.iter() {
-        let name = name.to_ascii_lowercase();
-        if !is_default_signed(&name) && !additional.iter().any(|a| a.eq_ignore_ascii_case(&name)) {
-            continue;
-        }
-        match headers.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, values)) => values.push(value.trim()),
-            None => headers.push((name, vec![value.trim()])),
-        }
-    }
-    headers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut out = String::new();
-    for (name, values) in headers {
-        out.push_str(&name);
-        out.push(':');
-        out.push_str(&values.join(","));
-        out.push('\n');
-    }
-    out
+    super::canonical_headers(req, |name| {
+        is_default_signed(name) || additional.iter().any(|a| a.eq_ignore_ascii_case(name))
+    })
 }
 
 /// The V4 canonical request for `req` as it stands (after the signer added its headers or query):

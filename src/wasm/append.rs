@@ -7,10 +7,9 @@ use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use super::client::{params, res_object, set, spawn, Inner, Oss};
-use super::crc::parse_crc;
 use super::driver::Driver;
 use super::join::join;
-use super::options::JsOptions;
+use super::options::{object_key, JsOptions};
 use super::source::{Part, Source};
 use super::timer::now_millis;
 use super::transport::Body;
@@ -52,21 +51,10 @@ impl AppendOptions {
             Some(p) => validate::parse_position(&p)?,
             None => 0,
         };
-        let mime = o.string("mime")?.or_else(|| source.mime());
-        let write = WriteOptions {
-            headers: o.headers("headers")?,
-            meta: o.pairs("meta")?,
-            mime,
-        };
+        let write = o.write_options(source.mime())?;
         let part_size = PartSizes::from_options(o.integer("partSize")?.as_ref(), None)?.part_size;
-        let timeout_ms = match o.integer("timeout")? {
-            Some(t) => validate::parse_timeout_ms("options.timeout", &t)?,
-            None => inner.config.timeout_ms,
-        };
-        let init_crc = o
-            .raw("initCrc64")
-            .map(|v| parse_crc(&v, "options.initCrc64"))
-            .transpose()?;
+        let timeout_ms = o.timeout_ms(inner.config.timeout_ms)?;
+        let init_crc = o.init_crc64()?;
         if write.headers.contains("Content-MD5") && source.total().is_none_or(|t| t > part_size) {
             return Err(Error::invalid(
                 "options.headers.Content-MD5",
@@ -93,13 +81,7 @@ async fn append(
     options: JsValue,
 ) -> Result<JsValue, Error> {
     let started = now_millis();
-    let name = name.as_string().ok_or_else(|| {
-        Error::invalid(
-            "name",
-            "expected the object name as a string, e.g. 'rec/a.webm'",
-        )
-    })?;
-    let key = validate::normalize_key(&name)?;
+    let key = object_key(&name)?;
     let mut source = Source::from_js(&file)?;
     let opts = AppendOptions::read(&inner, &options, &source)?;
     // Building the first request checks headers and meta before any byte moves.

@@ -7,16 +7,16 @@ use std::rc::Rc;
 use js_sys::{Function, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{AbortController, AbortSignal, Blob, WritableStream};
+use web_sys::{AbortController, Blob, WritableStream};
 
 use super::client::{params, set, spawn, Inner, Oss};
-use super::crc::{feed_bytes, parse_crc};
+use super::crc::feed_bytes;
 use super::driver::{report_progress, Driver};
 use super::js_error::to_js_error;
-use super::options::JsOptions;
+use super::options::{object_key, JsOptions};
 use super::source::{describe, Part};
 use super::timer::Timeout;
-use super::transport::{js_message, Body};
+use super::transport::{js_message, AbortLink, Body};
 use crate::append::{AppendPolicy, AppendSession};
 use crate::coalesce::Coalescer;
 use crate::crc64::Crc64;
@@ -73,7 +73,7 @@ struct Shared {
     progress: Option<Function>,
     /// Aborts the request under way when the appender is aborted (or the caller's signal fires).
     controller: AbortController,
-    _caller_signal: Option<AbortLinkHandle>,
+    _caller_signal: Option<AbortLink>,
     state: RefCell<State>,
 }
 
@@ -147,13 +147,7 @@ struct State {
 }
 
 async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appender, Error> {
-    let name = name.as_string().ok_or_else(|| {
-        Error::invalid(
-            "name",
-            "expected the object name as a string, e.g. 'rec/a.webm'",
-        )
-    })?;
-    let key = validate::normalize_key(&name)?;
+    let key = object_key(&name)?;
     let o = JsOptions::new(&options, "options")?;
     let resume = o
         .raw("position")
@@ -164,11 +158,7 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         Some(p) => validate::parse_position(&p)?,
         None => 0,
     };
-    let write = WriteOptions {
-        headers: o.headers("headers")?,
-        meta: o.pairs("meta")?,
-        mime: o.string("mime")?,
-    };
+    let write = o.write_options(None)?;
     let sizes = PartSizes::from_options(
         o.integer("partSize")?.as_ref(),
         o.integer("minPartSize")?.as_ref(),
@@ -177,14 +167,8 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         Some(v) => validate::parse_interval_ms("options.flushInterval", &v)?,
         None => DEFAULT_FLUSH_INTERVAL_MS,
     };
-    let timeout_ms = match o.integer("timeout")? {
-        Some(t) => validate::parse_timeout_ms("options.timeout", &t)?,
-        None => inner.config.timeout_ms,
-    };
-    let init_crc = o
-        .raw("initCrc64")
-        .map(|v| parse_crc(&v, "options.initCrc64"))
-        .transpose()?;
+    let timeout_ms = o.timeout_ms(inner.config.timeout_ms)?;
+    let init_crc = o.init_crc64()?;
     let progress = o.function("progress")?;
     let signal = o.signal("signal")?;
     if write.headers.contains("Content-MD5") {
@@ -227,9 +211,7 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         };
         AppendSession::new(position, prior, policy)
     };
-    let link = signal
-        .as_ref()
-        .map(|s| AbortLinkHandle::new(s, &controller));
+    let link = signal.as_ref().map(|s| AbortLink::new(s, &controller));
     let state = State {
         status: Status::Open,
         position: session.position(),
@@ -742,30 +724,4 @@ async fn gather(pieces: Vec<Chunk>, len: u64) -> Result<Part, Error> {
         len,
         crc: crc.value(),
     })
-}
-
-/// Forwards the caller's AbortSignal to the appender for as long as the appender lives.
-struct AbortLinkHandle {
-    signal: AbortSignal,
-    callback: Closure<dyn FnMut()>,
-}
-
-impl AbortLinkHandle {
-    fn new(signal: &AbortSignal, controller: &AbortController) -> Self {
-        let controller = controller.clone();
-        let callback = Closure::<dyn FnMut()>::new(move || controller.abort());
-        let _ = signal.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
-        Self {
-            signal: signal.clone(),
-            callback,
-        }
-    }
-}
-
-impl Drop for AbortLinkHandle {
-    fn drop(&mut self) {
-        let _ = self
-            .signal
-            .remove_event_listener_with_callback("abort", self.callback.as_ref().unchecked_ref());
-    }
 }

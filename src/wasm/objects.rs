@@ -6,14 +6,14 @@ use js_sys::{Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
-use super::client::{params, set, spawn, Inner, Oss};
-use super::options::{integer_input, to_text, JsOptions};
+use super::client::{params, set, spawn, Exchange, Inner, Oss};
+use super::options::{integer_input, object_key, to_text, JsOptions};
 use super::source::Source;
 use super::timer::now_millis;
 use super::transport::Body;
 use crate::crc64;
 use crate::error::Error;
-use crate::ops::{self, WriteOptions};
+use crate::ops;
 use crate::request::{Method, Request};
 use crate::response::{HeadResponse, WriteResponse};
 use crate::sign::{presign_request, SigningConfig, SigningVersion};
@@ -22,21 +22,28 @@ use crate::validate;
 /// ali-oss's default lifetime of a presigned URL, in seconds.
 const DEFAULT_EXPIRES_SECONDS: u64 = 1800;
 
-fn key_of(name: &JsValue) -> Result<String, Error> {
-    let name = name.as_string().ok_or_else(|| {
-        Error::invalid(
-            "name",
-            "expected the object name as a string, e.g. 'rec/a.webm'",
+/// What head, get and delete share: the key and options read, then a signed, retried request without a
+/// body (all three are safe to repeat).
+async fn bodiless_call(
+    inner: &Inner,
+    name: &JsValue,
+    o: &JsOptions<'_>,
+    build: impl Fn(&str, &str) -> Result<Request, Error>,
+) -> Result<(String, Exchange), Error> {
+    let key = object_key(name)?;
+    let timeout = o.timeout_ms(inner.config.timeout_ms)?;
+    let signal = o.signal("signal")?;
+    let bucket = &inner.config.bucket;
+    let exchange = inner
+        .call(
+            || build(bucket, &key),
+            || Body::Empty,
+            timeout,
+            signal.as_ref(),
+            true,
         )
-    })?;
-    validate::normalize_key(&name)
-}
-
-fn timeout_of(inner: &Inner, o: &JsOptions<'_>) -> Result<u64, Error> {
-    match o.integer("timeout")? {
-        Some(t) => validate::parse_timeout_ms("options.timeout", &t),
-        None => Ok(inner.config.timeout_ms),
-    }
+        .await?;
+    Ok((key, exchange))
 }
 
 #[wasm_bindgen(js_class = OSS)]
@@ -52,20 +59,8 @@ impl Oss {
         );
         spawn(Some(p), async move {
             let started = now_millis();
-            let key = key_of(&name)?;
             let o = JsOptions::new(&options, "options")?;
-            let timeout = timeout_of(&inner, &o)?;
-            let signal = o.signal("signal")?;
-            let bucket = inner.config.bucket.clone();
-            let exchange = inner
-                .call(
-                    || ops::head_object(&bucket, &key),
-                    || Body::Empty,
-                    timeout,
-                    signal.as_ref(),
-                    true,
-                )
-                .await?;
+            let (key, exchange) = bodiless_call(&inner, &name, &o, ops::head_object).await?;
             let head =
                 HeadResponse::from_headers(exchange.response.status, &exchange.response.headers)?;
             let result = Object::new();
@@ -114,21 +109,12 @@ impl Oss {
         );
         spawn(Some(p), async move {
             let started = now_millis();
-            let key = key_of(&name)?;
             let o = JsOptions::new(&options, "options")?;
-            let timeout = timeout_of(&inner, &o)?;
-            let signal = o.signal("signal")?;
             let range = o.raw("range").map(|r| parse_range(&r)).transpose()?;
-            let bucket = inner.config.bucket.clone();
-            let exchange = inner
-                .call(
-                    || ops::get_object(&bucket, &key, range),
-                    || Body::Empty,
-                    timeout,
-                    signal.as_ref(),
-                    true,
-                )
-                .await?;
+            let (_, exchange) = bodiless_call(&inner, &name, &o, |bucket, key| {
+                ops::get_object(bucket, key, range)
+            })
+            .await?;
             let result = Object::new();
             set(&result, "content", exchange.response.body.clone());
             set(&result, "res", exchange.res(started));
@@ -147,20 +133,8 @@ impl Oss {
         );
         spawn(Some(p), async move {
             let started = now_millis();
-            let key = key_of(&name)?;
             let o = JsOptions::new(&options, "options")?;
-            let timeout = timeout_of(&inner, &o)?;
-            let signal = o.signal("signal")?;
-            let bucket = inner.config.bucket.clone();
-            let exchange = inner
-                .call(
-                    || ops::delete_object(&bucket, &key),
-                    || Body::Empty,
-                    timeout,
-                    signal.as_ref(),
-                    true,
-                )
-                .await?;
+            let (key, exchange) = bodiless_call(&inner, &name, &o, ops::delete_object).await?;
             inner.remember(&key, None);
             let result = Object::new();
             set(&result, "res", exchange.res(started));
@@ -180,16 +154,11 @@ impl Oss {
         );
         spawn(Some(p), async move {
             let started = now_millis();
-            let key = key_of(&name)?;
+            let key = object_key(&name)?;
             let source = Source::from_js(&file)?;
             let o = JsOptions::new(&options, "options")?;
-            let mime = o.string("mime")?.or_else(|| source.mime());
-            let write = WriteOptions {
-                headers: o.headers("headers")?,
-                meta: o.pairs("meta")?,
-                mime,
-            };
-            let timeout = timeout_of(&inner, &o)?;
+            let write = o.write_options(source.mime())?;
+            let timeout = o.timeout_ms(inner.config.timeout_ms)?;
             let signal = o.signal("signal")?;
             let bucket = inner.config.bucket.clone();
             ops::put_object(&bucket, &key, &write)?;
@@ -239,10 +208,10 @@ impl Oss {
         );
         spawn(Some(p), async move {
             let started = now_millis();
-            let key = key_of(&name)?;
+            let key = object_key(&name)?;
             let position = validate::parse_position(&integer_input(&position, "position")?)?;
             let o = JsOptions::new(&options, "options")?;
-            let timeout = timeout_of(&inner, &o)?;
+            let timeout = o.timeout_ms(inner.config.timeout_ms)?;
             let signal = o.signal("signal")?;
             let bucket = inner.config.bucket.clone();
             // Not retried on ambiguity: a repeated seal's outcome would not tell whether the first landed.
@@ -316,7 +285,7 @@ impl Oss {
             let key = if name.is_undefined() || name.is_null() {
                 None
             } else {
-                Some(key_of(&name)?)
+                Some(object_key(&name)?)
             };
             let o = JsOptions::new(&request, "request")?;
             let mut req = Request::new(method, Some(&inner.config.bucket), key.as_deref());
@@ -361,7 +330,7 @@ impl Oss {
 }
 
 fn signature_url_v1(inner: &Inner, name: &JsValue, options: &JsValue) -> Result<String, Error> {
-    let key = key_of(name)?;
+    let key = object_key(name)?;
     let o = JsOptions::new(options, "options")?;
     let method = match o.string("method")? {
         Some(m) => Method::parse(&m).ok_or_else(|| {

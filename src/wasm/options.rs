@@ -4,10 +4,12 @@ use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
+use super::crc::parse_crc;
 use super::source::describe;
 use crate::error::Error;
+use crate::ops::WriteOptions;
 use crate::request::Headers;
-use crate::validate::IntegerInput;
+use crate::validate::{self, IntegerInput};
 
 #[wasm_bindgen]
 extern "C" {
@@ -159,6 +161,44 @@ impl<'a> JsOptions<'a> {
     pub(crate) fn headers(&self, key: &str) -> Result<Headers, Error> {
         Ok(self.pairs(key)?.into_iter().collect())
     }
+
+    /// `timeout` in ms, or the client's.
+    pub(crate) fn timeout_ms(&self, client_default: u64) -> Result<u64, Error> {
+        match self.integer("timeout")? {
+            Some(t) => validate::parse_timeout_ms(&self.name("timeout"), &t),
+            None => Ok(client_default),
+        }
+    }
+
+    /// `initCrc64`: the object's CRC-64 before the first append, as a decimal string or bigint.
+    pub(crate) fn init_crc64(&self) -> Result<Option<u64>, Error> {
+        self.raw("initCrc64")
+            .map(|v| parse_crc(&v, &self.name("initCrc64")))
+            .transpose()
+    }
+
+    /// `headers`, `meta` and `mime` (falling back to `default_mime`, e.g. a Blob's type).
+    pub(crate) fn write_options(
+        &self,
+        default_mime: Option<String>,
+    ) -> Result<WriteOptions, Error> {
+        Ok(WriteOptions {
+            headers: self.headers("headers")?,
+            meta: self.pairs("meta")?,
+            mime: self.string("mime")?.or(default_mime),
+        })
+    }
+}
+
+/// The object key from a JS `name`, checked and normalized (one leading `/` dropped, as ali-oss does).
+pub(crate) fn object_key(name: &JsValue) -> Result<String, Error> {
+    let name = name.as_string().ok_or_else(|| {
+        Error::invalid(
+            "name",
+            "expected the object name as a string, e.g. 'rec/a.webm'",
+        )
+    })?;
+    validate::normalize_key(&name)
 }
 
 /// A JS number, numeric string or bigint as the core's integer input.

@@ -175,13 +175,13 @@ pub(crate) fn js_message(e: &JsValue) -> String {
 }
 
 /// Forwards an abort of the caller's signal to our controller for as long as it lives.
-struct AbortLink {
+pub(crate) struct AbortLink {
     signal: AbortSignal,
     callback: Closure<dyn FnMut()>,
 }
 
 impl AbortLink {
-    fn new(signal: &AbortSignal, controller: &AbortController) -> Self {
+    pub(crate) fn new(signal: &AbortSignal, controller: &AbortController) -> Self {
         let controller = controller.clone();
         let callback = Closure::<dyn FnMut()>::new(move || controller.abort());
         let _ = signal.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
