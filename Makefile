@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(HOME)/.cache/oss-append-tools/node_modules/.
 
 EMULATOR := target/release/oss-emulator
 
-.PHONY: demo test check test-native test-interop test-wasm test-e2e test-www serve emulator pkg tools-rust tools-wasm tools-browser wasm-check
+.PHONY: demo test check test-native test-interop test-wasm test-e2e test-www serve bench emulator pkg tools-rust tools-wasm tools-browser wasm-check
 
 ## make demo: the main job, against the local emulator
 demo: pkg emulator
@@ -64,3 +64,7 @@ test-www: pkg emulator tools-browser
 ## serve the web demo and an emulator on 127.0.0.1 (Ctrl-C stops both)
 serve: pkg emulator
 	node www/serve.mjs --emulator $(EMULATOR)
+
+## benchmarks against peers measured in the same run; writes bench/RESULTS.md
+bench: pkg emulator tools-browser
+	bash bench/run.sh

@@ -1,0 +1,28 @@
+// Shipped size: every file a runtime loads, each gzipped at level 9 (as a server would send it), summed.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+function gzipped(file) {
+  try {
+    return Number(execFileSync('sh', ['-c', 'gzip -9 -c "$1" | wc -c', 'sh', file], { encoding: 'utf8' }).trim());
+  } catch {
+    return gzipSync(readFileSync(file), { level: 9 }).length;
+  }
+}
+
+function measure(files) {
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length) return { problem: `missing ${missing.join(', ')}` };
+  const parts = files.map((f) => ({ file: f, raw: statSync(f).size, gz: gzipped(f) }));
+  return { parts, raw: parts.reduce((s, p) => s + p.raw, 0), gz: parts.reduce((s, p) => s + p.gz, 0) };
+}
+
+export function shippedSize({ pkgDir, benchDir }) {
+  return {
+    web: measure(['web/oss_append_bg.wasm', 'web/oss_append.js', 'web.js'].map((f) => join(pkgDir, f))),
+    node: measure(['node/oss_append_bg.wasm', 'node/oss_append.cjs', 'node.cjs', 'node.mjs'].map((f) => join(pkgDir, f))),
+    ali: measure([join(benchDir, 'node_modules', 'ali-oss', 'dist', 'aliyun-oss-sdk.min.js')]),
+  };
+}

@@ -1,0 +1,111 @@
+// oss-append's benchmark suite: every row measured in one run next to its peer, medians of several rounds with the
+// peers interleaved, shown as ratios. Prints one table and writes it, with the machine and the method, to
+// bench/RESULTS.md.
+//
+//   bash bench/run.sh            (what `make bench` runs; installs bench/node_modules, then runs this)
+//   node bench/run.mjs           when bench/node_modules, pkg/ and the emulator are already there
+//
+// Environment: BENCH_RUNS (rounds per row, default 7), BENCH_ONLY=crc,append,overhead,memory,size,ceiling (a subset,
+// for development; RESULTS.md is then not written unless BENCH_WRITE=1), OSS_APPEND_PKG (default pkg/),
+// OSS_EMULATOR (default target/release/oss-emulator), CHROMIUM (default /usr/bin/chromium).
+import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startEmulator } from '../tests/e2e/helpers/emulator.mjs';
+import { CHROMIUM, launchBrowser, openBenchPage, startBenchSite } from './lib/browser.mjs';
+import { emulatorCeiling } from './lib/ceiling.mjs';
+import { crcChrome, crcNode } from './lib/crc.mjs';
+import { appendChrome, appendNode } from './lib/append.mjs';
+import { describeMachine, loadavg } from './lib/machine.mjs';
+import { ensureFile, memoryChrome, memoryNode } from './lib/memory.mjs';
+import { overheadLoopback, overheadStubbed } from './lib/overhead.mjs';
+import { render } from './lib/report.mjs';
+import { shippedSize } from './lib/size.mjs';
+import { log } from './lib/stats.mjs';
+
+const require = createRequire(import.meta.url);
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(BENCH, '..');
+const PKG = resolve(process.env.OSS_APPEND_PKG || join(ROOT, 'pkg'));
+const RUNS = Math.max(3, Number(process.env.BENCH_RUNS || 7));
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const want = (section) => !ONLY || ONLY.has(section);
+const MIB = 1 << 20;
+
+const config = {
+  runs: RUNS,
+  crcMib: 64,
+  appendTotal: 256 * MIB,
+  part: 8 * MIB,
+  memTotal: 1024 * MIB,
+  memRuns: 3,
+  overheadIterations: 1000,
+  roundTripIterations: 200,
+};
+
+const started = new Date();
+const loadBefore = loadavg();
+const t0 = performance.now();
+const machine = describeMachine(CHROMIUM);
+log(`${machine.cpu}, ${machine.cores} cores, load ${loadBefore}; ${RUNS} rounds per row`);
+
+const { OSS, crc64 } = await import(join(PKG, 'node.mjs'));
+const AliOSS = require('ali-oss');
+const aliVersion = require('ali-oss/package.json').version;
+
+const results = { config, machine, aliVersion };
+const emu = await startEmulator();
+let browser;
+let site;
+try {
+  if (want('size')) results.size = shippedSize({ pkgDir: PKG, benchDir: BENCH });
+  if (want('ceiling')) results.ceiling = await emulatorCeiling({ root: ROOT, emu, passes: 3 });
+  if (want('crc')) results.crcNode = await crcNode({ root: ROOT, runs: Math.max(RUNS, 9) });
+  if (want('overhead')) {
+    results.overhead = await overheadStubbed({ emu, OSS, AliOSS, runs: RUNS, iterations: config.overheadIterations });
+    results.roundTrip = await overheadLoopback({ emu, OSS, AliOSS, runs: RUNS, iterations: config.roundTripIterations });
+  }
+  if (want('append')) {
+    results.appendNode = await appendNode({ emu, OSS, AliOSS, crc64, runs: RUNS, total: config.appendTotal, part: config.part });
+  }
+  let file;
+  if (want('memory')) {
+    mkdirSync(join(BENCH, '.tmp'), { recursive: true });
+    file = ensureFile(join(BENCH, '.tmp', 'upload-1g.bin'), config.memTotal);
+    results.memoryNode = await memoryNode({ emu, file, part: config.part, runs: config.memRuns });
+  }
+  if (want('crc') || want('append') || want('memory')) {
+    site = await startBenchSite(PKG);
+    browser = await launchBrowser();
+    const { page, close } = await openBenchPage(browser, site.origin);
+    if (want('crc')) results.crcChrome = await crcChrome(page, { runs: RUNS, mib: config.crcMib });
+    if (want('append')) {
+      results.appendChrome = await appendChrome({ emu, page, runs: RUNS, total: config.appendTotal, part: config.part });
+    }
+    await close();
+    if (want('memory')) {
+      results.memoryChrome = await memoryChrome({ emu, origin: site.origin, file, part: config.part, runs: config.memRuns });
+    }
+  }
+} finally {
+  await browser?.close().catch(() => {});
+  await site?.close().catch(() => {});
+  await emu.stop();
+}
+
+const loadAfter = loadavg();
+const seconds = (performance.now() - t0) / 1e3;
+const { table, markdown } = render(results, {
+  started, seconds, loadBefore, loadAfter,
+  command: 'make bench',
+  pkg: relative(ROOT, PKG) || PKG,
+});
+process.stdout.write(`\n${table}\n`);
+if (!ONLY || process.env.BENCH_WRITE === '1') {
+  writeFileSync(join(BENCH, 'RESULTS.md'), markdown);
+  log(`wrote bench/RESULTS.md (${seconds.toFixed(0)} s)`);
+} else {
+  log(`BENCH_ONLY set: bench/RESULTS.md left as it was (${seconds.toFixed(0)} s)`);
+}
