@@ -316,9 +316,15 @@ impl Appender {
         let sink = Object::new();
         let s = Rc::clone(&self.shared);
         let write_fn = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |chunk: JsValue| {
-            // The stream's own promise tracks acceptance; the durable outcome shows through ready()/close().
-            ignore_rejection(&write(&s, chunk));
-            ready(&s)
+            // A refused chunk fails the stream at once; otherwise the stream's write resolves on acceptance
+            // (with backpressure) and the durable outcome shows through ready() and close().
+            match enqueue(&s, chunk) {
+                Ok(durable) => {
+                    ignore_rejection(&durable);
+                    ready(&s)
+                }
+                Err(e) => Promise::reject(&e),
+            }
         });
         let s = Rc::clone(&self.shared);
         let close_fn = Closure::<dyn FnMut() -> Promise>::new(move || close(&s));
@@ -354,48 +360,53 @@ fn refusal(st: &State, what: &str) -> Option<JsValue> {
 }
 
 fn write(shared: &Rc<Shared>, data: JsValue) -> Promise {
-    let shared = Rc::clone(shared);
-    Promise::new(&mut |resolve, reject| {
-        let fail = |e: JsValue| {
-            let _ = reject.call1(&JsValue::UNDEFINED, &e);
-        };
-        let Some(chunk) = data_chunk(&data) else {
-            let e = Error::invalid(
-                "data",
-                format!(
-                    "{} cannot be written; write a Blob, a Uint8Array or Buffer, or an ArrayBuffer",
-                    describe(&data)
-                ),
-            );
-            return fail(to_js_error(&e, None));
-        };
-        let mut st = shared.state.borrow_mut();
-        if let Some(e) = refusal(&st, "write") {
-            return fail(e);
-        }
-        let len = chunk.len();
-        if let Err(e) = validate::check_append_size(
-            st.position,
-            st.accepted - st.confirmed + len,
-            MAX_OBJECT_SIZE,
-        ) {
-            return fail(to_js_error(&e, None));
-        }
-        if len > 0 {
-            st.queue.push_back(chunk);
-        }
-        st.accepted += len;
-        st.coalescer.push(len);
-        let end = st.accepted;
-        st.writes.push_back(Waiter {
+    enqueue(shared, data).unwrap_or_else(|e| Promise::reject(&e))
+}
+
+/// Queues `data`, or refuses it at once (not bytes, a closed, failed or aborted appender, past the size
+/// limit); the promise resolves when the bytes are on the object.
+fn enqueue(shared: &Rc<Shared>, data: JsValue) -> Result<Promise, JsValue> {
+    let Some(chunk) = data_chunk(&data) else {
+        let e = Error::invalid(
+            "data",
+            format!(
+                "{} cannot be written; write a Blob, a Uint8Array or Buffer, or an ArrayBuffer",
+                describe(&data)
+            ),
+        );
+        return Err(to_js_error(&e, None));
+    };
+    let mut st = shared.state.borrow_mut();
+    if let Some(e) = refusal(&st, "write") {
+        return Err(e);
+    }
+    let len = chunk.len();
+    validate::check_append_size(
+        st.position,
+        st.accepted - st.confirmed + len,
+        MAX_OBJECT_SIZE,
+    )
+    .map_err(|e| to_js_error(&e, None))?;
+    if len > 0 {
+        st.queue.push_back(chunk);
+    }
+    st.accepted += len;
+    st.coalescer.push(len);
+    let end = st.accepted;
+    let mut waiter = None;
+    let promise = Promise::new(&mut |resolve, reject| {
+        waiter = Some(Waiter {
             end,
-            resolve: resolve.clone(),
-            reject: reject.clone(),
-        });
-        drop(st);
-        settle(&shared);
-        kick(&shared);
-    })
+            resolve,
+            reject,
+        })
+    });
+    st.writes
+        .push_back(waiter.expect("the executor runs at once"));
+    drop(st);
+    settle(shared);
+    kick(shared);
+    Ok(promise)
 }
 
 /// What a written value becomes; byte views are copied, since the caller may reuse its buffer as soon as
