@@ -332,6 +332,8 @@ pub struct AppendStep {
     /// A 409 reported exactly our length without proof: it may be our own attempt that the transport
     /// re-sent by itself (browsers silently resend a request whose reused connection closed).
     echo_suspected: bool,
+    /// A 409 with a foreign length but no CRC-64, held while one HEAD reads the CRC to report with it.
+    conflict: Option<Error>,
     retries: u32,
     clock_fixed: bool,
     refreshed: bool,
@@ -368,6 +370,7 @@ impl AppendStep {
             sent: false,
             ambiguous: false,
             echo_suspected: false,
+            conflict: None,
             retries: 0,
             clock_fixed: false,
             refreshed: false,
@@ -691,7 +694,26 @@ impl AppendStep {
         }
         // Before any ambiguity this is simply a wrong position (ali-oss parity: the 409 as it came,
         // with nextAppendPosition); after one, the length is neither ours nor untouched: another writer.
+        // Either way the caller gets the object's length and CRC-64; one HEAD reads a CRC the 409 lacks.
+        if s.crc64.is_none() {
+            self.conflict = Some(e);
+            return self.reconcile();
+        }
         self.finish_rejected(e)
+    }
+
+    /// Ends with the held 409, carrying the CRC-64 the HEAD read when the object still has that length.
+    fn report_conflict(
+        &mut self,
+        mut conflict: Error,
+        head: Result<Option<ObjectHead>, Error>,
+    ) -> Result<Action, Error> {
+        if let (Error::Service(e), Ok(Some(head))) = (&mut conflict, head) {
+            if e.next_append_position == Some(head.length) {
+                e.crc64 = head.crc64;
+            }
+        }
+        self.finish_rejected(conflict)
     }
 
     fn unprovable(&self, n: u64, crc: Option<u64>, request_id: Option<String>) -> Error {
@@ -710,6 +732,9 @@ impl AppendStep {
         r: Result<Option<ObjectHead>, Error>,
         jitter: f64,
     ) -> Result<Action, Error> {
+        if let Some(conflict) = self.conflict.take() {
+            return self.report_conflict(conflict, r);
+        }
         let head = match r {
             Ok(head) => head,
             Err(e) => match classify(&e) {
@@ -1343,6 +1368,39 @@ mod tests {
                 vec![
                     (start(), send()),
                     (Some(post_err(conflict(Some(130), Some(OTHER)))), Want::Err(conflict(Some(130), Some(OTHER)))),
+                ],
+                Some(false),
+            ),
+            case(
+                "409 with a foreign length and no CRC: one HEAD reads the CRC the error reports",
+                step(),
+                vec![
+                    (start(), send()),
+                    (Some(post_err(conflict(Some(130), None))), reconcile(0)),
+                    (Some(head(130, OTHER)), Want::Err(conflict(Some(130), Some(OTHER)))),
+                ],
+                Some(false),
+            ),
+            case(
+                "409 with a foreign length and no CRC: a failed HEAD leaves the 409 as it came",
+                step(),
+                vec![
+                    (start(), send()),
+                    (Some(post_err(conflict(Some(130), None))), reconcile(0)),
+                    (
+                        Some(Input::Head(Err(Error::Timeout { timeout_ms: 5 }))),
+                        Want::Err(conflict(Some(130), None)),
+                    ),
+                ],
+                Some(false),
+            ),
+            case(
+                "409 with a foreign length and no CRC: an object that moved on again reports no CRC",
+                step(),
+                vec![
+                    (start(), send()),
+                    (Some(post_err(conflict(Some(130), None))), reconcile(0)),
+                    (Some(head(150, OTHER)), Want::Err(conflict(Some(130), None))),
                 ],
                 Some(false),
             ),
