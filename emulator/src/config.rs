@@ -21,6 +21,7 @@ pub const DEFAULT_EXPOSE_HEADERS: &[&str] = &[
     "x-oss-hash-crc64ecma",
     "x-oss-version-id",
     "x-oss-object-type",
+    "x-oss-err",
 ];
 
 /// Which signature versions the emulator accepts.
@@ -132,7 +133,7 @@ OPTIONS:
   --auth v1|v4|any           accepted signature versions [default: any]
   --cors-expose <list>|none  comma-separated Access-Control-Expose-Headers, or none
                              [default: ETag,x-oss-request-id,x-oss-next-append-position,
-                              x-oss-hash-crc64ecma,x-oss-version-id,x-oss-object-type]
+                              x-oss-hash-crc64ecma,x-oss-version-id,x-oss-object-type,x-oss-err]
   --body-timeout-ms <ms>     a request body that stalls this long fails with RequestTimeout [default: 60000]
   --fsync                    fsync data and metadata on every commit
   -h, --help                 print this help
