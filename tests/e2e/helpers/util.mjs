@@ -25,6 +25,9 @@ for (let i = 0; i < 256; i++) {
   T_LO[i] = lo;
 }
 
+/** The byte-at-a-time CRC-64/XZ tables (high and low halves), also the base of helpers/crc64-fast.mjs. */
+export { T_HI as CRC64_TABLE_HI, T_LO as CRC64_TABLE_LO };
+
 /** CRC-64/XZ of `bytes`, continuing from `init` (the CRC of the bytes before them); a decimal string. */
 export function refCrc64(bytes, init = '0') {
   const start = ~BigInt(init) & 0xFFFFFFFFFFFFFFFFn;
