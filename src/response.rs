@@ -559,6 +559,24 @@ pub struct WriteResponse {
 }
 
 impl WriteResponse {
+    /// Checks the object's CRC-64 that OSS reports against the `expected` CRC of the `length` bytes
+    /// written; a response without the header is not checked.
+    ///
+    /// # Errors
+    /// [`Error::CrcMismatch`] naming both values.
+    pub fn verify_crc64(&self, expected: u64, length: u64) -> Result<(), Error> {
+        match self.crc64 {
+            Some(server) if server != expected => Err(Error::CrcMismatch {
+                position: 0,
+                next_position: length,
+                local: expected,
+                server,
+                request_id: self.request_id.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Reads a 2xx write response; only a malformed number is an error ([`Error::InvalidResponse`]).
     pub fn from_headers(status: u16, headers: &Headers) -> Result<Self, Error> {
         let request_id = header_text(headers, REQUEST_ID);
@@ -576,6 +594,25 @@ impl WriteResponse {
             sealed_time: header_text(headers, "x-oss-sealed-time"),
             request_id,
         })
+    }
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+
+    #[test]
+    fn a_put_is_verified_against_the_crc_oss_reports() {
+        let h: Headers = [("x-oss-hash-crc64ecma", "42"), ("x-oss-request-id", "R")]
+            .into_iter()
+            .collect();
+        let written = WriteResponse::from_headers(200, &h).unwrap();
+        assert_eq!(written.verify_crc64(42, 3), Ok(()));
+        let e = written.verify_crc64(41, 3).unwrap_err();
+        assert_eq!((e.code(), e.request_id()), ("CrcMismatch", Some("R")));
+        assert!(e.to_string().contains("3 bytes"), "{e}");
+        let hidden = WriteResponse::from_headers(200, &Headers::new()).unwrap();
+        assert_eq!(hidden.verify_crc64(41, 3), Ok(()));
     }
 }
 

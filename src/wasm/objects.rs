@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Object, Promise, Uint8Array};
+use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
@@ -165,7 +165,7 @@ impl Oss {
             if let Some(total) = source.total() {
                 validate::check_append_size(0, total, validate::MAX_OBJECT_SIZE)?;
             }
-            let (body, crc) = whole_body(source, &file).await?;
+            let (body, crc, length) = whole_body(source, &file).await?;
             let exchange = inner
                 .call(
                     || ops::put_object(&bucket, &key, &write),
@@ -178,15 +178,7 @@ impl Oss {
             let written =
                 WriteResponse::from_headers(exchange.response.status, &exchange.response.headers)?;
             inner.remember(&key, None);
-            if let Some(server) = written.crc64.filter(|s| *s != crc) {
-                return Err(Error::CrcMismatch {
-                    position: 0,
-                    next_position: 0,
-                    local: crc,
-                    server,
-                    request_id: written.request_id,
-                });
-            }
+            written.verify_crc64(crc, length)?;
             let result = Object::new();
             set(&result, "name", key.as_str());
             set(&result, "url", inner.config.object_url(&key));
@@ -412,42 +404,32 @@ fn parse_range(value: &JsValue) -> Result<(u64, Option<u64>), Error> {
     Err(bad())
 }
 
-/// The body of a single-request upload and its CRC-64; a stream is gathered into a Blob first.
-async fn whole_body(mut source: Source, file: &JsValue) -> Result<(Body, u64), Error> {
+/// The body of a single-request upload with its CRC-64 and length; a stream is gathered into a Blob first.
+async fn whole_body(mut source: Source, file: &JsValue) -> Result<(Body, u64, u64), Error> {
     const STEP: u64 = 8 << 20;
-    let mut crc = crc64::Crc64::new();
+    let (mut crc, mut len) = (0, 0);
     let parts = js_sys::Array::new();
     let streaming = source.total().is_none();
     while let Some(part) = source.next_part(STEP).await? {
-        crc = {
-            let mut next = crc64::Crc64::continuing(crc.value());
-            // Combining keeps memory flat: the part's own CRC is already known.
-            next = combine_into(next, part.crc, part.len);
-            next
-        };
-        if streaming {
-            if let Body::Bytes(b) = part.body {
-                parts.push(&b);
-            }
+        // Combining keeps memory flat: each part's own CRC is already known.
+        crc = crc64::combine(crc, part.crc, part.len);
+        len += part.len;
+        if let (true, Body::Bytes(b)) = (streaming, part.body) {
+            parts.push(&b);
         }
     }
     let body = if streaming {
-        Body::Blob(
-            Blob::new_with_u8_array_sequence(&parts).map_err(|e| Error::Request {
-                message: super::transport::js_message(&e),
-            })?,
-        )
+        let blob = Blob::new_with_u8_array_sequence(&parts).map_err(|e| Error::Request {
+            message: super::transport::js_message(&e),
+        })?;
+        Body::Blob(blob)
     } else if let Some(blob) = file.dyn_ref::<Blob>() {
         Body::Blob(blob.clone())
     } else {
         match Source::from_js(file)? {
             Source::Bytes { bytes, .. } => Body::Bytes(bytes),
-            _ => Body::Bytes(Uint8Array::new_with_length(0)),
+            _ => Body::Empty,
         }
     };
-    Ok((body, crc.value()))
-}
-
-fn combine_into(state: crc64::Crc64, part_crc: u64, len: u64) -> crc64::Crc64 {
-    crc64::Crc64::continuing(crc64::combine(state.value(), part_crc, len))
+    Ok((body, crc, len))
 }
