@@ -10,6 +10,10 @@ pub struct Coalescer {
     buffered: u64,
     /// Buffered bytes that must go out even below `minPartSize`.
     must_send: u64,
+    /// No more writes come; everything buffered goes out.
+    closing: bool,
+    /// Whether any part (even an empty one) was taken.
+    taken_any: bool,
 }
 
 impl Coalescer {
@@ -19,6 +23,8 @@ impl Coalescer {
             sizes,
             buffered: 0,
             must_send: 0,
+            closing: false,
+            taken_any: false,
         }
     }
 
@@ -32,11 +38,19 @@ impl Coalescer {
         self.must_send = self.buffered;
     }
 
-    /// The length of the part to send now, or `None` to wait for more writes or a flush.
+    /// No more writes come: what is buffered goes out, and an appender closed with nothing written still
+    /// sends one empty part, which creates the object (or checks the position), as an empty append does.
+    pub fn close(&mut self) {
+        self.closing = true;
+        self.flush_all();
+    }
+
+    /// The length of the part to send now, or `None` to wait for more writes or a flush (or, once closed,
+    /// when everything went out).
     pub fn next_part(&self) -> Option<u64> {
         let full = self.buffered.min(self.sizes.part_size);
         if self.buffered == 0 {
-            None
+            (self.closing && !self.taken_any).then_some(0)
         } else if self.buffered >= self.sizes.min_part_size.max(1) || self.must_send > 0 {
             Some(full)
         } else {
@@ -49,6 +63,7 @@ impl Coalescer {
         debug_assert!(len <= self.buffered, "taking more than is buffered");
         self.buffered -= len.min(self.buffered);
         self.must_send = self.must_send.saturating_sub(len);
+        self.taken_any = true;
     }
 
     /// Bytes written but not yet taken into a part.
@@ -120,6 +135,22 @@ mod tests {
         c.flush_all();
         c.push(200);
         assert_eq!(c.next_part(), Some(100));
+    }
+
+    #[test]
+    fn closing_sends_the_rest_and_an_empty_part_only_when_nothing_was_sent() {
+        let mut c = Coalescer::new(sizes(100, 30));
+        c.push(5);
+        c.close();
+        assert_eq!(c.next_part(), Some(5));
+        c.take(5);
+        assert_eq!(c.next_part(), None, "all sent");
+        let mut empty = Coalescer::new(sizes(100, 30));
+        assert_eq!(empty.next_part(), None, "an open, empty appender waits");
+        empty.close();
+        assert_eq!(empty.next_part(), Some(0));
+        empty.take(0);
+        assert_eq!(empty.next_part(), None);
     }
 
     #[test]

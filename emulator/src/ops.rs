@@ -74,6 +74,23 @@ impl Call<'_> {
             .expect("the bucket was checked before dispatch")
     }
 
+    /// Commits `meta` (and the written data) to the store; a failure is logged and answered with a 500
+    /// naming `what` could not be done, nothing applied.
+    fn commit(
+        &self,
+        slot: &Slot,
+        writer: Option<crate::datafile::DataWriter>,
+        meta: &ObjectMeta,
+        what: &str,
+    ) -> Result<(), OssError> {
+        tokio::task::block_in_place(|| self.state.store.commit(slot, writer, meta.clone())).map_err(
+            |e| {
+                eprintln!("oss-emulator: {what} failed: {e}");
+                OssError::internal(format!("The {what} could not be completed."))
+            },
+        )
+    }
+
     fn idle(&self) -> Duration {
         Duration::from_millis(self.state.config.body_timeout_ms)
     }
@@ -479,11 +496,8 @@ pub async fn append(call: &Call<'_>, body: &mut Incoming) -> Reply {
         },
         (None, None) => unreachable!("a new object always has creation attributes"),
     };
-    let committed =
-        tokio::task::block_in_place(|| call.state.store.commit(&slot, Some(writer), meta.clone()));
-    if let Err(e) = committed {
-        eprintln!("oss-emulator: commit failed: {e}");
-        return Reply::read(OssError::internal("The append could not be committed."));
+    if let Err(e) = call.commit(&slot, Some(writer), &meta, "append") {
+        return Reply::read(e);
     }
     drop(guard);
     let mut resp = status_response(StatusCode::OK);
@@ -574,11 +588,8 @@ pub async fn put(call: &Call<'_>, body: &mut Incoming) -> Reply {
         sealed_time: None,
         gen: writer.gen(),
     };
-    let committed =
-        tokio::task::block_in_place(|| call.state.store.commit(&slot, Some(writer), meta.clone()));
-    if let Err(e) = committed {
-        eprintln!("oss-emulator: commit failed: {e}");
-        return Reply::read(OssError::internal("The object could not be committed."));
+    if let Err(e) = call.commit(&slot, Some(writer), &meta, "put") {
+        return Reply::read(e);
     }
     drop(guard);
     let mut resp = status_response(StatusCode::OK);
@@ -869,11 +880,8 @@ pub async fn seal(call: &Call<'_>) -> Reply {
     };
     if meta.sealed_time.is_none() {
         meta.sealed_time = Some(call.now_secs());
-        let committed =
-            tokio::task::block_in_place(|| call.state.store.commit(&slot, None, meta.clone()));
-        if let Err(e) = committed {
-            eprintln!("oss-emulator: seal failed: {e}");
-            return Reply::unread(OssError::internal("The object could not be sealed."));
+        if let Err(e) = call.commit(&slot, None, &meta, "seal") {
+            return Reply::unread(e);
         }
     }
     drop(guard);

@@ -24,8 +24,7 @@ impl Oss {
     /// `partSize`, as several; every append is checked against the whole-object CRC-64 OSS returns.
     pub fn append(&self, name: JsValue, file: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let key_for_params = name.as_string().unwrap_or_default();
-        let p = params("POST", &inner.config.bucket, &key_for_params, &[]);
+        let p = params(&inner, "POST", &name, &[]);
         spawn(
             Some(p),
             async move { append(inner, name, file, options).await },

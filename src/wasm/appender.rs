@@ -35,12 +35,7 @@ impl Oss {
     #[wasm_bindgen(js_name = openAppender)]
     pub fn open_appender(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(
-            "POST",
-            &inner.config.bucket,
-            &name.as_string().unwrap_or_default(),
-            &[],
-        );
+        let p = params(&inner, "POST", &name, &[]);
         spawn(Some(p), async move {
             open(inner, name, options).await.map(JsValue::from)
         })
@@ -143,7 +138,6 @@ struct State {
     error: Option<Error>,
     pumping: bool,
     timer: Option<Timeout>,
-    sent_any: bool,
 }
 
 async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appender, Error> {
@@ -227,7 +221,6 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         error: None,
         pumping: false,
         timer: None,
-        sent_any: false,
     };
     Ok(Appender {
         shared: Rc::new(Shared {
@@ -451,7 +444,7 @@ fn close(shared: &Rc<Shared>) -> Promise {
             }
         }
         st.status = Status::Closing;
-        st.coalescer.flush_all();
+        st.coalescer.close();
         st.timer = None;
         st.closers.push((resolve.clone(), reject.clone()));
         drop(st);
@@ -511,7 +504,7 @@ fn settle(shared: &Rc<Shared>) {
         let finished = st.status == Status::Closing
             && st.confirmed == st.accepted
             && !st.pumping
-            && st.sent_any;
+            && st.coalescer.next_part().is_none();
         if finished || (st.status == Status::Closed) {
             st.status = Status::Closed;
             closed = std::mem::take(&mut st.closers);
@@ -567,9 +560,7 @@ fn kick(shared: &Rc<Shared>) {
     if matches!(st.status, Status::Failed | Status::Aborted) {
         return;
     }
-    // A close with nothing ever written still creates (or checks) the object with one empty append.
-    let empty_close = st.status == Status::Closing && !st.sent_any && st.accepted == 0;
-    if st.pumping || (st.coalescer.next_part().is_none() && !empty_close) {
+    if st.pumping || st.coalescer.next_part().is_none() {
         if st.coalescer.waiting_for_more() && st.timer.is_none() && st.status == Status::Open {
             let weak = Rc::downgrade(shared);
             st.timer = Some(Timeout::start(shared.flush_interval_ms, move || {
@@ -596,11 +587,8 @@ async fn pump(shared: Rc<Shared>) {
     loop {
         let (pieces, len, mut session) = {
             let mut st = shared.state.borrow_mut();
-            let empty_close = st.status == Status::Closing && !st.sent_any && st.accepted == 0;
-            let len = match st.coalescer.next_part() {
-                Some(n) => n,
-                None if empty_close => 0,
-                None => break,
+            let Some(len) = st.coalescer.next_part() else {
+                break;
             };
             if matches!(st.status, Status::Failed | Status::Aborted) {
                 break;
@@ -623,7 +611,6 @@ async fn pump(shared: Rc<Shared>) {
                 }
             }
             st.coalescer.take(len);
-            st.sent_any = true;
             (pieces, len, st.session.take().expect("one pump at a time"))
         };
         settle(&shared);

@@ -312,11 +312,16 @@ pub(crate) fn set(target: &Object, key: &str, value: impl Into<JsValue>) {
 }
 
 /// `params` for errors: what was asked, never the body.
-pub(crate) fn params(method: &str, bucket: &str, key: &str, extra: &[(&str, JsValue)]) -> JsValue {
+pub(crate) fn params(
+    inner: &Inner,
+    method: &str,
+    name: &JsValue,
+    extra: &[(&str, JsValue)],
+) -> JsValue {
     let p = Object::new();
     set(&p, "method", method);
-    set(&p, "bucket", bucket);
-    set(&p, "object", key);
+    set(&p, "bucket", inner.config.bucket.as_str());
+    set(&p, "object", name.clone());
     for (k, v) in extra {
         set(&p, k, v.clone());
     }

@@ -51,12 +51,7 @@ impl Oss {
     /// HeadObject: `{ status, meta, res, objectType, nextAppendPosition, crc64 }`.
     pub fn head(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(
-            "HEAD",
-            &inner.config.bucket,
-            &name.as_string().unwrap_or_default(),
-            &[],
-        );
+        let p = params(&inner, "HEAD", &name, &[]);
         spawn(Some(p), async move {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
@@ -101,12 +96,7 @@ impl Oss {
     /// `'100-'` or `{ start, end }` (end inclusive).
     pub fn get(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(
-            "GET",
-            &inner.config.bucket,
-            &name.as_string().unwrap_or_default(),
-            &[],
-        );
+        let p = params(&inner, "GET", &name, &[]);
         spawn(Some(p), async move {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
@@ -125,12 +115,7 @@ impl Oss {
     /// DeleteObject: `{ res }`.
     pub fn delete(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(
-            "DELETE",
-            &inner.config.bucket,
-            &name.as_string().unwrap_or_default(),
-            &[],
-        );
+        let p = params(&inner, "DELETE", &name, &[]);
         spawn(Some(p), async move {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
@@ -146,12 +131,7 @@ impl Oss {
     /// checked against the bytes sent.
     pub fn put(&self, name: JsValue, file: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(
-            "PUT",
-            &inner.config.bucket,
-            &name.as_string().unwrap_or_default(),
-            &[],
-        );
+        let p = params(&inner, "PUT", &name, &[]);
         spawn(Some(p), async move {
             let started = now_millis();
             let key = object_key(&name)?;
@@ -192,12 +172,7 @@ impl Oss {
     #[wasm_bindgen(js_name = sealAppend)]
     pub fn seal_append(&self, name: JsValue, position: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(
-            "POST",
-            &inner.config.bucket,
-            &name.as_string().unwrap_or_default(),
-            &[("position", position.clone())],
-        );
+        let p = params(&inner, "POST", &name, &[("position", position.clone())]);
         spawn(Some(p), async move {
             let started = now_millis();
             let key = object_key(&name)?;
