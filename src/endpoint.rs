@@ -1,11 +1,11 @@
 //! Where requests go: the endpoint's scheme and host, how the bucket is addressed, and the URLs that follow.
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::encode::{uri_encode, url_encode_key};
 use crate::error::Error;
 use crate::request::Request;
+use crate::strings;
 use crate::validate::preview;
 
 /// The suffix of Alibaba Cloud's public OSS hosts.
@@ -97,7 +97,7 @@ impl Endpoint {
         if text.is_empty() {
             return fail("it is empty".to_owned());
         }
-        let (scheme, rest) = match text.find("://") {
+        let (scheme, rest) = match strings::find(text, "://") {
             Some(at) => {
                 let scheme = &text[..at];
                 let scheme = if scheme.eq_ignore_ascii_case("https") {
@@ -116,7 +116,7 @@ impl Endpoint {
         };
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(end);
-        if authority.contains('@') {
+        if authority.as_bytes().contains(&b'@') {
             // Never echo it: the part before '@' may hold a password.
             return fail(
                 "it contains user info ('…@'); credentials go in accessKeyId and accessKeySecret"
@@ -275,7 +275,91 @@ impl fmt::Display for Endpoint {
 }
 
 fn is_ip(host: &str) -> bool {
-    host.starts_with('[') || host.parse::<Ipv4Addr>().is_ok()
+    host.starts_with('[') || is_ipv4(host)
+}
+
+// The address checks below accept exactly what `std::net::Ipv4Addr` and `Ipv6Addr` parse, following the
+// standard library's parser step by step; std's own parser costs kilobytes of wasm.
+
+/// Whether `text` is a dotted-quad IPv4 address: four decimal numbers up to 255 without leading zeros.
+fn is_ipv4(text: &str) -> bool {
+    let mut rest = text.as_bytes();
+    read_ipv4(&mut rest) && rest.is_empty()
+}
+
+/// Whether `text` is an IPv6 address: eight hex groups, or fewer around one `::`, the last two of which
+/// may be written as an IPv4 address.
+fn is_ipv6(text: &str) -> bool {
+    let mut rest = text.as_bytes();
+    let (head, head_ipv4) = read_ipv6_groups(&mut rest, 8);
+    if head < 8 {
+        // An IPv4 part may only end the address, and `::` stands for at least one zero group.
+        let Some(after) = rest.strip_prefix(b"::").filter(|_| !head_ipv4) else {
+            return false;
+        };
+        rest = after;
+        read_ipv6_groups(&mut rest, 7 - head);
+    }
+    rest.is_empty()
+}
+
+/// Reads colon-separated IPv6 groups from the front of `rest`, filling at most `limit` of them; an IPv4
+/// address fills two and ends the run. Returns how many were filled and whether IPv4 ended them.
+fn read_ipv6_groups(rest: &mut &[u8], limit: usize) -> (usize, bool) {
+    for filled in 0..limit {
+        let mut next = *rest;
+        if filled > 0 {
+            match next.strip_prefix(b":") {
+                Some(after) => next = after,
+                None => return (filled, false),
+            }
+        }
+        if filled + 1 < limit && read_ipv4(&mut next) {
+            *rest = next;
+            return (filled + 2, true);
+        }
+        if read_number(&mut next, 16, 4).is_none() {
+            return (filled, false);
+        }
+        *rest = next;
+    }
+    (limit, false)
+}
+
+/// Reads a dotted-quad IPv4 address from the front of `rest`; `rest` moves past it only when it is one.
+fn read_ipv4(rest: &mut &[u8]) -> bool {
+    let mut next = *rest;
+    for part in 0..4 {
+        if part > 0 {
+            match next.strip_prefix(b".") {
+                Some(after) => next = after,
+                None => return false,
+            }
+        }
+        if read_number(&mut next, 10, 3).is_none_or(|n| n > 255) {
+            return false;
+        }
+    }
+    *rest = next;
+    true
+}
+
+/// Reads a number of 1 to `max_digits` digits in `radix` from the front of `rest`; decimal numbers may
+/// not have a leading zero. `rest` moves past it only when it is one.
+fn read_number(rest: &mut &[u8], radix: u32, max_digits: usize) -> Option<u32> {
+    let digit = |b: &u8| char::from(*b).to_digit(radix);
+    let len = rest.iter().take_while(|b| digit(b).is_some()).count();
+    if len == 0 || len > max_digits || (radix == 10 && len > 1 && rest[0] == b'0') {
+        return None;
+    }
+    let (digits, after) = rest.split_at(len);
+    *rest = after;
+    Some(
+        digits
+            .iter()
+            .filter_map(digit)
+            .fold(0, |n, d| n * radix + d),
+    )
 }
 
 fn is_ip_or_localhost(host: &str) -> bool {
@@ -288,7 +372,7 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
         let close = inner
             .find(']')
             .ok_or_else(|| "has an IPv6 address without its closing ']'".to_owned())?;
-        if inner[..close].parse::<Ipv6Addr>().is_err() {
+        if !is_ipv6(&inner[..close]) {
             return Err("has an invalid IPv6 address".to_owned());
         }
         let host = format!("[{}]", inner[..close].to_ascii_lowercase());
@@ -301,7 +385,7 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
         }
     } else {
         match authority.split_once(':') {
-            Some((_, port)) if port.contains(':') => {
+            Some((_, port)) if port.as_bytes().contains(&b':') => {
                 return Err("has more than one ':' (write IPv6 addresses in brackets)".to_owned());
             }
             Some((host, port)) => (host.to_ascii_lowercase(), Some(port)),
@@ -435,7 +519,7 @@ pub fn is_acceleration_region(region: &str) -> bool {
 /// host, including the acceleration endpoints and bucket-prefixed hosts.
 pub fn region_from_host(host: &str) -> Option<String> {
     let id = host.strip_suffix(ALIYUN_SUFFIX)?;
-    if id.contains('.') || ACCELERATE_IDS.contains(&id) {
+    if id.as_bytes().contains(&b'.') || ACCELERATE_IDS.contains(&id) {
         return None;
     }
     let id = id.strip_suffix("-internal").unwrap_or(id);
@@ -695,6 +779,121 @@ mod tests {
         assert_eq!(Scheme::from_secure(None), Scheme::Https);
         assert_eq!(Scheme::from_secure(Some(true)), Scheme::Https);
         assert_eq!(Scheme::Http.default_port(), 80);
+    }
+
+    /// The hand-written address checks must answer exactly as `std::net` parses.
+    fn assert_ip_checks_match_std(text: &str) {
+        use std::net::{Ipv4Addr, Ipv6Addr};
+        assert_eq!(
+            is_ipv4(text),
+            text.parse::<Ipv4Addr>().is_ok(),
+            "IPv4 {text:?}"
+        );
+        assert_eq!(
+            is_ipv6(text),
+            text.parse::<Ipv6Addr>().is_ok(),
+            "IPv6 {text:?}"
+        );
+    }
+
+    #[test]
+    fn ip_checks_match_std_on_edge_cases() {
+        let cases = [
+            "",
+            "0.0.0.0",
+            "127.0.0.1",
+            "255.255.255.255",
+            "256.0.0.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.3.4.",
+            ".1.2.3.4",
+            "01.2.3.4",
+            "1.2.3.00",
+            "1.2.3.0",
+            "0001.2.3.4",
+            "1..2.3",
+            "1.2.3.-4",
+            "+1.2.3.4",
+            " 1.2.3.4",
+            "1.2.3.4 ",
+            "1.2.3.4:80",
+            "1.2.3.٤",
+            "localhost",
+            "::",
+            "::1",
+            "[::1]",
+            "1::",
+            ":::",
+            "1:::2",
+            "::1:",
+            ":1::",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8:9",
+            "1:2:3:4:5:6:7::",
+            "::1:2:3:4:5:6:7",
+            "::1:2:3:4:5:6:7:8",
+            "1::2::3",
+            "fe80::1%eth0",
+            "FFFF::abcd",
+            "12345::",
+            "0000:0000::",
+            "00000::",
+            "g::",
+            "::ffff:192.168.1.1",
+            "::ffff:192.168.1.256",
+            "::ffff:01.2.3.4",
+            "1.2.3.4::",
+            "1:2:3:4:5:6:1.2.3.4",
+            "1:2:3:4:5:6:7:1.2.3.4",
+            "1:2:3:4:5::1.2.3.4",
+            "1:2:3:4:5:6::1.2.3.4",
+            "1.2.3.4:1:2:3:4:5:6",
+            "::1.2.3.4.5",
+            "::1.2.3.4:5",
+            "::1.2.3",
+            "64:ff9b::1.2.3.4",
+            "1:2:3:4:5:6:7:8::",
+            "::0:0:0:0:0:0:0",
+        ];
+        for text in cases {
+            assert_ip_checks_match_std(text);
+        }
+    }
+
+    #[test]
+    fn ip_checks_match_std_on_generated_text() {
+        // Every string of up to six characters over an alphabet that reaches each branch.
+        const ALPHABET: &[u8] = b"01f:.9g";
+        let mut text = Vec::new();
+        fn each(text: &mut Vec<u8>, left: usize) {
+            assert_ip_checks_match_std(std::str::from_utf8(text).unwrap());
+            if left > 0 {
+                for &b in ALPHABET {
+                    text.push(b);
+                    each(text, left - 1);
+                    text.pop();
+                }
+            }
+        }
+        each(&mut text, 6);
+        // Longer text from address-shaped pieces, chosen by a fixed xorshift sequence.
+        const PIECES: [&str; 16] = [
+            "0", "1", "00", "255", "256", "ffff", "FFFF", "10000", "1.2.3.4", "01.2.3.4", ":",
+            "::", ".", "1.2.3", "g", "099",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200_000 {
+            let count = next() % 16;
+            let text: String = (0..count).map(|_| PIECES[(next() % 16) as usize]).collect();
+            assert_ip_checks_match_std(&text);
+        }
     }
 
     #[test]

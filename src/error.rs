@@ -42,7 +42,7 @@ pub enum Error {
     #[error(
         "the response (status {status}) does not expose {}; add them to ExposeHeaders in the bucket's CORS \
          rule (ExposeHeader: x-oss-next-append-position, x-oss-hash-crc64ecma, x-oss-request-id, ETag)",
-        missing.join(", ")
+        crate::strings::join(missing, ", ")
     )]
     MissingExposedHeader {
         /// The header names that could not be read.

@@ -19,6 +19,7 @@ pub mod request;
 pub mod response;
 pub mod retry;
 pub mod sign;
+mod strings;
 pub mod time;
 pub mod validate;
 pub mod xml;

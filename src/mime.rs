@@ -11,98 +11,122 @@ pub fn from_extension(ext: &str) -> Option<&'static str> {
         return None;
     }
     let lower = ext.to_ascii_lowercase();
-    Some(match lower.as_str() {
-        // Video
-        "webm" => "video/webm",
-        "mp4" | "m4v" | "mp4v" | "mpg4" => "video/mp4",
-        "mov" | "qt" => "video/quicktime",
-        "mkv" => "video/x-matroska",
-        "avi" => "video/x-msvideo",
-        "ogv" => "video/ogg",
-        "mpeg" | "mpg" => "video/mpeg",
-        "ts" | "m2ts" => "video/mp2t",
-        "3gp" => "video/3gpp",
-        "flv" => "video/x-flv",
-        "wmv" => "video/x-ms-wmv",
-        "m3u8" => "application/vnd.apple.mpegurl",
-        "mpd" => "application/dash+xml",
-        // Audio
-        "weba" => "audio/webm",
-        "m4a" | "mp4a" => "audio/mp4",
-        "mp3" => "audio/mpeg",
-        "ogg" | "oga" | "opus" | "spx" => "audio/ogg",
-        "wav" => "audio/wav",
-        "flac" => "audio/flac",
-        "aac" => "audio/aac",
-        "mid" | "midi" => "audio/midi",
-        "amr" => "audio/amr",
-        // Images
-        "png" => "image/png",
-        "jpg" | "jpeg" | "jpe" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" | "svgz" => "image/svg+xml",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "heic" => "image/heic",
-        "heif" => "image/heif",
-        "bmp" => "image/bmp",
-        "ico" => "image/vnd.microsoft.icon",
-        "tif" | "tiff" => "image/tiff",
-        // Text and web
-        "txt" | "text" | "log" | "conf" | "ini" => "text/plain",
-        "html" | "htm" | "shtml" => "text/html",
-        "css" => "text/css",
-        "js" | "mjs" | "cjs" => "text/javascript",
-        "csv" => "text/csv",
-        "tsv" => "text/tab-separated-values",
-        "md" | "markdown" => "text/markdown",
-        "vtt" => "text/vtt",
-        "srt" => "application/x-subrip",
-        "yaml" | "yml" => "text/yaml",
-        "xml" => "application/xml",
-        "json" | "map" => "application/json",
-        "jsonld" => "application/ld+json",
-        "ndjson" => "application/x-ndjson",
-        "wasm" => "application/wasm",
-        // Documents
-        "pdf" => "application/pdf",
-        "rtf" => "application/rtf",
-        "doc" => "application/msword",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xls" => "application/vnd.ms-excel",
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "ppt" => "application/vnd.ms-powerpoint",
-        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "odt" => "application/vnd.oasis.opendocument.text",
-        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
-        "epub" => "application/epub+zip",
-        // Archives
-        "zip" => "application/zip",
-        "gz" | "tgz" => "application/gzip",
-        "tar" => "application/x-tar",
-        "bz2" => "application/x-bzip2",
-        "xz" => "application/x-xz",
-        "zst" => "application/zstd",
-        "7z" => "application/x-7z-compressed",
-        "rar" => "application/vnd.rar",
-        // Fonts
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "ttf" => "font/ttf",
-        "otf" => "font/otf",
-        // Binary
-        "bin" | "exe" | "dll" | "iso" | "dmg" => "application/octet-stream",
-        _ => return None,
-    })
+    // Every append looks its key up here, so this is one pass over plain bytes: an extension is a word after a
+    // space, and the first word of its line is its type.
+    let (table, want) = (TYPES.as_bytes(), lower.as_bytes());
+    for at in 1..table.len() {
+        if table[at - 1] != b' '
+            || !table[at..].starts_with(want)
+            || !matches!(table.get(at + want.len()), Some(b' ' | b'\n'))
+        {
+            continue;
+        }
+        let line = table[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        let type_end = line + table[line..].iter().position(|&b| b == b' ')?;
+        return Some(&TYPES[line..type_end]);
+    }
+    None
 }
+
+/// One line per Content-Type: the type, then its extensions (lower case), separated by spaces. Text
+/// rather than a `match`, whose string comparisons compile to several times the size in wasm.
+const TYPES: &str = concat!(
+    // Video
+    "video/webm webm\n",
+    "video/mp4 mp4 m4v mp4v mpg4\n",
+    "video/quicktime mov qt\n",
+    "video/x-matroska mkv\n",
+    "video/x-msvideo avi\n",
+    "video/ogg ogv\n",
+    "video/mpeg mpeg mpg\n",
+    "video/mp2t ts m2ts\n",
+    "video/3gpp 3gp\n",
+    "video/x-flv flv\n",
+    "video/x-ms-wmv wmv\n",
+    "application/vnd.apple.mpegurl m3u8\n",
+    "application/dash+xml mpd\n",
+    // Audio
+    "audio/webm weba\n",
+    "audio/mp4 m4a mp4a\n",
+    "audio/mpeg mp3\n",
+    "audio/ogg ogg oga opus spx\n",
+    "audio/wav wav\n",
+    "audio/flac flac\n",
+    "audio/aac aac\n",
+    "audio/midi mid midi\n",
+    "audio/amr amr\n",
+    // Images
+    "image/png png\n",
+    "image/jpeg jpg jpeg jpe\n",
+    "image/gif gif\n",
+    "image/svg+xml svg svgz\n",
+    "image/webp webp\n",
+    "image/avif avif\n",
+    "image/heic heic\n",
+    "image/heif heif\n",
+    "image/bmp bmp\n",
+    "image/vnd.microsoft.icon ico\n",
+    "image/tiff tif tiff\n",
+    // Text and web
+    "text/plain txt text log conf ini\n",
+    "text/html html htm shtml\n",
+    "text/css css\n",
+    "text/javascript js mjs cjs\n",
+    "text/csv csv\n",
+    "text/tab-separated-values tsv\n",
+    "text/markdown md markdown\n",
+    "text/vtt vtt\n",
+    "application/x-subrip srt\n",
+    "text/yaml yaml yml\n",
+    "application/xml xml\n",
+    "application/json json map\n",
+    "application/ld+json jsonld\n",
+    "application/x-ndjson ndjson\n",
+    "application/wasm wasm\n",
+    // Documents
+    "application/pdf pdf\n",
+    "application/rtf rtf\n",
+    "application/msword doc\n",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document docx\n",
+    "application/vnd.ms-excel xls\n",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet xlsx\n",
+    "application/vnd.ms-powerpoint ppt\n",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation pptx\n",
+    "application/vnd.oasis.opendocument.text odt\n",
+    "application/vnd.oasis.opendocument.spreadsheet ods\n",
+    "application/epub+zip epub\n",
+    // Archives
+    "application/zip zip\n",
+    "application/gzip gz tgz\n",
+    "application/x-tar tar\n",
+    "application/x-bzip2 bz2\n",
+    "application/x-xz xz\n",
+    "application/zstd zst\n",
+    "application/x-7z-compressed 7z\n",
+    "application/vnd.rar rar\n",
+    // Fonts
+    "font/woff woff\n",
+    "font/woff2 woff2\n",
+    "font/ttf ttf\n",
+    "font/otf otf\n",
+    // Binary
+    "application/octet-stream bin exe dll iso dmg\n",
+);
 
 /// The Content-Type for an object key (or a file name) from its last extension, or `None`.
 ///
 /// Only the last path segment counts, and as in Node's `path.extname` a leading dot does not start an
 /// extension: `rec/a.webm` and `a.tar.gz` have one, `.gz`, `dir.d/file` and `file.` do not.
 pub fn from_key(key: &str) -> Option<&'static str> {
-    let base = key.rsplit('/').next().unwrap_or(key);
-    match base.rfind('.') {
+    // Byte searches: `str`'s backward search adds to the wasm for two ASCII characters.
+    let base = &key[key
+        .bytes()
+        .rposition(|b| b == b'/')
+        .map_or(0, |slash| slash + 1)..];
+    match base.bytes().rposition(|b| b == b'.') {
         Some(dot) if dot > 0 => from_extension(&base[dot + 1..]),
         _ => None,
     }
@@ -150,6 +174,30 @@ mod tests {
         ];
         for (key, want) in cases {
             assert_eq!(from_key(key), want, "{key}");
+        }
+    }
+
+    #[test]
+    fn every_extension_in_the_table_names_its_own_type_and_no_prefix_matches() {
+        for line in TYPES.lines() {
+            let mut words = line.split(' ');
+            let content_type = words.next().unwrap();
+            assert!(content_type.contains('/'), "{line}");
+            for ext in words {
+                assert!(ext.len() <= 8 && ext == ext.to_ascii_lowercase(), "{ext}");
+                assert_eq!(from_extension(ext), Some(content_type), "{ext}");
+                // Parts of an extension or of a type are not extensions.
+                if !TYPES.contains(&format!(" {} ", &ext[..ext.len() - 1]))
+                    && !TYPES.contains(&format!(" {}\n", &ext[..ext.len() - 1]))
+                {
+                    assert_eq!(from_extension(&ext[..ext.len() - 1]), None, "{ext}");
+                }
+            }
+            for part in content_type.split(['/', '+', '.', '-']) {
+                if !TYPES.contains(&format!(" {part} ")) && !TYPES.contains(&format!(" {part}\n")) {
+                    assert_eq!(from_extension(part), None, "{part}");
+                }
+            }
         }
     }
 

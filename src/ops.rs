@@ -61,7 +61,7 @@ pub struct WriteOptions {
 pub fn content_type<'a>(key: &str, mime: Option<&'a str>) -> &'a str {
     let mime = mime.map(str::trim).filter(|m| !m.is_empty());
     if let Some(m) = mime {
-        if m.contains('/') {
+        if m.as_bytes().contains(&b'/') {
             return m;
         }
         if let Some(found) = mime::from_extension(m.trim_start_matches('.')) {

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use crate::crc64::parse_decimal;
 use crate::error::{Error, ServiceError};
 use crate::request::Headers;
+use crate::strings;
 use crate::time::SigningTime;
 use crate::xml::{self, FlatDocument};
 
@@ -147,11 +148,11 @@ fn unreadable_body_message(reason: &str, body: &[u8]) -> String {
     // Look at a bounded prefix only: the body may be large and is never quoted whole.
     let window = &body[..body.len().min(SNIPPET_CHARS * 4)];
     let text = String::from_utf8_lossy(window);
-    let collapsed = text
+    let words: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || c.is_control())
         .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+        .collect();
+    let collapsed = strings::join(&words, " ");
     let snippet = clip(&redact(&collapsed), SNIPPET_CHARS);
     format!(
         "the error response body ({} bytes) could not be read as an OSS error ({}); it begins: {}",
@@ -190,7 +191,7 @@ fn redact_text(text: &str) -> String {
     while at < bytes.len() {
         let Some((key_start, key)) = KEYS
             .iter()
-            .filter_map(|k| lower[at..].find(k).map(|i| (at + i, *k)))
+            .filter_map(|k| strings::find(&lower[at..], k).map(|i| (at + i, *k)))
             .min_by_key(|(i, _)| *i)
         else {
             break;
@@ -291,7 +292,7 @@ fn redact_hex_dumps(text: &str) -> String {
         if redacted != decoded {
             out.push_str(&text[copied..start]);
             let hex: Vec<String> = redacted.bytes().map(|x| format!("{x:02X}")).collect();
-            out.push_str(&hex.join(" "));
+            out.push_str(&strings::join(&hex, " "));
             copied = end;
         }
         i = end;

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::strings;
+
 const DAY_NAMES: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 const MONTH_NAMES: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -71,7 +73,7 @@ impl SigningTime {
     /// Parses an RFC 1123 date (`Wed, 28 Dec 2022 10:27:41 GMT`); the weekday is not checked.
     pub fn parse_http_date(text: &str) -> Option<Self> {
         let rest = text.trim();
-        let rest = rest.split_once(", ").map_or(rest, |(_, r)| r);
+        let rest = strings::find(rest, ", ").map_or(rest, |at| &rest[at + 2..]);
         let mut parts = rest.split_ascii_whitespace();
         let day: u32 = parts.next()?.parse().ok()?;
         let month_name = parts.next()?;

@@ -108,7 +108,7 @@ fn show_number(n: f64) -> String {
     let sign = if n < 0.0 { "-" } else { "" };
     let a = n.abs();
     if a >= 1e15 {
-        return format!("{sign}{}", a as u128);
+        return format!("{sign}{}", u128_decimal(a as u128));
     }
     let whole = a.trunc() as u64;
     let micros = ((a - a.trunc()) * 1e6).round() as u64;
@@ -122,6 +122,26 @@ fn show_number(n: f64) -> String {
     }
     let fraction = format!("{micros:06}");
     format!("{sign}{whole}.{}", fraction.trim_end_matches('0'))
+}
+
+/// `n` in decimal, by long division of its 32-bit limbs: Rust's `u128` formatting (and the `u128`
+/// division it would take) adds over a kilobyte to the wasm.
+fn u128_decimal(n: u128) -> String {
+    let mut limbs = [96, 64, 32, 0].map(|shift| (n >> shift) as u32);
+    let mut digits = Vec::new();
+    loop {
+        let mut rem = 0;
+        for limb in &mut limbs {
+            let part = rem << 32 | u64::from(*limb);
+            *limb = (part / 10) as u32;
+            rem = part % 10;
+        }
+        digits.push(char::from(b'0' + rem as u8));
+        if limbs == [0; 4] {
+            break;
+        }
+    }
+    digits.iter().rev().collect()
 }
 
 /// What [`parse_integer`]-style checks report when the value is wrong.
@@ -543,7 +563,7 @@ const RESERVED_HEADERS: [(&str, &str); 9] = [
 
 /// Whether `c` may appear in an HTTP header name (an RFC 9110 token).
 fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+    c.is_ascii_alphanumeric() || u8::try_from(c).is_ok_and(|b| b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Checks one header value: printable US-ASCII, spaces and tabs only.
@@ -694,8 +714,35 @@ mod number_tests {
             (0.1 + 0.2, "0.3"),
             (2.9999999, "3"),
             (1e20, "100000000000000000000"),
+            (-1e300, "-340282366920938463463374607431768211455"),
         ] {
             assert_eq!(show_number(n), shown);
+        }
+        let mut edges = vec![
+            0,
+            1,
+            9,
+            10,
+            u128::from(u32::MAX),
+            u128::from(u64::MAX),
+            u128::MAX,
+        ];
+        edges.extend(
+            (0..128).flat_map(|bit| [1u128 << bit, (1u128 << bit) - 1, 10u128.pow(bit % 39)]),
+        );
+        for n in edges {
+            assert_eq!(u128_decimal(n), n.to_string());
+        }
+        for n in [
+            1e15,
+            1e15 + 0.5,
+            9.007_199_254_740_993e15,
+            1.8e19,
+            3.4e38,
+            3.5e38,
+            f64::MAX,
+        ] {
+            assert_eq!(show_number(n), (n as u128).to_string(), "{n}");
         }
         for (text, ms) in [
             ("60s", 60_000.0),

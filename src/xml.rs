@@ -1,6 +1,7 @@
 //! Bounded XML helpers: escaping, a flat `<Root><Child>text</Child></Root>` reader, OSS error bodies.
 
 use crate::error::ServiceError;
+use crate::strings;
 
 /// Hard limits for [`parse_flat_with`]; input past any of them is rejected, never partly read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +96,7 @@ fn is_element_name(name: &str) -> bool {
     let start_ok =
         |c: char| c.is_ascii_alphabetic() || c == '_' || (!c.is_ascii() && c.is_alphabetic());
     start_ok(first)
-        && !name.contains(':')
+        && !name.as_bytes().contains(&b':')
         && chars.all(|c| {
             start_ok(c)
                 || c.is_ascii_digit()
@@ -188,7 +189,7 @@ pub fn parse_flat_with(xml: &[u8], limits: &Limits) -> Result<FlatDocument, XmlE
             };
             // Attributes, if any, follow the name after whitespace; they are ignored.
             let name = tag.split(is_xml_whitespace).next().unwrap_or_default();
-            if name.is_empty() || name.contains('/') {
+            if name.is_empty() || name.as_bytes().contains(&b'/') {
                 return Err(XmlError::new(format!(
                     "a tag without a valid name (at byte {at})"
                 )));
@@ -212,7 +213,7 @@ fn split_at_marker<'a>(
     what: &str,
     at: usize,
 ) -> Result<(&'a str, &'a str), XmlError> {
-    s.find(marker)
+    strings::find(s, marker)
         .map(|i| (&s[..i], &s[i + marker.len()..]))
         .ok_or_else(|| XmlError::new(format!("unclosed {what} (at byte {at})")))
 }
@@ -287,7 +288,13 @@ fn resolve_reference(name: &str) -> Result<char, XmlError> {
 
 /// `\r\n` and a lone `\r` become `\n`, as XML 1.0 reads line ends.
 fn normalize_line_ends(raw: &str) -> String {
-    raw.replace("\r\n", "\n").replace('\r', "\n")
+    let mut lines = raw.split('\r');
+    let mut out = lines.next().unwrap_or_default().to_owned();
+    for line in lines {
+        out.push('\n');
+        out.push_str(line.strip_prefix('\n').unwrap_or(line));
+    }
+    out
 }
 
 /// The parser's position in a flat document.
@@ -457,6 +464,27 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect()
+    }
+
+    #[test]
+    fn line_ends_normalise_as_the_std_replacements_do() {
+        for raw in [
+            "",
+            "a",
+            "\r",
+            "\n",
+            "\r\n",
+            "\n\r",
+            "\r\r\n",
+            "a\r\nb\rc\n\rd",
+            "\r\n\r\n\r",
+        ] {
+            assert_eq!(
+                normalize_line_ends(raw),
+                raw.replace("\r\n", "\n").replace('\r', "\n"),
+                "{raw:?}"
+            );
+        }
     }
 
     fn reason(xml: &[u8]) -> String {

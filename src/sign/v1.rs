@@ -1,7 +1,5 @@
 //! OSS signature V1: the HMAC-SHA1 string to sign over method, content headers, date, `x-oss-*` headers and resource.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
@@ -116,7 +114,7 @@ pub fn canonicalized_resource(
             signed.push((k, v));
         }
     }
-    signed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    super::sort_small(&mut signed, |a, b| a.0 < b.0);
     for (i, (k, v)) in signed.iter().enumerate() {
         resource.push(if i == 0 { '?' } else { '&' });
         resource.push_str(k);
@@ -164,7 +162,29 @@ pub fn signature(secret: &str, string_to_sign: &str) -> String {
     let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(secret.as_bytes())
         .expect("HMAC takes keys of any length");
     mac.update(string_to_sign.as_bytes());
-    STANDARD.encode(mac.finalize().into_bytes())
+    base64(&mac.finalize().into_bytes())
+}
+
+/// Standard base64 with padding. Written out because the base64 crate's encoder checks its own output
+/// as UTF-8 and carries that error's `Debug` into the wasm, several times the size of these lines.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let bits = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |bits, (i, &b)| bits | u32::from(b) << (16 - 8 * i));
+        // A chunk of n bytes fills n + 1 of its four characters; `=` pads the rest.
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                char::from(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize])
+            } else {
+                '='
+            });
+        }
+    }
+    out
 }
 
 /// The V1 `Authorization` header value: `OSS <access key id>:<signature>`.
@@ -259,5 +279,19 @@ mod tests {
             "7/zfauXrL6LSdBbV8YTfnCWafHk="
         );
         assert_eq!(authorization("ak", "sig="), "OSS ak:sig=");
+    }
+
+    #[test]
+    fn base64_matches_the_base64_crate() {
+        use base64::Engine as _;
+        let bytes: Vec<u8> = (0..=255).rev().collect();
+        for len in 0..=bytes.len() {
+            let input = &bytes[..len];
+            assert_eq!(
+                base64(input),
+                base64::engine::general_purpose::STANDARD.encode(input),
+                "{len}"
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 
 use crate::encode::{uri_encode, uri_encode_path};
 use crate::request::Request;
+use crate::strings::join;
 
 /// The algorithm name that opens the string to sign, the `Authorization` header and presigned URLs.
 pub const ALGORITHM: &str = "OSS4-HMAC-SHA256";
@@ -28,7 +29,7 @@ pub fn effective_additional_headers(req: &Request, requested: &[String]) -> Vec<
         .map(|name| name.trim().to_ascii_lowercase())
         .filter(|name| !name.is_empty() && !is_default_signed(name) && req.headers.contains(name))
         .collect();
-    names.sort_unstable();
+    super::sort_small(&mut names, |a, b| a < b);
     names.dedup();
     names
 }
@@ -57,7 +58,7 @@ fn canonical_query(req: &Request) -> String {
         .filter(|(k, _)| k != "x-oss-signature")
         .map(|(k, v)| (uri_encode(k), uri_encode(v)))
         .collect();
-    items.sort_unstable();
+    super::sort_small(&mut items, |a, b| a < b);
     let mut out = String::new();
     for (k, v) in items {
         if !out.is_empty() {
@@ -98,7 +99,7 @@ pub fn canonical_request(req: &Request, additional_headers: &[String]) -> String
         canonical_uri(req),
         canonical_query(req),
         canonical_headers(req, additional_headers),
-        additional_headers.join(";"),
+        join(additional_headers, ";"),
         payload
     )
 }
@@ -143,7 +144,7 @@ pub fn authorization(
     let mut out = format!("{ALGORITHM} Credential={access_key_id}/{scope}");
     if !additional_headers.is_empty() {
         out.push_str(",AdditionalHeaders=");
-        out.push_str(&additional_headers.join(";"));
+        out.push_str(&join(additional_headers, ";"));
     }
     out.push_str(",Signature=");
     out.push_str(signature);
