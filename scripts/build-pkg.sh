@@ -3,7 +3,8 @@
 #   1. cargo build --release --target wasm32-unknown-unknown -p oss-append
 #   2. wasm-bindgen --target web    → pkg/web/   (ESM: browsers, Web Workers, bundlers)
 #      wasm-bindgen --target nodejs → pkg/node/  (CommonJS: Node; renamed .cjs)
-#   3. wasm-opt -Oz (npm binaryen; never Debian's, which miscompiles externref tables) on each .wasm
+#   3. wasm-opt -Oz (npm binaryen; never Debian's, which miscompiles externref tables) on each .wasm; the crate's own
+#      JS (src/wasm/*.js) placed beside the bindings; all JS minified with esbuild (npm)
 #   4. pkg-template/* copied in, the version stamped from Cargo.toml
 # The package is assembled in a pkg-staging.* directory and swapped in whole, so pkg/ is never half-built. When the compiled
 # module and the tools are unchanged, steps 2-3 are reused from the previous build (the slow part is wasm-opt).
@@ -40,6 +41,7 @@ flock -w 600 9 || die "another scripts/build-pkg.sh has held the lock for 10 min
 # Tools: the wasm32 target, wasm-bindgen-cli equal to the crate's wasm-bindgen, npm binaryen.
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
   || ! command -v wasm-bindgen >/dev/null \
+  || [ ! -x "$TOOLS/node_modules/.bin/esbuild" ] \
   || { [ -z "${OSS_APPEND_NO_WASM_OPT:-}" ] && [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]; }; then
   scripts/install-tools.sh wasm
 fi
@@ -47,6 +49,8 @@ WB_CRATE=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; ex
 [ -n "$WB_CRATE" ] || die "wasm-bindgen is not in Cargo.lock"
 WB_CLI=$(wasm-bindgen --version | awk '{print $2}')
 [ "$WB_CLI" = "$WB_CRATE" ] || die "wasm-bindgen CLI $WB_CLI differs from the crate's $WB_CRATE (run scripts/install-tools.sh wasm)"
+ESBUILD="$TOOLS/node_modules/.bin/esbuild"
+ESBUILD_VERSION=$("$ESBUILD" --version)
 if [ -z "${OSS_APPEND_NO_WASM_OPT:-}" ]; then
   WASM_OPT="$TOOLS/node_modules/.bin/wasm-opt"
   [ -x "$WASM_OPT" ] || die "npm binaryen's wasm-opt is missing at $WASM_OPT"
@@ -66,6 +70,7 @@ cargo build --release --target wasm32-unknown-unknown -p oss-append
 
 # What the generated part of the package depends on.
 KEY=$( { sha256sum "$RAW_WASM" | cut -d' ' -f1; echo "wasm-bindgen $WB_CLI"; echo "wasm-opt $WASM_OPT_VERSION";
+  echo "esbuild $ESBUILD_VERSION";
   sha256sum "$0" | cut -d' ' -f1; } | sha256sum | cut -d' ' -f1)
 
 STAGE=$(mktemp -d "$ROOT/pkg-staging.XXXXXX")
@@ -99,6 +104,45 @@ else
   rm -f "$STAGE"/*/oss_append_bg.wasm.in
   # The nodejs output is CommonJS but the package is "type": "module": give it the .cjs extension.
   mv "$STAGE/node/oss_append.js" "$STAGE/node/oss_append.cjs"
+  # wasm-bindgen copies the crate's JS (src/wasm/*.js) to snippets/<hash>/: it moves beside the bindings under a
+  # fixed name, and Node's copy becomes CommonJS, since `engines` admits Node 18 (no require() of ES modules).
+  node -e '
+    const fs = require("fs"), path = require("path");
+    const stage = process.argv[1];
+    for (const [dir, bindings, ext] of [["web", "oss_append.js", ".js"], ["node", "oss_append.cjs", ".cjs"]]) {
+      const root = path.join(stage, dir, "snippets");
+      if (!fs.existsSync(root)) continue;
+      let glue = fs.readFileSync(path.join(stage, dir, bindings), "utf8");
+      for (const hash of fs.readdirSync(root)) {
+        const sources = path.join(root, hash, "src", "wasm");
+        for (const file of fs.readdirSync(sources)) {
+          let text = fs.readFileSync(path.join(sources, file), "utf8");
+          const name = path.basename(file, ".js") + ext;
+          if (ext === ".cjs") {
+            const names = [...text.matchAll(/^export function (\w+)/gm)].map((m) => m[1]);
+            text = text.replace(/^export function /gm, "function ") + `\nmodule.exports = { ${names.join(", ")} };\n`;
+            if (/^\s*(import|export)\b/m.test(text)) throw new Error(`${file}: only "export function" is converted`);
+          }
+          fs.writeFileSync(path.join(stage, dir, name), text);
+          // Every quoted mention that loads it changes; the key of the wasm import object ("path": ...) keeps
+          // the original, which the .wasm names.
+          const old = `./snippets/${hash}/src/wasm/${file}`;
+          const quoted = new RegExp("([\"\x27`])" + old.replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&") + "\\1(?!\\s*:)", "g");
+          const loads = glue.match(quoted)?.length ?? 0;
+          if (loads === 0) throw new Error(`${bindings} does not load ${old}`);
+          glue = glue.replace(quoted, `$1./${name}$1`);
+        }
+      }
+      fs.rmSync(root, { recursive: true });
+      fs.writeFileSync(path.join(stage, dir, bindings), glue);
+    }
+  ' "$STAGE" || die "could not place the JS snippets"
+  # Minified as any shipped bundle is; names of classes and functions stay, as callers and stack traces see them.
+  for js in "$STAGE"/web/*.js "$STAGE"/node/*.cjs; do
+    case $js in *.cjs) format=cjs ;; *) format=esm ;; esac
+    "$ESBUILD" "$js" --minify --keep-names --format=$format --target=es2020 --log-level=warning --outfile="$js.min"
+    mv "$js.min" "$js"
+  done
 fi
 echo "$KEY" > "$STAGE/.build-key"
 

@@ -30,10 +30,12 @@ if need wasm; then
   fi
   # wasm-opt from npm binaryen; Debian's binaryen 108 miscompiles externref tables.
   tools="$HOME/.cache/oss-append-tools"
-  if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
-    log "installing binaryen (wasm-opt) from npm"
+  # esbuild minifies the generated JS glue.
+  if [ ! -x "$tools/node_modules/.bin/wasm-opt" ] || [ ! -x "$tools/node_modules/.bin/esbuild" ]; then
+    log "installing binaryen (wasm-opt) and esbuild from npm"
     mkdir -p "$tools"
-    (cd "$tools" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --no-audit --no-fund --silent binaryen@132.0.0)
+    (cd "$tools" && { [ -f package.json ] || npm init -y >/dev/null; } \
+      && npm install --no-audit --no-fund --silent binaryen@132.0.0 esbuild@0.28.2)
   fi
 fi
 

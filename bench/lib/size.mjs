@@ -1,6 +1,6 @@
 // Shipped size: every file a runtime loads, each gzipped at level 9 (as a server would send it), summed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -19,10 +19,16 @@ function measure(files) {
   return { parts, raw: parts.reduce((s, p) => s + p.raw, 0), gz: parts.reduce((s, p) => s + p.gz, 0) };
 }
 
+// A runtime loads its entry files and everything in its directory (bindings, .wasm and the JS they import).
+function runtimeFiles(pkgDir, dir, entries) {
+  const inDir = existsSync(join(pkgDir, dir)) ? readdirSync(join(pkgDir, dir)).map((f) => join(dir, f)) : [`${dir}/`];
+  return [...inDir.sort(), ...entries].map((f) => join(pkgDir, f));
+}
+
 export function shippedSize({ pkgDir, benchDir }) {
   return {
-    web: measure(['web/oss_append_bg.wasm', 'web/oss_append.js', 'web.js'].map((f) => join(pkgDir, f))),
-    node: measure(['node/oss_append_bg.wasm', 'node/oss_append.cjs', 'node.cjs', 'node.mjs'].map((f) => join(pkgDir, f))),
+    web: measure(runtimeFiles(pkgDir, 'web', ['web.js'])),
+    node: measure(runtimeFiles(pkgDir, 'node', ['node.cjs', 'node.mjs'])),
     ali: measure([join(benchDir, 'node_modules', 'ali-oss', 'dist', 'aliyun-oss-sdk.min.js')]),
   };
 }

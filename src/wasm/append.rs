@@ -2,11 +2,11 @@
 
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::client::{params, res_object, set, spawn, Inner, Oss};
+use super::client::{res_object, spawn, Inner, Oss, Params};
 use super::driver::Driver;
 use super::join::join;
 use super::options::{object_key, JsOptions};
@@ -18,13 +18,26 @@ use crate::error::Error;
 use crate::ops::{self, WriteOptions};
 use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
 
+#[wasm_bindgen(module = "/src/wasm/shapes.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = appendResult)]
+    fn append_result(
+        name: &str,
+        url: &str,
+        res: &JsValue,
+        next_append_position: &str,
+        crc64: &str,
+        version_id: Option<&str>,
+    ) -> JsValue;
+}
+
 #[wasm_bindgen(js_class = OSS)]
 impl Oss {
     /// Appends `file` to the object `name` at `options.position` (default 0), as one append or, past
     /// `partSize`, as several; every append is checked against the whole-object CRC-64 OSS returns.
     pub fn append(&self, name: JsValue, file: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(&inner, "POST", &name, &[]);
+        let p = Params::new(&inner, "POST", &name);
         spawn(
             Some(p),
             async move { append(inner, name, file, options).await },
@@ -167,22 +180,12 @@ async fn append(
         reason: "the append finished without a response to report".into(),
         request_id: None,
     })?;
-    let result = Object::new();
-    set(&result, "name", key.as_str());
-    set(&result, "url", inner.config.object_url(&key));
-    set(
-        &result,
-        "res",
-        res_object(&last.response, &driver.urls, started),
-    );
-    set(
-        &result,
-        "nextAppendPosition",
-        session.position().to_string(),
-    );
-    set(&result, "crc64", crc.to_string());
-    if let Some(v) = last.response.headers.get("x-oss-version-id") {
-        set(&result, "versionId", v);
-    }
-    Ok(result.into())
+    Ok(append_result(
+        &key,
+        &inner.config.object_url(&key),
+        &res_object(&last.response, &driver.urls, started),
+        &session.position().to_string(),
+        &crc.to_string(),
+        last.response.headers.get("x-oss-version-id"),
+    ))
 }

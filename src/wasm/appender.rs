@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{AbortController, Blob, WritableStream};
 
-use super::client::{params, set, spawn, Inner, Oss};
+use super::client::{set, spawn, Inner, Oss, Params};
 use super::crc::feed_bytes;
 use super::driver::{report_progress, Driver};
 use super::js_error::to_js_error;
@@ -24,6 +24,13 @@ use crate::error::Error;
 use crate::ops::{self, WriteOptions};
 use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
 
+#[wasm_bindgen]
+extern "C" {
+    // `blob.slice(start, end)`, which never throws (web-sys declares it fallible).
+    #[wasm_bindgen(js_namespace = ["Blob", "prototype", "slice"], js_name = call)]
+    fn blob_slice(blob: &Blob, start: f64, end: f64) -> Blob;
+}
+
 /// How long small writes wait for company before they go out anyway, by default.
 const DEFAULT_FLUSH_INTERVAL_MS: u64 = 1000;
 
@@ -35,7 +42,7 @@ impl Oss {
     #[wasm_bindgen(js_name = openAppender)]
     pub fn open_appender(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(&inner, "POST", &name, &[]);
+        let p = Params::new(&inner, "POST", &name);
         spawn(Some(p), async move {
             open(inner, name, options).await.map(JsValue::from)
         })
@@ -103,13 +110,10 @@ impl Chunk {
             ),
             Chunk::Blob(b) => {
                 let size = b.size();
-                let head = b
-                    .slice_with_f64_and_f64(0.0, n as f64)
-                    .expect("Blob.slice never throws");
-                let tail = b
-                    .slice_with_f64_and_f64(n as f64, size)
-                    .expect("Blob.slice never throws");
-                (Chunk::Blob(head), Chunk::Blob(tail))
+                (
+                    Chunk::Blob(blob_slice(&b, 0.0, n as f64)),
+                    Chunk::Blob(blob_slice(&b, n as f64, size)),
+                )
             }
         }
     }

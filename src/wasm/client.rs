@@ -1,7 +1,6 @@
 //! The `OSS` class: client state (config, credentials, clock offset, known CRCs) and signed exchanges.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
@@ -47,8 +46,9 @@ pub(crate) struct Inner {
     refreshing: RefCell<Option<Promise>>,
     /// Server time minus local time, learned from RequestTimeTooSkewed.
     clock_offset_ms: Cell<f64>,
-    /// Length and CRC-64 of objects after this client's own appends, so the next append is verified.
-    known: RefCell<HashMap<String, (u64, u64)>>,
+    /// Key, length and CRC-64 of objects after this client's own appends, so the next append is verified.
+    /// A list: a client appends to a handful of objects, and a map's hashing code would outweigh it.
+    known: RefCell<Vec<(String, u64, u64)>>,
 }
 
 /// One request/response exchange as ali-oss reports it in `res`.
@@ -117,7 +117,7 @@ impl Inner {
             last_refresh_ms: Cell::new(now_millis()),
             refreshing: RefCell::new(None),
             clock_offset_ms: Cell::new(0.0),
-            known: RefCell::new(HashMap::new()),
+            known: RefCell::new(Vec::new()),
         })
     }
 
@@ -143,17 +143,17 @@ impl Inner {
     pub(crate) fn known_crc(&self, key: &str, position: u64) -> Option<u64> {
         self.known
             .borrow()
-            .get(key)
-            .filter(|(len, _)| *len == position)
-            .map(|(_, crc)| *crc)
+            .iter()
+            .find(|(k, len, _)| k == key && *len == position)
+            .map(|(_, _, crc)| *crc)
     }
 
     pub(crate) fn remember(&self, key: &str, state: Option<(u64, u64)>) {
         let mut known = self.known.borrow_mut();
-        match state {
-            Some(s) => known.insert(key.to_owned(), s),
-            None => known.remove(key),
-        };
+        known.retain(|(k, _, _)| k != key);
+        if let Some((len, crc)) = state {
+            known.push((key.to_owned(), len, crc));
+        }
     }
 
     /// Refreshes STS credentials when the interval has passed (ali-oss's time-based refresh).
@@ -234,8 +234,8 @@ impl Inner {
     /// the core's [`CallRetries`] decides (`idempotent`: safe to repeat after an ambiguous failure).
     pub(crate) async fn call(
         &self,
-        build: impl Fn() -> Result<Request, Error>,
-        body: impl Fn() -> Body,
+        build: &dyn Fn() -> Result<Request, Error>,
+        body: &dyn Fn() -> Body,
         timeout_ms: u64,
         signal: Option<&AbortSignal>,
         idempotent: bool,
@@ -289,21 +289,29 @@ fn credentials_from_js(value: &JsValue) -> Result<Credentials, Error> {
     })
 }
 
-/// The ali-oss `res` object: `{ status, headers, size, rt, requestUrls }`.
+#[wasm_bindgen(module = "/src/wasm/shapes.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = res)]
+    fn res_shape(
+        status: u16,
+        headers: &Object,
+        size: u32,
+        rt: f64,
+        request_urls: Vec<String>,
+    ) -> JsValue;
+    #[wasm_bindgen(js_name = params)]
+    fn params_shape(method: &str, bucket: &str, object: &JsValue, position: &JsValue) -> JsValue;
+}
+
+/// The ali-oss `res` object: `{ status, statusCode, headers, size, rt, requestUrls }`.
 pub(crate) fn res_object(last: &HttpResponse, request_urls: &[String], started_ms: f64) -> JsValue {
-    let res = Object::new();
-    let headers = Object::new();
-    for (k, v) in last.headers.iter() {
-        set(&headers, &k.to_ascii_lowercase(), v);
-    }
-    set(&res, "status", last.status);
-    set(&res, "statusCode", last.status);
-    set(&res, "headers", headers);
-    set(&res, "size", last.body.length());
-    set(&res, "rt", (now_millis() - started_ms).round());
-    let urls: js_sys::Array = request_urls.iter().map(|u| JsValue::from_str(u)).collect();
-    set(&res, "requestUrls", urls);
-    res.into()
+    res_shape(
+        last.status,
+        &last.headers_object,
+        last.body.length(),
+        (now_millis() - started_ms).round(),
+        request_urls.to_vec(),
+    )
 }
 
 pub(crate) fn set(target: &Object, key: &str, value: impl Into<JsValue>) {
@@ -311,29 +319,56 @@ pub(crate) fn set(target: &Object, key: &str, value: impl Into<JsValue>) {
     let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());
 }
 
-/// `params` for errors: what was asked, never the body.
-pub(crate) fn params(
-    inner: &Inner,
-    method: &str,
-    name: &JsValue,
-    extra: &[(&str, JsValue)],
-) -> JsValue {
-    let p = Object::new();
-    set(&p, "method", method);
-    set(&p, "bucket", inner.config.bucket.as_str());
-    set(&p, "object", name.clone());
-    for (k, v) in extra {
-        set(&p, k, v.clone());
+/// What an operation was asked, for its error's `params`; made into a JS object only if it fails.
+pub(crate) struct Params {
+    inner: Rc<Inner>,
+    method: &'static str,
+    name: JsValue,
+    position: JsValue,
+}
+
+impl Params {
+    pub(crate) fn new(inner: &Rc<Inner>, method: &'static str, name: &JsValue) -> Self {
+        Self {
+            inner: Rc::clone(inner),
+            method,
+            name: name.clone(),
+            position: JsValue::UNDEFINED,
+        }
     }
-    p.into()
+
+    pub(crate) fn with_position(mut self, position: &JsValue) -> Self {
+        self.position = position.clone();
+        self
+    }
+
+    fn to_js(&self) -> JsValue {
+        params_shape(
+            self.method,
+            &self.inner.config.bucket,
+            &self.name,
+            &self.position,
+        )
+    }
 }
 
 /// Runs an operation as a JS promise, turning its error into an ali-oss shaped JS error.
-pub(crate) fn spawn<F>(params: Option<JsValue>, work: F) -> Promise
-where
-    F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
-{
-    future_to_promise(async move { work.await.map_err(|e| to_js_error(&e, params.as_ref())) })
+pub(crate) fn spawn(
+    params: Option<Params>,
+    work: impl std::future::Future<Output = Result<JsValue, Error>> + 'static,
+) -> Promise {
+    // One boxed future type, so the promise plumbing is compiled once rather than once per operation.
+    run_as_promise(params, Box::pin(work))
+}
+
+fn run_as_promise(
+    params: Option<Params>,
+    work: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, Error>>>>,
+) -> Promise {
+    future_to_promise(async move {
+        work.await
+            .map_err(|e| to_js_error(&e, params.map(|p| p.to_js()).as_ref()))
+    })
 }
 
 /// Waits `ms`, unless aborted first.

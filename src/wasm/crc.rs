@@ -3,6 +3,7 @@
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
 
+use super::transport::io_turn;
 use crate::crc64;
 use crate::error::Error;
 
@@ -39,18 +40,36 @@ pub(crate) fn feed(state: &mut crc64::Crc64, data: &JsValue, what: &str) -> Resu
 
 /// Feeds a `Uint8Array` chunk by chunk.
 pub(crate) fn feed_bytes(state: &mut crc64::Crc64, bytes: &Uint8Array) {
-    let len = bytes.length();
-    // Never zeroed: each chunk is written by the copy before it is read.
-    let mut buf = Vec::with_capacity(len.min(COPY_CHUNK) as usize);
+    let mut buf = Vec::new();
     let mut at = 0;
-    while at < len {
-        let n = (len - at).min(COPY_CHUNK);
-        let chunk = bytes
-            .subarray(at, at + n)
-            .copy_to_uninit(&mut buf.spare_capacity_mut()[..n as usize]);
-        state.update(chunk);
-        at += n;
+    while at < bytes.length() {
+        at = feed_chunk(state, &mut buf, bytes, at);
     }
+}
+
+/// As [`feed_bytes`], but an input of several chunks gives the runtime's I/O a turn before each chunk: Node's
+/// fetch writes request bodies from this thread, and a part's CRC must not stall the upload running beside it.
+pub(crate) async fn feed_bytes_beside_io(state: &mut crc64::Crc64, bytes: &Uint8Array) {
+    let mut buf = Vec::new();
+    let mut at = 0;
+    while at < bytes.length() {
+        if bytes.length() > COPY_CHUNK {
+            io_turn().await;
+        }
+        at = feed_chunk(state, &mut buf, bytes, at);
+    }
+}
+
+/// Copies the chunk of `bytes` at `at` into `buf`, feeds it, and returns where the next chunk starts.
+fn feed_chunk(state: &mut crc64::Crc64, buf: &mut Vec<u8>, bytes: &Uint8Array, at: u32) -> u32 {
+    let n = (bytes.length() - at).min(COPY_CHUNK);
+    // Never zeroed: the copy writes what the CRC then reads.
+    buf.reserve(n as usize);
+    let chunk = bytes
+        .subarray(at, at + n)
+        .copy_to_uninit(&mut buf.spare_capacity_mut()[..n as usize]);
+    state.update(chunk);
+    at + n
 }
 
 /// Parses a CRC given as a decimal string, a bigint or a safe integer number.

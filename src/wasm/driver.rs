@@ -1,10 +1,10 @@
 //! Carries one part onto an object: posts, reconciles and retries exactly as the core's state machine says.
 
-use js_sys::{Function, Object};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::client::{pause, set, Exchange, Inner};
+use super::client::{pause, Exchange, Inner};
 use super::source::Part;
 use super::timer::random_unit;
 use super::transport::Body;
@@ -14,6 +14,12 @@ use crate::append::{
 use crate::error::Error;
 use crate::ops::{self, WriteOptions};
 use crate::response::{self, parse_service_error, HeadResponse};
+
+#[wasm_bindgen(module = "/src/wasm/shapes.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = progressInfo)]
+    fn progress_info(loaded: f64, total: JsValue, position: &str) -> JsValue;
+}
 
 /// Carries out one part's actions against OSS.
 pub(crate) struct Driver<'a> {
@@ -189,14 +195,11 @@ pub(crate) fn report_progress(
         Some(t) if t > 0 => (loaded as f64 / t as f64).min(1.0),
         _ => 0.0,
     };
-    let info = Object::new();
-    set(&info, "loaded", loaded as f64);
-    set(
-        &info,
-        "total",
+    let info = progress_info(
+        loaded as f64,
         total.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64)),
+        &position.to_string(),
     );
-    set(&info, "position", position.to_string());
     // A throwing progress callback must not break the upload.
     let _ = callback.call2(&JsValue::UNDEFINED, &JsValue::from_f64(fraction), &info);
 }

@@ -6,7 +6,7 @@ use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
-use super::client::{params, set, spawn, Exchange, Inner, Oss};
+use super::client::{set, spawn, Exchange, Inner, Oss, Params};
 use super::options::{integer_input, object_key, to_text, JsOptions};
 use super::source::Source;
 use super::timer::now_millis;
@@ -28,7 +28,7 @@ async fn bodiless_call(
     inner: &Inner,
     name: &JsValue,
     o: &JsOptions<'_>,
-    build: impl Fn(&str, &str) -> Result<Request, Error>,
+    build: &dyn Fn(&str, &str) -> Result<Request, Error>,
 ) -> Result<(String, Exchange), Error> {
     let key = object_key(name)?;
     let timeout = o.timeout_ms(inner.config.timeout_ms)?;
@@ -36,8 +36,8 @@ async fn bodiless_call(
     let bucket = &inner.config.bucket;
     let exchange = inner
         .call(
-            || build(bucket, &key),
-            || Body::Empty,
+            &|| build(bucket, &key),
+            &|| Body::Empty,
             timeout,
             signal.as_ref(),
             true,
@@ -51,11 +51,11 @@ impl Oss {
     /// HeadObject: `{ status, meta, res, objectType, nextAppendPosition, crc64 }`.
     pub fn head(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(&inner, "HEAD", &name, &[]);
+        let p = Params::new(&inner, "HEAD", &name);
         spawn(Some(p), async move {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
-            let (key, exchange) = bodiless_call(&inner, &name, &o, ops::head_object).await?;
+            let (key, exchange) = bodiless_call(&inner, &name, &o, &ops::head_object).await?;
             let head =
                 HeadResponse::from_headers(exchange.response.status, &exchange.response.headers)?;
             let result = Object::new();
@@ -96,12 +96,12 @@ impl Oss {
     /// `'100-'` or `{ start, end }` (end inclusive).
     pub fn get(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(&inner, "GET", &name, &[]);
+        let p = Params::new(&inner, "GET", &name);
         spawn(Some(p), async move {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
             let range = o.raw("range").map(|r| parse_range(&r)).transpose()?;
-            let (_, exchange) = bodiless_call(&inner, &name, &o, |bucket, key| {
+            let (_, exchange) = bodiless_call(&inner, &name, &o, &|bucket, key| {
                 ops::get_object(bucket, key, range)
             })
             .await?;
@@ -115,11 +115,11 @@ impl Oss {
     /// DeleteObject: `{ res }`.
     pub fn delete(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(&inner, "DELETE", &name, &[]);
+        let p = Params::new(&inner, "DELETE", &name);
         spawn(Some(p), async move {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
-            let (key, exchange) = bodiless_call(&inner, &name, &o, ops::delete_object).await?;
+            let (key, exchange) = bodiless_call(&inner, &name, &o, &ops::delete_object).await?;
             inner.remember(&key, None);
             let result = Object::new();
             set(&result, "res", exchange.res(started));
@@ -131,7 +131,7 @@ impl Oss {
     /// checked against the bytes sent.
     pub fn put(&self, name: JsValue, file: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(&inner, "PUT", &name, &[]);
+        let p = Params::new(&inner, "PUT", &name);
         spawn(Some(p), async move {
             let started = now_millis();
             let key = object_key(&name)?;
@@ -148,8 +148,8 @@ impl Oss {
             let (body, crc, length) = whole_body(source, &file).await?;
             let exchange = inner
                 .call(
-                    || ops::put_object(&bucket, &key, &write),
-                    || body.clone(),
+                    &|| ops::put_object(&bucket, &key, &write),
+                    &|| body.clone(),
                     timeout,
                     signal.as_ref(),
                     true,
@@ -172,7 +172,7 @@ impl Oss {
     #[wasm_bindgen(js_name = sealAppend)]
     pub fn seal_append(&self, name: JsValue, position: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let p = params(&inner, "POST", &name, &[("position", position.clone())]);
+        let p = Params::new(&inner, "POST", &name).with_position(&position);
         spawn(Some(p), async move {
             let started = now_millis();
             let key = object_key(&name)?;
@@ -184,8 +184,8 @@ impl Oss {
             // Not retried on ambiguity: a repeated seal's outcome would not tell whether the first landed.
             let exchange = inner
                 .call(
-                    || ops::seal_append_object(&bucket, &key, position),
-                    || Body::Empty,
+                    &|| ops::seal_append_object(&bucket, &key, position),
+                    &|| Body::Empty,
                     timeout,
                     signal.as_ref(),
                     false,

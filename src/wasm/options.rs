@@ -1,5 +1,7 @@
 //! Reads JS option objects into core types, with errors that name the option and what it accepts.
 
+use std::cell::RefCell;
+
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
@@ -21,6 +23,25 @@ extern "C" {
 /// `value` as JS's `String(value)` writes it (`7`, `true`, `12345678901234567890` for a bigint).
 pub(crate) fn to_text(value: &JsValue) -> String {
     value.as_string().unwrap_or_else(|| js_string(value))
+}
+
+/// Runs `f` with `key` as a JS string, made once per name: every call reads its options afresh, and copying
+/// each name into JS again would cost more than the lookup itself.
+fn with_js_key<T>(key: &'static str, f: impl FnOnce(&JsValue) -> T) -> T {
+    thread_local! {
+        static KEYS: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
+    }
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        let at = match keys.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                keys.push((key, JsValue::from_str(key)));
+                keys.len() - 1
+            }
+        };
+        f(&keys[at].1)
+    })
 }
 
 /// A JS options object (or nothing), read field by field.
@@ -50,7 +71,7 @@ impl<'a> JsOptions<'a> {
         })
     }
 
-    fn name(&self, key: &str) -> String {
+    fn name(&self, key: &'static str) -> String {
         if self.prefix.is_empty() {
             key.to_owned()
         } else {
@@ -59,14 +80,14 @@ impl<'a> JsOptions<'a> {
     }
 
     /// The raw value of `key`, or `None` when absent, `undefined` or `null`.
-    pub(crate) fn raw(&self, key: &str) -> Option<JsValue> {
+    pub(crate) fn raw(&self, key: &'static str) -> Option<JsValue> {
         let object = self.object?;
-        Reflect::get(object, &JsValue::from_str(key))
+        with_js_key(key, |k| Reflect::get(object, k))
             .ok()
             .filter(|v| !v.is_undefined() && !v.is_null())
     }
 
-    pub(crate) fn string(&self, key: &str) -> Result<Option<String>, Error> {
+    pub(crate) fn string(&self, key: &'static str) -> Result<Option<String>, Error> {
         match self.raw(key) {
             None => Ok(None),
             Some(v) => v.as_string().map(Some).ok_or_else(|| {
@@ -78,7 +99,7 @@ impl<'a> JsOptions<'a> {
         }
     }
 
-    pub(crate) fn boolean(&self, key: &str) -> Result<Option<bool>, Error> {
+    pub(crate) fn boolean(&self, key: &'static str) -> Result<Option<bool>, Error> {
         match self.raw(key) {
             None => Ok(None),
             Some(v) => v.as_bool().map(Some).ok_or_else(|| {
@@ -91,13 +112,13 @@ impl<'a> JsOptions<'a> {
     }
 
     /// A number, numeric string or bigint, left for the core to range-check.
-    pub(crate) fn integer(&self, key: &str) -> Result<Option<IntegerInput>, Error> {
+    pub(crate) fn integer(&self, key: &'static str) -> Result<Option<IntegerInput>, Error> {
         self.raw(key)
             .map(|v| integer_input(&v, &self.name(key)))
             .transpose()
     }
 
-    pub(crate) fn function(&self, key: &str) -> Result<Option<Function>, Error> {
+    pub(crate) fn function(&self, key: &'static str) -> Result<Option<Function>, Error> {
         match self.raw(key) {
             None => Ok(None),
             Some(v) => v.dyn_into::<Function>().map(Some).map_err(|v| {
@@ -109,7 +130,7 @@ impl<'a> JsOptions<'a> {
         }
     }
 
-    pub(crate) fn signal(&self, key: &str) -> Result<Option<AbortSignal>, Error> {
+    pub(crate) fn signal(&self, key: &'static str) -> Result<Option<AbortSignal>, Error> {
         match self.raw(key) {
             None => Ok(None),
             Some(v) => v.dyn_into::<AbortSignal>().map(Some).map_err(|v| {
@@ -122,7 +143,7 @@ impl<'a> JsOptions<'a> {
     }
 
     /// A plain object of string-convertible values, as `[name, value]` pairs in property order.
-    pub(crate) fn pairs(&self, key: &str) -> Result<Vec<(String, String)>, Error> {
+    pub(crate) fn pairs(&self, key: &'static str) -> Result<Vec<(String, String)>, Error> {
         let Some(v) = self.raw(key) else {
             return Ok(Vec::new());
         };
@@ -158,7 +179,7 @@ impl<'a> JsOptions<'a> {
         Ok(out)
     }
 
-    pub(crate) fn headers(&self, key: &str) -> Result<Headers, Error> {
+    pub(crate) fn headers(&self, key: &'static str) -> Result<Headers, Error> {
         Ok(self.pairs(key)?.into_iter().collect())
     }
 

@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader};
 
-use super::crc::feed_bytes;
+use super::crc::{feed_bytes, feed_bytes_beside_io};
 use super::transport::{js_message, Body};
 use crate::crc64::Crc64;
 use crate::error::Error;
@@ -121,7 +121,7 @@ impl Source {
                 let window = bytes.subarray(*at, end);
                 *at = end;
                 let mut crc = Crc64::new();
-                feed_bytes(&mut crc, &window);
+                feed_bytes_beside_io(&mut crc, &window).await;
                 Ok(Some(Part {
                     len: crc.len(),
                     crc: crc.value(),
@@ -141,7 +141,7 @@ impl Source {
                     .await
                     .map_err(|e| read_error(&e))?;
                 let mut crc = Crc64::new();
-                feed_bytes(&mut crc, &Uint8Array::new(&buffer));
+                feed_bytes_beside_io(&mut crc, &Uint8Array::new(&buffer)).await;
                 *at = end;
                 // The slice itself is the body: the runtime streams it without another copy of ours.
                 Ok(Some(Part {

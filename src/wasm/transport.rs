@@ -1,22 +1,32 @@
-//! One HTTP exchange through the global `fetch`, with a timeout and the caller's AbortSignal.
+//! One HTTP exchange through the global `fetch` (transport.js), with a timeout and the caller's AbortSignal.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
-use js_sys::{Reflect, Uint8Array};
+use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Blob, RequestCache, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, Blob};
 
-use super::timer::Timeout;
 use crate::error::Error;
 use crate::request::Headers;
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/src/wasm/transport.js")]
 extern "C" {
-    // The global `fetch`, not `window.fetch`: the same binding works in windows, workers and Node.
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(input: &str, init: &RequestInit) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = send)]
+    fn js_send(
+        method: &str,
+        url: &str,
+        headers: &str,
+        body: JsValue,
+        timeout_ms: f64,
+        signal: Option<AbortSignal>,
+    ) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = ioTurn)]
+    fn js_io_turn() -> js_sys::Promise;
+}
+
+/// Gives the runtime's own I/O a turn of the event loop (see transport.js).
+pub(crate) async fn io_turn() {
+    // It never rejects.
+    let _ = JsFuture::from(js_io_turn()).await;
 }
 
 /// What goes out as the request body (cheap to clone: JS handles).
@@ -28,38 +38,21 @@ pub(crate) enum Body {
 }
 
 impl Body {
-    fn as_js(&self) -> Option<JsValue> {
+    fn into_js(self) -> JsValue {
         match self {
-            Body::Empty => None,
-            // Chromium uploads a Blob body several times faster than the same bytes as a typed array, so
-            // in browsers bytes go out as an untyped Blob (no type: fetch adds no Content-Type to sign).
-            Body::Bytes(b) if in_browser() => {
-                Blob::new_with_u8_array_sequence(&js_sys::Array::of1(b))
-                    .ok()
-                    .map(JsValue::from)
-                    .or_else(|| Some(b.clone().into()))
-            }
-            Body::Bytes(b) => Some(b.clone().into()),
-            Body::Blob(b) => Some(b.clone().into()),
+            Body::Empty => JsValue::UNDEFINED,
+            Body::Bytes(b) => b.into(),
+            Body::Blob(b) => b.into(),
         }
     }
-}
-
-/// Whether this runs in a browser window or worker (not Node).
-fn in_browser() -> bool {
-    thread_local! {
-        static IN_BROWSER: bool = {
-            let global = js_sys::global();
-            global.dyn_ref::<web_sys::Window>().is_some() || global.dyn_ref::<web_sys::WorkerGlobalScope>().is_some()
-        };
-    }
-    IN_BROWSER.with(|b| *b)
 }
 
 /// A response with every header the runtime lets us read and the body, read whole.
 pub(crate) struct HttpResponse {
     pub(crate) status: u16,
     pub(crate) headers: Headers,
+    /// The same headers as a JS object with lower-case names: ali-oss's `res.headers`.
+    pub(crate) headers_object: Object,
     pub(crate) body: Uint8Array,
 }
 
@@ -86,65 +79,46 @@ pub(crate) async fn send(
             return Err(aborted(s));
         }
     }
-    let controller = AbortController::new().map_err(|e| network(&e))?;
-    let timed_out = Rc::new(Cell::new(false));
-    let _timer = {
-        let controller = controller.clone();
-        let timed_out = Rc::clone(&timed_out);
-        Timeout::start(timeout_ms, move || {
-            timed_out.set(true);
-            controller.abort();
-        })
-    };
-    let _link = signal.map(|s| AbortLink::new(s, &controller));
-
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_signal(Some(&controller.signal()));
-    // A growing object must never be read from an HTTP cache. Only reads get no-store: with it, fetch adds
-    // `Cache-Control: no-cache`, which a PUT or a first append would store as a creation attribute.
-    if method == "GET" || method == "HEAD" {
-        init.set_cache(RequestCache::NoStore);
-    }
-    let js_headers = web_sys::Headers::new().map_err(|e| network(&e))?;
+    let mut lines = String::new();
     for (name, value) in headers.iter() {
-        js_headers
-            .append(name, value)
-            .map_err(|e| Error::invalid(format!("header {name}"), js_message(&e)))?;
-    }
-    init.set_headers(&js_headers);
-    if let Some(b) = body.as_js() {
-        init.set_body(&b);
-    }
-
-    let outcome = async {
-        let response: Response = JsFuture::from(global_fetch(url, &init)).await?.dyn_into()?;
-        let status = response.status();
-        let mut read = Headers::new();
-        for entry in js_sys::try_iter(&response.headers())?.into_iter().flatten() {
-            let pair: js_sys::Array = entry?.dyn_into()?;
-            if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                read.set(k, v);
-            }
+        for part in [name, "\n", value, "\n"] {
+            lines.push_str(part);
         }
-        let buffer = JsFuture::from(response.array_buffer()?).await?;
-        Ok::<_, JsValue>(HttpResponse {
-            status,
-            headers: read,
-            body: Uint8Array::new(&buffer),
-        })
     }
-    .await;
-
-    outcome.map_err(|e| {
-        if let Some(s) = signal.filter(|s| s.aborted()) {
+    let promise = js_send(
+        method,
+        url,
+        &lines,
+        body.into_js(),
+        timeout_ms as f64,
+        signal.cloned(),
+    );
+    match JsFuture::from(promise).await {
+        Ok(answer) => Ok(read_answer(&answer.unchecked_into())),
+        Err(failure) => Err(if let Some(s) = signal.filter(|s| s.aborted()) {
             aborted(s)
-        } else if timed_out.get() {
+        } else if Reflect::get(&failure, &"timedOut".into()).is_ok_and(|t| t.is_truthy()) {
             Error::Timeout { timeout_ms }
         } else {
-            network(&e)
-        }
-    })
+            network(&Reflect::get(&failure, &"error".into()).unwrap_or(failure))
+        }),
+    }
+}
+
+/// Reads transport.js's `[status, headerLines, headersObject, body]`.
+fn read_answer(answer: &js_sys::Array) -> HttpResponse {
+    let mut headers = Headers::new();
+    let lines = answer.get(1).as_string().unwrap_or_default();
+    let mut fields = lines.split('\n');
+    while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
+        headers.set(name, value);
+    }
+    HttpResponse {
+        status: answer.get(0).as_f64().unwrap_or(0.0) as u16,
+        headers,
+        headers_object: answer.get(2).unchecked_into(),
+        body: answer.get(3).unchecked_into(),
+    }
 }
 
 fn aborted(signal: &AbortSignal) -> Error {

@@ -25,7 +25,8 @@ describe('the tarball', () => {
     const files = packInfo().files.map((f) => f.path).sort();
     assert.deepEqual(files, [
       'README.md', 'cli.mjs', 'index.d.ts', 'node.cjs', 'node.mjs', 'node/oss_append.cjs', 'node/oss_append_bg.wasm',
-      'package.json', 'web.js', 'web/oss_append.js', 'web/oss_append_bg.wasm',
+      'node/shapes.cjs', 'node/transport.cjs', 'package.json', 'web.js', 'web/oss_append.js',
+      'web/oss_append_bg.wasm', 'web/shapes.js', 'web/transport.js',
     ]);
   });
 
