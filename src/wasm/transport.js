@@ -1,12 +1,6 @@
 // One HTTP exchange through the global `fetch`, in one call from wasm and one answer back, so a request costs two
 // crossings instead of one per header.
 
-// Chromium uploads a Blob body several times faster than the same bytes as a typed array, so in browsers bytes go
-// out as an untyped Blob (no type: fetch adds no Content-Type to sign). Node sends typed arrays as they are.
-const inBrowser =
-  (typeof Window === 'function' && globalThis instanceof Window) ||
-  (typeof WorkerGlobalScope === 'function' && globalThis instanceof WorkerGlobalScope);
-
 const inNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
 /**
@@ -28,7 +22,8 @@ export function send(method, url, headers, body, timeoutMs, signal) {
   const init = { method, headers: {}, signal: undefined };
   const lines = headers.split('\n');
   for (let i = 0; i + 1 < lines.length; i += 2) init.headers[lines[i]] = lines[i + 1];
-  if (body !== undefined) init.body = inBrowser && body instanceof Uint8Array ? new Blob([body]) : body;
+  // Byte bodies go out as they are: wrapping them in a Blob costs Chromium a quarter of its upload rate.
+  if (body !== undefined) init.body = body;
   // A growing object must never be read from an HTTP cache. Only reads get no-store: with it, fetch adds
   // `Cache-Control: no-cache`, which a PUT or a first append would store as a creation attribute.
   if (method === 'GET' || method === 'HEAD') init.cache = 'no-store';
