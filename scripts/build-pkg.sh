@@ -119,9 +119,9 @@ else
           let text = fs.readFileSync(path.join(sources, file), "utf8");
           const name = path.basename(file, ".js") + ext;
           if (ext === ".cjs") {
-            const names = [...text.matchAll(/^export function (\w+)/gm)].map((m) => m[1]);
-            text = text.replace(/^export function /gm, "function ") + `\nmodule.exports = { ${names.join(", ")} };\n`;
-            if (/^\s*(import|export)\b/m.test(text)) throw new Error(`${file}: only "export function" is converted`);
+            const names = [...text.matchAll(/^export (?:async )?function (\w+)/gm)].map((m) => m[1]);
+            text = text.replace(/^export (async )?function /gm, "$1function ") + `\nmodule.exports = { ${names.join(", ")} };\n`;
+            if (/^\s*(import|export)\b/m.test(text)) throw new Error(`${file}: only exported functions are converted`);
           }
           fs.writeFileSync(path.join(stage, dir, name), text);
           // Every quoted mention that loads it changes; the key of the wasm import object ("path": ...) keeps

@@ -31,12 +31,20 @@ pub(crate) enum Source {
     Blob {
         blob: Blob,
         at: f64,
+        /// The buffer parts are read into for their CRC, reused from part to part (blob.js).
+        scratch: JsValue,
     },
     Stream {
         reader: ReadableStreamDefaultReader,
         pending: Option<Uint8Array>,
         done: bool,
     },
+}
+
+#[wasm_bindgen(module = "/src/wasm/blob.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = readBlob)]
+    fn read_blob(blob: &Blob, scratch: &JsValue) -> js_sys::Promise;
 }
 
 impl Source {
@@ -49,6 +57,7 @@ impl Source {
             return Ok(Self::Blob {
                 blob: blob.clone(),
                 at: 0.0,
+                scratch: JsValue::UNDEFINED,
             });
         }
         if let Some(bytes) = file.dyn_ref::<Uint8Array>() {
@@ -128,7 +137,7 @@ impl Source {
                     body: Body::Bytes(window),
                 }))
             }
-            Self::Blob { blob, at } => {
+            Self::Blob { blob, at, scratch } => {
                 let size = blob.size();
                 if *at >= size {
                     return Ok(None);
@@ -137,11 +146,13 @@ impl Source {
                 let slice = blob
                     .slice_with_f64_and_f64(*at, end)
                     .map_err(|e| read_error(&e))?;
-                let buffer = JsFuture::from(slice.array_buffer())
+                let bytes: Uint8Array = JsFuture::from(read_blob(&slice, scratch))
                     .await
-                    .map_err(|e| read_error(&e))?;
+                    .map_err(|e| read_error(&e))?
+                    .unchecked_into();
                 let mut crc = Crc64::new();
-                feed_bytes_beside_io(&mut crc, &Uint8Array::new(&buffer)).await;
+                feed_bytes_beside_io(&mut crc, &bytes).await;
+                *scratch = bytes.buffer().into();
                 *at = end;
                 // The slice itself is the body: the runtime streams it without another copy of ours.
                 Ok(Some(Part {
