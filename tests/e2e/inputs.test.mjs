@@ -147,4 +147,32 @@ describe('inputs larger than partSize', () => {
       assert.equal(String(last.position), String(SIZE));
     });
   }
+
+  test('Blob parts are read all the same where Blob streams are not byte streams', T, async () => {
+    // Parts are read through a BYOB reader where the runtime offers one; a plain stream must fall back to a
+    // whole read, not fail (getReader({ mode: 'byob' }) throws on it).
+    const original = Blob.prototype.stream;
+    let streams = 0;
+    Blob.prototype.stream = function plainStream() {
+      streams++;
+      const blob = this;
+      return new ReadableStream({
+        async start(controller) {
+          controller.enqueue(new Uint8Array(await blob.arrayBuffer()));
+          controller.close();
+        },
+      });
+    };
+    try {
+      const key = uniqueKey('parts-plain-blob-stream');
+      const data = payload(SIZE, 'parts-plain-blob-stream');
+      const r = await client.append(key, new Blob([data]), { partSize: PART });
+      assert.equal(r.nextAppendPosition, String(SIZE));
+      assert.equal(r.crc64, refCrc64(data));
+      await assertStored(emu, key, data);
+      assert.ok(streams >= 6, `each of the 6 parts asked for a stream first (${streams} streams)`);
+    } finally {
+      Blob.prototype.stream = original;
+    }
+  });
 });
