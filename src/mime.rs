@@ -11,24 +11,25 @@ pub fn from_extension(ext: &str) -> Option<&'static str> {
         return None;
     }
     let lower = ext.to_ascii_lowercase();
-    // Every append looks its key up here, so this is one pass over plain bytes: an extension is a word after a
-    // space, and the first word of its line is its type.
-    let (table, want) = (TYPES.as_bytes(), lower.as_bytes());
-    for at in 1..table.len() {
-        if table[at - 1] != b' '
-            || !table[at..].starts_with(want)
-            || !matches!(table.get(at + want.len()), Some(b' ' | b'\n'))
-        {
-            continue;
+    extensions()
+        .iter()
+        .find(|(e, _)| *e == lower)
+        .map(|(_, content_type)| *content_type)
+}
+
+/// Every `(extension, type)` pair of [`TYPES`], split out on first use: every append looks its key up, and
+/// comparing against short words is many times cheaper than rescanning the text.
+fn extensions() -> &'static [(&'static str, &'static str)] {
+    static PAIRS: std::sync::OnceLock<Vec<(&str, &str)>> = std::sync::OnceLock::new();
+    PAIRS.get_or_init(|| {
+        let mut pairs = Vec::new();
+        for line in TYPES.split_terminator('\n') {
+            let mut words = line.split(' ');
+            let content_type = words.next().unwrap_or_default();
+            pairs.extend(words.map(|ext| (ext, content_type)));
         }
-        let line = table[..at]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-        let type_end = line + table[line..].iter().position(|&b| b == b' ')?;
-        return Some(&TYPES[line..type_end]);
-    }
-    None
+        pairs
+    })
 }
 
 /// One line per Content-Type: the type, then its extensions (lower case), separated by spaces. Text
