@@ -38,7 +38,7 @@ mkdir -p "$TARGET_DIR"
 exec 9>"$TARGET_DIR/.build-pkg.lock"
 flock -w 600 9 || die "another scripts/build-pkg.sh has held the lock for 10 minutes"
 
-# Tools: the wasm32 target, wasm-bindgen-cli equal to the crate's wasm-bindgen, npm binaryen.
+# Tools: the wasm32 target, wasm-bindgen-cli equal to the crate's wasm-bindgen, npm binaryen and esbuild.
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
   || ! command -v wasm-bindgen >/dev/null \
   || [ ! -x "$TOOLS/node_modules/.bin/esbuild" ] \
