@@ -876,15 +876,16 @@ pub struct AppendSession {
 }
 
 impl AppendSession {
-    /// A session continuing an object at `position`, whose CRC-64 there is `crc` when known (0 at
-    /// position 0). Both are the caller's word, so a first zero-length part is still sent: it creates
-    /// the object at 0, and elsewhere checks the position (a wrong one is OSS's 409) and learns the CRC.
+    /// A session continuing an object at `position`, whose CRC-64 there is `crc` when known. At
+    /// position 0 it is 0, the CRC of nothing, whatever is given. Both are the caller's word, so a first
+    /// zero-length part is still sent: it creates the object at 0, and elsewhere checks the position (a
+    /// wrong one is OSS's 409) and learns the CRC.
     pub fn new(position: u64, crc: Option<u64>, policy: AppendPolicy) -> Self {
         Self {
             policy,
             start: position,
             position,
-            crc: if position == 0 { crc.or(Some(0)) } else { crc },
+            crc: if position == 0 { Some(0) } else { crc },
             exists: false,
             pending: None,
             confirmed: 0,
@@ -2231,6 +2232,17 @@ mod tests {
             high_water = session.confirmed();
         }
         assert_eq!(high_water, all.len() as u64);
+    }
+
+    #[test]
+    fn a_session_knows_the_crc_where_it_starts() {
+        let p = AppendPolicy::default();
+        // At 0 the object's CRC is that of nothing, whatever the caller says.
+        assert_eq!(AppendSession::new(0, None, p.clone()).crc64(), Some(0));
+        assert_eq!(AppendSession::new(0, Some(7), p.clone()).crc64(), Some(0));
+        // Elsewhere it is the caller's word, or unknown.
+        assert_eq!(AppendSession::new(POS, Some(7), p.clone()).crc64(), Some(7));
+        assert_eq!(AppendSession::new(POS, None, p).crc64(), None);
     }
 
     #[test]

@@ -453,20 +453,7 @@ fn lookup(tables: &[[u64; 256]; 16], k: usize, word: u64, i: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A small deterministic generator so the property tests need no extra crate.
-    struct XorShift(u64);
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn bytes(&mut self, n: usize) -> Vec<u8> {
-            (0..n).map(|_| self.next() as u8).collect()
-        }
-    }
+    use crate::test_rng::XorShift;
 
     /// Bit-by-bit reference, straight from the definition.
     fn reference(bytes: &[u8]) -> u64 {

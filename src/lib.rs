@@ -20,6 +20,8 @@ pub mod response;
 pub mod retry;
 pub mod sign;
 mod strings;
+#[cfg(test)]
+mod test_rng;
 pub mod time;
 pub mod validate;
 pub mod xml;

@@ -55,6 +55,51 @@ pub struct WriteOptions {
     pub mime: Option<String>,
 }
 
+/// How an append's input goes out, for the one header that depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sending {
+    /// The whole input in one append: `total` bytes known up front, at most one `part_size`.
+    Whole,
+    /// Several appends (an input past `partSize`, or a stream of unknown length).
+    Parts,
+    /// A live appender's parts, as they are written.
+    Live,
+}
+
+impl Sending {
+    /// How `append` sends an input of `total` bytes (`None`: a stream) in parts of `part_size`.
+    pub fn for_input(total: Option<u64>, part_size: u64) -> Self {
+        match total {
+            Some(t) if t <= part_size => Sending::Whole,
+            _ => Sending::Parts,
+        }
+    }
+}
+
+impl WriteOptions {
+    /// A `Content-MD5` covers one request's body, so it goes only with an input sent whole.
+    ///
+    /// # Errors
+    /// `InvalidArgument` naming `options.headers.Content-MD5`, saying what to do instead.
+    pub fn check_content_md5(&self, sending: Sending) -> Result<(), Error> {
+        if !self.headers.contains("Content-MD5") {
+            return Ok(());
+        }
+        match sending {
+            Sending::Whole => Ok(()),
+            Sending::Parts => Err(Error::invalid(
+                "options.headers.Content-MD5",
+                "an input that goes out as several appends has no single MD5; drop Content-MD5 (every append is \
+                 CRC-64 checked) or raise partSize above the input size",
+            )),
+            Sending::Live => Err(Error::invalid(
+                "options.headers.Content-MD5",
+                "a live appender sends many parts, so no single MD5 applies; every part is CRC-64 checked instead",
+            )),
+        }
+    }
+}
+
 /// The Content-Type a write sends when the caller's headers have none: `mime` if it contains `/`; else
 /// the type of `mime` read as an extension; else the type of the key's extension; else
 /// [`DEFAULT_CONTENT_TYPE`].
@@ -258,10 +303,32 @@ mod tests {
         request.headers.iter().collect()
     }
 
-    fn invalid(result: Result<Request, Error>) -> (String, String) {
+    fn invalid<T: std::fmt::Debug>(result: Result<T, Error>) -> (String, String) {
         match result {
             Err(Error::InvalidArgument { what, reason }) => (what, reason),
             other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn content_md5_goes_only_with_an_input_sent_whole() {
+        let with_md5 = opts(&[("content-md5", "ICy5YqxZB1uWSwcVLSNLcA==")], &[], None);
+        assert_eq!(Sending::for_input(Some(10), 10), Sending::Whole);
+        assert_eq!(Sending::for_input(Some(11), 10), Sending::Parts);
+        assert_eq!(Sending::for_input(None, 10), Sending::Parts);
+        assert_eq!(with_md5.check_content_md5(Sending::Whole), Ok(()));
+        let (what, reason) = invalid(with_md5.check_content_md5(Sending::Parts));
+        assert_eq!(what, "options.headers.Content-MD5");
+        assert!(
+            reason.contains("several appends") && reason.contains("raise partSize"),
+            "{reason}"
+        );
+        let (what, reason) = invalid(with_md5.check_content_md5(Sending::Live));
+        assert_eq!(what, "options.headers.Content-MD5");
+        assert!(reason.contains("live appender"), "{reason}");
+        // Without the header every way of sending is fine.
+        for sending in [Sending::Whole, Sending::Parts, Sending::Live] {
+            assert_eq!(WriteOptions::default().check_content_md5(sending), Ok(()));
         }
     }
 

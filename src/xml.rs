@@ -458,6 +458,7 @@ pub fn error_document(error: &ServiceError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::XorShift;
 
     fn children(doc: &FlatDocument) -> Vec<(&str, &str)> {
         doc.children
@@ -684,18 +685,6 @@ mod tests {
                 ("EC", "0002-00000040"),
             ]
         );
-    }
-
-    /// A small deterministic generator, so the fuzz loops need no dependency and always replay.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
     }
 
     #[test]

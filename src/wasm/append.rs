@@ -13,9 +13,9 @@ use super::options::{object_key, JsOptions};
 use super::source::{Part, Source};
 use super::timer::now_millis;
 use super::transport::Body;
-use crate::append::{AppendPolicy, AppendSession};
+use crate::append::AppendSession;
 use crate::error::Error;
-use crate::ops::{self, WriteOptions};
+use crate::ops::{self, Sending, WriteOptions};
 use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
 
 #[wasm_bindgen(module = "/src/wasm/shapes.js")]
@@ -67,13 +67,7 @@ impl AppendOptions {
         let part_size = PartSizes::from_options(o.integer("partSize")?.as_ref(), None)?.part_size;
         let timeout_ms = o.timeout_ms(inner.config.timeout_ms)?;
         let init_crc = o.init_crc64()?;
-        if write.headers.contains("Content-MD5") && source.total().is_none_or(|t| t > part_size) {
-            return Err(Error::invalid(
-                "options.headers.Content-MD5",
-                "an input that goes out as several appends has no single MD5; drop Content-MD5 (every append is \
-                 CRC-64 checked) or raise partSize above the input size",
-            ));
-        }
+        write.check_content_md5(Sending::for_input(source.total(), part_size))?;
         Ok(Self {
             position,
             write,
@@ -101,18 +95,10 @@ async fn append(
     if let Some(total) = source.total() {
         validate::check_append_size(opts.position, total, MAX_OBJECT_SIZE)?;
     }
-    let prior = if opts.position == 0 {
-        Some(0)
-    } else {
-        opts.init_crc
-            .or_else(|| inner.known_crc(&key, opts.position))
-    };
-    let policy = AppendPolicy {
-        size_limit: MAX_OBJECT_SIZE,
-        retry_max: inner.config.retry_max,
-        can_refresh_credentials: inner.can_refresh(),
-    };
-    let mut session = AppendSession::new(opts.position, prior, policy);
+    let prior = opts
+        .init_crc
+        .or_else(|| inner.known_crc(&key, opts.position));
+    let mut session = AppendSession::new(opts.position, prior, inner.append_policy());
     let mut driver = Driver {
         inner: &inner,
         key: &key,

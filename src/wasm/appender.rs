@@ -17,11 +17,11 @@ use super::options::{object_key, JsOptions};
 use super::source::{describe, Part};
 use super::timer::Timeout;
 use super::transport::{js_message, AbortLink, Body};
-use crate::append::{AppendPolicy, AppendSession};
+use crate::append::AppendSession;
 use crate::coalesce::Coalescer;
 use crate::crc64::Crc64;
 use crate::error::Error;
-use crate::ops::{self, WriteOptions};
+use crate::ops::{self, Sending, WriteOptions};
 use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
 
 #[wasm_bindgen]
@@ -169,9 +169,7 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
     let init_crc = o.init_crc64()?;
     let progress = o.function("progress")?;
     let signal = o.signal("signal")?;
-    if write.headers.contains("Content-MD5") {
-        return Err(Error::invalid("options.headers.Content-MD5", "a live appender sends many parts, so no single MD5 applies; every part is CRC-64 checked instead"));
-    }
+    write.check_content_md5(Sending::Live)?;
     ops::append_object(&inner.config.bucket, &key, position, &write)?;
 
     let controller = AbortController::new().map_err(|e| Error::Request {
@@ -184,11 +182,7 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
             });
         }
     }
-    let policy = AppendPolicy {
-        size_limit: MAX_OBJECT_SIZE,
-        retry_max: inner.config.retry_max,
-        can_refresh_credentials: inner.can_refresh(),
-    };
+    let policy = inner.append_policy();
     let session = if resume {
         let mut driver = Driver {
             inner: &inner,
@@ -202,11 +196,7 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         };
         AppendSession::resume_from_head(driver.head().await?.as_ref(), policy)?
     } else {
-        let prior = if position == 0 {
-            Some(0)
-        } else {
-            init_crc.or_else(|| inner.known_crc(&key, position))
-        };
+        let prior = init_crc.or_else(|| inner.known_crc(&key, position));
         AppendSession::new(position, prior, policy)
     };
     let link = signal.as_ref().map(|s| AbortLink::new(s, &controller));

@@ -12,6 +12,7 @@ use super::js_error::to_js_error;
 use super::options::JsOptions;
 use super::timer::{now_millis, random_unit, sleep};
 use super::transport::{self, js_message, Body, HttpResponse};
+use crate::append::AppendPolicy;
 use crate::config::{ClientConfig, ClientOptions};
 use crate::credentials::Credentials;
 use crate::error::Error;
@@ -20,6 +21,7 @@ use crate::response::parse_service_error;
 use crate::retry::{CallRetries, Verdict};
 use crate::sign::sign_request;
 use crate::time::SigningTime;
+use crate::validate::MAX_OBJECT_SIZE;
 
 /// An OSS client shaped like ali-oss's: `new OSS({ region, bucket, accessKeyId, ... })`.
 #[wasm_bindgen(js_name = OSS)]
@@ -123,6 +125,16 @@ impl Inner {
 
     pub(crate) fn can_refresh(&self) -> bool {
         self.refresher.is_some()
+    }
+
+    /// What bounds this client's appends: OSS's object size limit, `retryMax`, and whether a rejected
+    /// token can be refreshed.
+    pub(crate) fn append_policy(&self) -> AppendPolicy {
+        AppendPolicy {
+            size_limit: MAX_OBJECT_SIZE,
+            retry_max: self.config.retry_max,
+            can_refresh_credentials: self.can_refresh(),
+        }
     }
 
     /// Now, corrected by what the server told us of its clock.
@@ -314,8 +326,8 @@ pub(crate) fn res_object(last: &HttpResponse, request_urls: &[String], started_m
     )
 }
 
-pub(crate) fn set(target: &Object, key: &str, value: impl Into<JsValue>) {
-    // Setting a property on a fresh plain object cannot fail.
+pub(crate) fn set(target: &JsValue, key: &str, value: impl Into<JsValue>) {
+    // Setting a property on a fresh object cannot fail (only frozen or proxied ones refuse).
     let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());
 }
 

@@ -1,14 +1,9 @@
 //! Turns the core's `Error` into a JS `Error` shaped like ali-oss's, with the fields ali-oss drops.
 
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
+use super::client::set;
 use crate::error::Error;
-
-fn set(target: &JsValue, key: &str, value: impl Into<JsValue>) {
-    // Reflect.set only fails on frozen or proxied objects, which a fresh Error never is.
-    let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());
-}
 
 /// A JS `Error` with `name`, `code`, `status`, `requestId`, `hostId`, `ecCode`, and for appends
 /// `nextAppendPosition` / `crc64` (decimal strings). `params` describes the request without its body.
