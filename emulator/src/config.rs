@@ -87,6 +87,30 @@ pub struct Config {
     pub body_timeout_ms: u64,
     /// Whether to fsync data and metadata on every commit (slower; survives power loss, not only crashes).
     pub fsync: bool,
+    /// The token every control-plane request must carry in `X-Emulator-Token`.
+    pub control_token: String,
+    /// Origins whose pages may call the control plane (CORS); empty (the default) sends no CORS headers there.
+    pub control_origins: Vec<String>,
+    /// The most connections served at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+/// The most connections served at once by default.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// A fresh control token: 32 hex digits from the OS's random number generator.
+///
+/// # Panics
+/// When the OS has no random number generator to offer.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS random number generator");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `token` can travel in a header: 1 to 256 visible ASCII characters.
+pub fn is_token(token: &str) -> bool {
+    (1..=256).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_graphic())
 }
 
 impl Default for Config {
@@ -109,6 +133,9 @@ impl Default for Config {
                 .collect(),
             body_timeout_ms: 60_000,
             fsync: false,
+            control_token: random_token(),
+            control_origins: Vec::new(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -135,10 +162,15 @@ OPTIONS:
                              [default: ETag,x-oss-request-id,x-oss-next-append-position,
                               x-oss-hash-crc64ecma,x-oss-version-id,x-oss-object-type,x-oss-err]
   --body-timeout-ms <ms>     a request body that stalls this long fails with RequestTimeout [default: 60000]
-  --fsync                    fsync data and metadata on every commit
+  --fsync                    fsync data, metadata and the directory on every commit
+  --control-token <token>    the token control-plane requests carry in X-Emulator-Token
+                             [default: 32 random hex digits, printed at start]
+  --control-origin <origin>  a page origin (e.g. http://127.0.0.1:8000) allowed to call the control
+                             plane from a browser; repeat for more [default: none, no CORS there]
+  --max-connections <n>      connections served at once; more wait to be accepted [default: 512]
   -h, --help                 print this help
 
-The first line printed is `listening on http://<ip>:<port>`.";
+The first line printed is `listening on http://<ip>:<port>`, the second `control token: <token>`.";
 
 /// What the command line asked for.
 #[derive(Debug)]
@@ -228,6 +260,37 @@ impl Config {
                     let v = value()?;
                     cfg.body_timeout_ms = v.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {
                         format!("--body-timeout-ms: {v:?} is not a positive number")
+                    })?;
+                }
+                "--control-token" => {
+                    let v = value()?;
+                    if !is_token(&v) {
+                        return Err(
+                            "--control-token: use 1 to 256 visible ASCII characters (no spaces)"
+                                .into(),
+                        );
+                    }
+                    cfg.control_token = v;
+                }
+                "--control-origin" => {
+                    let v = value()?;
+                    let origin = v.trim().trim_end_matches('/');
+                    let host = origin
+                        .strip_prefix("http://")
+                        .or_else(|| origin.strip_prefix("https://"));
+                    let valid =
+                        host.is_some_and(|h| !h.is_empty() && !h.contains('/')) && is_token(origin);
+                    if !valid {
+                        return Err(format!(
+                            "--control-origin: {v:?} is not an origin like http://127.0.0.1:8000"
+                        ));
+                    }
+                    cfg.control_origins.push(origin.to_owned());
+                }
+                "--max-connections" => {
+                    let v = value()?;
+                    cfg.max_connections = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        format!("--max-connections: {v:?} is not a positive number")
                     })?;
                 }
                 other => return Err(format!("unknown option {other:?}; see --help")),

@@ -1,4 +1,4 @@
-//! The unsigned control plane under `/__emulator__/` (loopback clients only): faults, clock, STS, state, reset.
+//! The control plane under `/__emulator__/` (loopback clients, own Host, token, JSON): faults, clock, STS, state, reset.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::faults::FaultSpec;
-use crate::respond::{json as json_response, RespBody};
+use crate::respond::{self, json as json_response, RespBody, RespCtx};
 use crate::server::CONTROL_PREFIX;
 use crate::state::{AppState, Credential};
 use crate::store::{ObjectKind, ObjectMeta, Slot};
@@ -64,6 +64,151 @@ struct CredentialBody {
     expires_in_secs: Option<i64>,
     #[serde(default)]
     replace: bool,
+}
+
+/// The request header that carries the control token.
+pub const TOKEN_HEADER: &str = "x-emulator-token";
+
+/// Whether `host` (a `Host` header) names the address the connection came in on (`local`), or
+/// `localhost` with its port. Anything else (another name, a rebinding DNS name) is refused.
+pub fn is_own_host(host: &str, local: SocketAddr) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    let port = local.port();
+    let ip = match local.ip() {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+        v4 => v4,
+    };
+    let bare = match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+    };
+    let mut names = vec![format!("{bare}:{port}"), format!("localhost:{port}")];
+    if port == 80 {
+        names.push(bare);
+        names.push("localhost".to_owned());
+    }
+    names.contains(&host)
+}
+
+/// Compares two tokens in time that does not depend on where they differ.
+fn same_token(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether a request carries a body: a non-zero length or chunked.
+fn has_body(headers: &hyper::HeaderMap) -> bool {
+    if headers.contains_key(hyper::header::TRANSFER_ENCODING) {
+        return true;
+    }
+    headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .is_some_and(|v| v.to_str().map_or(true, |v| v.trim() != "0"))
+}
+
+/// Whether the `Content-Type` is `application/json` (parameters such as a charset allowed).
+fn is_json(headers: &hyper::HeaderMap) -> bool {
+    headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Why a control-plane request is refused before its route is looked at, if it is.
+fn refusal(
+    state: &AppState,
+    peer: SocketAddr,
+    local: SocketAddr,
+    parts: &hyper::http::request::Parts,
+) -> Option<Response<RespBody>> {
+    let refuse =
+        |status: u16, message: String| Some(json_response(status, &json!({ "error": message })));
+    if !is_loopback(peer.ip()) {
+        return refuse(
+            403,
+            "the control plane answers loopback clients only".into(),
+        );
+    }
+    let host = parts
+        .headers
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !is_own_host(host, local) {
+        return refuse(
+            403,
+            format!(
+                "the control plane answers only requests addressed to the emulator itself \
+                 (Host {local} or localhost:{}), not {host:?}",
+                local.port()
+            ),
+        );
+    }
+    if parts.method == hyper::Method::OPTIONS {
+        // Reached only for an origin named with --control-origin; the preflight carries no token.
+        return None;
+    }
+    let token = parts.headers.get(TOKEN_HEADER).map(|v| v.as_bytes());
+    if !token.is_some_and(|t| same_token(t, state.config.control_token.as_bytes())) {
+        return refuse(
+            401,
+            "the control plane needs the token the emulator printed at start (`control token: ...`, \
+             or --control-token) in the X-Emulator-Token header"
+                .into(),
+        );
+    }
+    if has_body(&parts.headers) && !is_json(&parts.headers) {
+        return refuse(
+            415,
+            "a control-plane request body must be JSON, sent with Content-Type: application/json"
+                .into(),
+        );
+    }
+    None
+}
+
+/// Serves one request under `/__emulator__`: checks peer, Host, token and content type, then the
+/// route. CORS headers go only to the origins named with `--control-origin`.
+pub async fn serve(
+    state: &Arc<AppState>,
+    peer: SocketAddr,
+    local: SocketAddr,
+    parts: &hyper::http::request::Parts,
+    body: Incoming,
+) -> Response<RespBody> {
+    let origin = parts
+        .headers
+        .get(hyper::header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .filter(|o| {
+            state
+                .config
+                .control_origins
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(o))
+        })
+        .map(str::to_owned);
+    let ctx = RespCtx {
+        request_id: state.request_id(),
+        now_ms: state.now_ms(),
+        host_id: String::new(),
+        origin,
+        is_head: false,
+    };
+    let resp = match refusal(state, peer, local, parts) {
+        Some(refused) => refused,
+        None if parts.method == hyper::Method::OPTIONS => match &ctx.origin {
+            Some(_) => respond::preflight(Some("content-type, x-emulator-token")),
+            None => json_response(
+                403,
+                &json!({ "error": "the control plane answers no cross-origin requests" }),
+            ),
+        },
+        None => handle(state, peer, parts, body).await,
+    };
+    respond::finish(resp, &ctx, &[])
 }
 
 /// Whether `ip` is a loopback address (IPv4-mapped IPv6 included).
@@ -372,6 +517,45 @@ async fn dump(state: &AppState, with_md5: bool) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_emulators_own_address_is_a_control_host() {
+        let local: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        for ok in [
+            "127.0.0.1:4000",
+            "localhost:4000",
+            "LOCALHOST:4000",
+            " 127.0.0.1:4000 ",
+        ] {
+            assert!(is_own_host(ok, local), "{ok}");
+        }
+        for no in [
+            "",
+            "127.0.0.1",
+            "127.0.0.1:4001",
+            "localhost",
+            "attacker.example:4000",
+            "examplebucket.localhost:4000",
+            "127.0.0.2:4000",
+            "[::1]:4000",
+        ] {
+            assert!(!is_own_host(no, local), "{no}");
+        }
+        let v6: SocketAddr = "[::1]:80".parse().unwrap();
+        assert!(is_own_host("[::1]:80", v6));
+        assert!(is_own_host("[::1]", v6));
+        assert!(is_own_host("localhost", v6));
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:9".parse().unwrap();
+        assert!(is_own_host("127.0.0.1:9", mapped));
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_token(b"abc", b"abc"));
+        assert!(!same_token(b"abc", b"abd"));
+        assert!(!same_token(b"abc", b"abcd"));
+        assert!(!same_token(b"", b"a"));
+    }
 
     #[test]
     fn only_loopback_peers_drive_the_control_plane() {

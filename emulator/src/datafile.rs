@@ -85,7 +85,11 @@ impl DataWriter {
         } else {
             self.file.set_len(self.start)
         };
-        if let Err(e) = result {
+        // NotFound: a reset already removed the file.
+        if let Err(e) = result.or_else(|e| match e.kind() {
+            io::ErrorKind::NotFound => Ok(()),
+            _ => Err(e),
+        }) {
             eprintln!(
                 "oss-emulator: rolling back {} failed: {e}",
                 self.path.display()

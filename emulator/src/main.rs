@@ -51,6 +51,8 @@ async fn run(config: Config) -> std::io::Result<()> {
     // Best effort: a reader that closed our stdout after the first line must not stop the server.
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "listening on http://{addr}");
+    // The control plane's token, on a line of its own so that scripts can read it (see emulator/README.md).
+    let _ = writeln!(out, "control token: {}", state.config.control_token);
     let _ = writeln!(
         out,
         "bucket {} (also: {}), region {}, access key id {}, data dir {}",

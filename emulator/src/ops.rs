@@ -446,15 +446,11 @@ pub async fn append(call: &Call<'_>, body: &mut Incoming) -> Reply {
         md5: expected_md5.map(|_| Md5::new()),
     };
     let reset_after = reset_point(call.fault.as_ref(), declared);
-    let pumped = body::pump(
-        body,
-        writer,
-        digests,
-        max - position,
-        call.idle(),
-        reset_after,
-    )
-    .await;
+    // An object may already be past a limit lowered since it was written: then no byte more fits.
+    let Some(room) = max.checked_sub(position) else {
+        return Reply::unread(OssError::too_large(max));
+    };
+    let pumped = body::pump(body, writer, digests, room, call.idle(), reset_after).await;
     let (writer, mut digests, added) = match pumped {
         Ok(done) => done,
         Err(e) => return body_failure(e, max),
@@ -617,7 +613,8 @@ pub enum RangeDecision {
 
 /// Decides a `Range` header as OSS does: by default anything invalid or out of range means the whole
 /// object; with `x-oss-range-behavior: standard` an end past the object is cut and a start past it
-/// is a 416.
+/// is a 416. Of several ranges only the first counts ("If you specify multiple ranges, OSS returns
+/// only the data in the first range").
 pub fn decide_range(header: Option<&str>, size: u64, standard: bool) -> RangeDecision {
     let Some(h) = header else {
         return RangeDecision::Full;
@@ -635,9 +632,7 @@ pub fn decide_range(header: Option<&str>, size: u64, standard: bool) -> RangeDec
     } else {
         RangeDecision::Full
     };
-    if spec.contains(',') {
-        return out_of_range;
-    }
+    let spec = spec.split(',').next().unwrap_or_default();
     let Some((a, b)) = spec.split_once('-') else {
         return RangeDecision::Full;
     };
@@ -916,8 +911,12 @@ mod tests {
             ("bytes=5-1", false, Full),
             ("bytes=a-b", true, Full),
             ("items=0-1", false, Full),
-            ("bytes=0-1,3-4", false, Full),
-            ("bytes=0-1,3-4", true, Unsatisfiable),
+            ("bytes=0-1,3-4", false, Partial(0, 1)),
+            ("bytes=0-1,3-4", true, Partial(0, 1)),
+            ("bytes=0-1,4-5", false, Partial(0, 1)),
+            ("bytes=-10, 0-1", false, Partial(990, 999)),
+            ("bytes=500-2000,0-1", false, Full),
+            ("bytes=1000-,0-1", true, Unsatisfiable),
             ("bytes=-2000", false, Full),
             ("bytes=-2000", true, Partial(0, 999)),
             ("bytes=-0", true, Unsatisfiable),

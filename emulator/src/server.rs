@@ -199,7 +199,14 @@ pub async fn serve(
 ) {
     tokio::pin!(shutdown);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // One permit per open connection: past the limit, new connections wait in the listen backlog.
+    let slots = Arc::new(tokio::sync::Semaphore::new(state.config.max_connections));
     loop {
+        let permit = tokio::select! {
+            _ = &mut shutdown => break,
+            p = Arc::clone(&slots).acquire_owned() => p,
+        };
+        let Ok(permit) = permit else { break };
         let accepted = tokio::select! {
             _ = &mut shutdown => break,
             a = listener.accept() => a,
@@ -214,10 +221,14 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
+        let Ok(local) = stream.local_addr() else {
+            continue;
+        };
         let state = Arc::clone(&state);
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |req| handle(Arc::clone(&state), peer, req));
+            let _permit = permit;
+            let svc = service_fn(move |req| handle(Arc::clone(&state), peer, local, req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT)
@@ -241,34 +252,13 @@ pub async fn serve(
 async fn handle(
     state: Arc<AppState>,
     peer: SocketAddr,
+    local: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<RespBody>, Closed> {
     let (parts, mut body) = req.into_parts();
     let path = parts.uri.path();
     if path == CONTROL_PREFIX || path.starts_with("/__emulator__/") {
-        // Same common headers and CORS as OSS answers, so browser-side tests can drive faults too.
-        let ctx = RespCtx {
-            request_id: state.request_id(),
-            now_ms: state.now_ms(),
-            host_id: String::new(),
-            origin: parts
-                .headers
-                .get(hyper::header::ORIGIN)
-                .and_then(|o| o.to_str().ok())
-                .map(str::to_owned),
-            is_head: false,
-        };
-        let resp = if parts.method == hyper::Method::OPTIONS {
-            respond::preflight(
-                parts
-                    .headers
-                    .get("access-control-request-headers")
-                    .and_then(|v| v.to_str().ok()),
-            )
-        } else {
-            control::handle(&state, peer, &parts, body).await
-        };
-        return Ok(respond::finish(resp, &ctx, &state.config.cors_expose));
+        return Ok(control::serve(&state, peer, local, &parts, body).await);
     }
     let host = parts
         .headers
@@ -562,6 +552,11 @@ impl RunningServer {
     /// `http://ip:port`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The token control-plane requests carry in `X-Emulator-Token`.
+    pub fn control_token(&self) -> &str {
+        &self.state.config.control_token
     }
 
     /// Where objects live.

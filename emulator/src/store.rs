@@ -5,13 +5,18 @@
 // sidecar into place; a Put writes a new generation and commits the same way. On open, data files are
 // cut back to their sidecar's length and files no sidecar names are removed, so a crash at any point
 // leaves every object as its last commit described it.
+//
+// The directory is the emulator's own: a `.oss-emulator` marker file says so, and startup and reset touch
+// only files named as above (64 hex digits, then `.meta`, `.meta.tmp` or `.<gen>.data`), never others.
+// A reset bumps an epoch while no commit runs; a write whose slot comes from before the reset cannot
+// commit afterwards, so no write is acknowledged and then wiped by a reset that had already begun.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -78,14 +83,17 @@ pub struct Slot {
     pub writer: tokio::sync::Mutex<()>,
     committed: Mutex<Option<ObjectMeta>>,
     base: PathBuf,
+    /// The store's reset epoch when this slot was made; commits to slots of an older epoch are refused.
+    epoch: u64,
 }
 
 impl Slot {
-    fn new(base: PathBuf, meta: Option<ObjectMeta>) -> Self {
+    fn new(base: PathBuf, meta: Option<ObjectMeta>, epoch: u64) -> Self {
         Self {
             writer: tokio::sync::Mutex::new(()),
             committed: Mutex::new(meta),
             base,
+            epoch,
         }
     }
 
@@ -133,7 +141,15 @@ impl Slot {
 struct BucketDir {
     dir: PathBuf,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
+    /// The table size at which unused slots are swept out next.
+    sweep_at: AtomicUsize,
 }
+
+/// The fewest slots a bucket keeps before unused ones are swept out.
+const SWEEP_MIN: usize = 1024;
+
+/// The file that marks a data directory as the emulator's own.
+pub const MARKER: &str = ".oss-emulator";
 
 /// Every bucket's objects.
 #[derive(Debug)]
@@ -141,6 +157,69 @@ pub struct Store {
     buckets: HashMap<String, BucketDir>,
     next_gen: AtomicU64,
     fsync: bool,
+    /// Bumped by every reset.
+    epoch: AtomicU64,
+    /// Held shared by each commit and alone by a reset, so that the two never interleave.
+    commits: RwLock<()>,
+    dir_syncs: AtomicU64,
+}
+
+/// What one of the emulator's own file names is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OwnFile {
+    /// `<hash>.meta`: a committed sidecar.
+    Meta,
+    /// `<hash>.meta.tmp`: a sidecar being written.
+    MetaTmp,
+    /// `<hash>.<gen>.data`: object data.
+    Data(u64),
+}
+
+/// Splits one of the emulator's own file names into its base (the key's SHA-256 in hex) and kind;
+/// `None` for any other name.
+fn own_file(name: &str) -> Option<(&str, OwnFile)> {
+    let (base, rest) = name.split_at_checked(64)?;
+    if !base
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    let kind = match rest {
+        ".meta" => OwnFile::Meta,
+        ".meta.tmp" => OwnFile::MetaTmp,
+        _ => {
+            let gen = rest.strip_prefix('.')?.strip_suffix(".data")?;
+            if gen.is_empty() || !gen.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            OwnFile::Data(gen.parse().ok()?)
+        }
+    };
+    Some((base, kind))
+}
+
+/// Makes `root` the emulator's own: an empty (or new) directory gets the marker; a directory with
+/// the marker is reopened; anything else is refused, since its files are not the emulator's.
+fn claim(root: &Path) -> io::Result<()> {
+    let marker = root.join(MARKER);
+    if marker.is_file() {
+        return Ok(());
+    }
+    if fs::read_dir(root)?.next().is_some() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "the data directory {} is not empty and has no {MARKER} marker, so oss-emulator did not \
+                 make it; it only uses directories it made: give a new or empty --data-dir",
+                root.display()
+            ),
+        ));
+    }
+    fs::write(
+        &marker,
+        "This directory belongs to oss-emulator: objects live under <bucket>/.\n",
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -153,6 +232,7 @@ impl Store {
     /// # Errors
     /// A directory cannot be created or read.
     pub fn open(root: &Path, buckets: &[String], fsync: bool) -> io::Result<Self> {
+        claim(root)?;
         let mut map = HashMap::new();
         let mut max_gen = 0u64;
         for name in buckets {
@@ -164,6 +244,7 @@ impl Store {
                 name.clone(),
                 BucketDir {
                     dir,
+                    sweep_at: AtomicUsize::new(SWEEP_MIN.max(2 * slots.len())),
                     slots: Mutex::new(slots),
                 },
             );
@@ -172,7 +253,23 @@ impl Store {
             buckets: map,
             next_gen: AtomicU64::new(max_gen + 1),
             fsync,
+            epoch: AtomicU64::new(0),
+            commits: RwLock::new(()),
+            dir_syncs: AtomicU64::new(0),
         })
+    }
+
+    /// How many slots the key tables hold (objects, writes in flight, and not yet swept leftovers).
+    pub fn slot_count(&self) -> usize {
+        self.buckets
+            .values()
+            .map(|b| b.slots.lock().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
+    }
+
+    /// How many times a directory was fsynced (with `--fsync`).
+    pub fn dir_syncs(&self) -> u64 {
+        self.dir_syncs.load(Ordering::Relaxed)
     }
 
     /// Whether `bucket` exists.
@@ -191,14 +288,23 @@ impl Store {
     pub fn slot(&self, bucket: &str, key: &str) -> Option<Arc<Slot>> {
         let b = self.buckets.get(bucket)?;
         let mut slots = b.slots.lock().unwrap_or_else(|p| p.into_inner());
-        Some(Arc::clone(slots.entry(key.to_owned()).or_insert_with(
-            || {
-                Arc::new(Slot::new(
-                    b.dir.join(hex(&Sha256::digest(key.as_bytes()))),
-                    None,
-                ))
-            },
-        )))
+        if let Some(s) = slots.get(key) {
+            return Some(Arc::clone(s));
+        }
+        // Requests that made a slot and were refused leave it empty: sweep those out before the table
+        // grows past twice what it held after the last sweep.
+        if slots.len() >= b.sweep_at.load(Ordering::Relaxed) {
+            slots.retain(|_, s| Arc::strong_count(s) > 1 || s.snapshot().is_some());
+            b.sweep_at
+                .store(SWEEP_MIN.max(2 * slots.len()), Ordering::Relaxed);
+        }
+        let slot = Arc::new(Slot::new(
+            b.dir.join(hex(&Sha256::digest(key.as_bytes()))),
+            None,
+            self.epoch.load(Ordering::SeqCst),
+        ));
+        slots.insert(key.to_owned(), Arc::clone(&slot));
+        Some(slot)
     }
 
     /// The slot of `key` if it was ever used, without making one.
@@ -251,6 +357,8 @@ impl Store {
         mut writer: Option<DataWriter>,
         new: ObjectMeta,
     ) -> io::Result<()> {
+        let _no_reset = self.commits.read().unwrap_or_else(|p| p.into_inner());
+        self.check_epoch(slot)?;
         if self.fsync {
             if let Some(w) = writer.as_ref() {
                 w.file.sync_data()?;
@@ -274,6 +382,19 @@ impl Store {
         Ok(())
     }
 
+    /// Refuses a write to a slot made before the last reset: the reset already began when it was
+    /// made, so it must not land (and be acknowledged) in the state the reset cleared.
+    fn check_epoch(&self, slot: &Slot) -> io::Result<()> {
+        if slot.epoch == self.epoch.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "the emulator was reset while this write was in flight; nothing was applied",
+            ))
+        }
+    }
+
     fn write_sidecar(&self, slot: &Slot, meta: &ObjectMeta) -> io::Result<()> {
         let tmp = slot.meta_tmp_path();
         let json = serde_json::to_vec(meta).map_err(io::Error::other)?;
@@ -284,7 +405,20 @@ impl Store {
                 f.sync_all()?;
             }
         }
-        fs::rename(&tmp, slot.meta_path())
+        fs::rename(&tmp, slot.meta_path())?;
+        self.sync_dir(slot)
+    }
+
+    /// With `--fsync`, makes renames and removals in the slot's directory durable.
+    fn sync_dir(&self, slot: &Slot) -> io::Result<()> {
+        if !self.fsync {
+            return Ok(());
+        }
+        if let Some(dir) = slot.base.parent() {
+            File::open(dir)?.sync_all()?;
+            self.dir_syncs.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// Deletes the object: the sidecar goes first (the commit point), then the data. The caller holds
@@ -293,6 +427,10 @@ impl Store {
     /// # Errors
     /// The sidecar cannot be removed.
     pub fn remove(&self, slot: &Slot) -> io::Result<()> {
+        let _no_reset = self.commits.read().unwrap_or_else(|p| p.into_inner());
+        if self.check_epoch(slot).is_err() {
+            return Ok(()); // the reset removed it already
+        }
         let Some(old) = slot.snapshot() else {
             return Ok(());
         };
@@ -306,24 +444,60 @@ impl Store {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         let _ = fs::remove_file(slot.data_path(old.gen));
-        Ok(())
+        self.sync_dir(slot)
     }
 
-    /// Removes every object of every bucket.
+    /// Removes every object of every bucket. Runs while no commit does: a write that commits before
+    /// it is removed with the rest; a write in flight whose slot predates it is refused at its commit
+    /// (and rolled back, answered with an error); writes that start later land after it. Only the
+    /// emulator's own files are deleted.
     pub async fn clear(&self) {
-        for name in self.bucket_names() {
-            for (_, slot) in self.slots(&name) {
-                let _writer = slot.writer.lock().await;
-                if let Err(e) = self.remove(&slot) {
-                    eprintln!("oss-emulator: reset could not remove an object: {e}");
-                }
-            }
-            if let Some(b) = self.buckets.get(&name) {
-                b.slots.lock().unwrap_or_else(|p| p.into_inner()).clear();
-                // Leftovers of writes in flight are rolled back by their writers; anything else goes.
-                if let Ok(entries) = fs::read_dir(&b.dir) {
-                    for e in entries.flatten() {
-                        let _ = fs::remove_file(e.path());
+        tokio::task::block_in_place(|| self.clear_now());
+    }
+
+    fn clear_now(&self) {
+        let _alone = self.commits.write().unwrap_or_else(|p| p.into_inner());
+        let names = self.bucket_names();
+        let old: Vec<Arc<Slot>> = {
+            // Every table at once, so a slot is made wholly before the new epoch or wholly after it.
+            let mut tables: Vec<_> = names
+                .iter()
+                .filter_map(|n| self.buckets.get(n))
+                .map(|b| b.slots.lock().unwrap_or_else(|p| p.into_inner()))
+                .collect();
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+            tables
+                .iter_mut()
+                .flat_map(|t| t.drain().map(|(_, s)| s))
+                .collect()
+        };
+        for slot in old {
+            slot.committed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+        }
+        for name in &names {
+            let Some(b) = self.buckets.get(name) else {
+                continue;
+            };
+            b.sweep_at.store(SWEEP_MIN, Ordering::Relaxed);
+            let Ok(entries) = fs::read_dir(&b.dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                let own = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(own_file)
+                    .is_some();
+                if own {
+                    if let Err(e) = fs::remove_file(&path) {
+                        eprintln!(
+                            "oss-emulator: reset could not remove {}: {e}",
+                            path.display()
+                        );
                     }
                 }
             }
@@ -344,7 +518,10 @@ fn recover_bucket(
         let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
             continue;
         };
-        if let Some(base) = name.strip_suffix(".meta") {
+        let Some((base, kind)) = own_file(&name) else {
+            continue; // not the emulator's: left alone
+        };
+        if kind == OwnFile::Meta {
             let meta: ObjectMeta = match fs::read(&path)
                 .map_err(|e| e.to_string())
                 .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
@@ -355,7 +532,7 @@ fn recover_bucket(
                     continue;
                 }
             };
-            let mut slot = Slot::new(dir.join(base), None);
+            let mut slot = Slot::new(dir.join(base), None, 0);
             let data = slot.data_path(meta.gen);
             let len = fs::metadata(&data).map(|m| m.len()).ok();
             match len {
@@ -387,16 +564,18 @@ fn recover_bucket(
     }
     for path in files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.ends_with(".tmp") || (name.ends_with(".data") && !referenced.contains(&path)) {
-            let _ = fs::remove_file(&path);
-        }
-        // A generation number left by an uncommitted write must never be reused.
-        if let Some(gen) = name
-            .strip_suffix(".data")
-            .and_then(|n| n.rsplit('.').next())
-            .and_then(|g| g.parse::<u64>().ok())
-        {
-            *max_gen = (*max_gen).max(gen);
+        match own_file(name).map(|(_, kind)| kind) {
+            Some(OwnFile::MetaTmp) => {
+                let _ = fs::remove_file(&path);
+            }
+            Some(OwnFile::Data(gen)) => {
+                if !referenced.contains(&path) {
+                    let _ = fs::remove_file(&path);
+                }
+                // A generation number left by an uncommitted write must never be reused.
+                *max_gen = (*max_gen).max(gen);
+            }
+            _ => {}
         }
     }
     Ok(())

@@ -430,6 +430,7 @@ pub fn control(
         headers: vec![
             ("Host".into(), server.addr().to_string()),
             ("Content-Type".into(), "application/json".into()),
+            ("X-Emulator-Token".into(), server.control_token().into()),
         ],
         body: json.as_bytes().to_vec(),
     };
