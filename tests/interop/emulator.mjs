@@ -1,5 +1,6 @@
 // Start and stop the local `oss-emulator` for the ali-oss suite, plus a small CRC-64/XZ and test data helpers.
-// The emulator prints `listening on http://127.0.0.1:<port>` first; later output is drained so it never blocks.
+// The emulator prints `listening on http://127.0.0.1:<port>` first and `control token: <token>` second (the control
+// plane wants it in `X-Emulator-Token`); later output is drained so it never blocks.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import dns from 'node:dns';
@@ -50,6 +51,7 @@ export function httpGet(url, headers = {}, timeoutMs = 10_000) {
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
 const LISTENING = /^listening on (http:\/\/127\.0\.0\.1:(\d+))\s*$/;
+const TOKEN_LINE = /^control token: (\S+)\s*$/;
 
 export function emulatorBinary() {
   const bin = process.env.OSS_EMULATOR || join(REPO_ROOT, 'target', 'release', 'oss-emulator');
@@ -86,15 +88,29 @@ export async function startEmulator({ auth = 'any', args = [] } = {}) {
   const lines = createInterface({ input: child.stdout });
   let url;
   let port;
+  let token;
   try {
-    ({ url, port } = await new Promise((res, rej) => {
+    ({ url, port, token } = await new Promise((res, rej) => {
       const timer = setTimeout(() => rej(new Error(
-        `oss-emulator printed nothing within ${START_TIMEOUT_MS} ms; stderr: ${stderr}`)), START_TIMEOUT_MS);
-      lines.once('line', (line) => {
+        `oss-emulator printed no listening and token lines within ${START_TIMEOUT_MS} ms; stderr: ${stderr}`)),
+      START_TIMEOUT_MS);
+      let listening;
+      lines.on('line', function first(line) {
+        if (!listening) {
+          const m = LISTENING.exec(line);
+          if (m) listening = { url: m[1], port: Number(m[2]) };
+          else {
+            clearTimeout(timer);
+            lines.off('line', first);
+            rej(new Error(`unexpected first line from oss-emulator: ${JSON.stringify(line)}; stderr: ${stderr}`));
+          }
+          return;
+        }
         clearTimeout(timer);
-        const m = LISTENING.exec(line);
-        if (m) res({ url: m[1], port: Number(m[2]) });
-        else rej(new Error(`unexpected first line from oss-emulator: ${JSON.stringify(line)}; stderr: ${stderr}`));
+        lines.off('line', first);
+        const t = TOKEN_LINE.exec(line);
+        if (t) res({ ...listening, token: t[1] });
+        else rej(new Error(`expected the control token line from oss-emulator, got ${JSON.stringify(line)}`));
       });
       exited.then(({ code, signal }) => {
         clearTimeout(timer);
@@ -124,7 +140,7 @@ export async function startEmulator({ auth = 'any', args = [] } = {}) {
   async function control(method, path, body) {
     const res = await fetch(`${url}/__emulator__/${path.replace(/^\//, '')}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { 'x-emulator-token': token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(5_000),
     });

@@ -1,7 +1,8 @@
 """Start and stop the local `oss-emulator` for the Python interop suites.
 
-The emulator prints `listening on http://127.0.0.1:<port>` as its first stdout line; everything after that is
-drained in the background so a chatty emulator can never block on a full pipe. Every wait here is bounded.
+The emulator prints `listening on http://127.0.0.1:<port>` as its first stdout line and `control token: <token>` as
+its second (the control plane wants it in `X-Emulator-Token`); everything after that is drained in the background so
+a chatty emulator can never block on a full pipe. Every wait here is bounded.
 """
 
 import atexit
@@ -31,6 +32,7 @@ STOP_TIMEOUT = 5.0
 CONTROL_TIMEOUT = 5.0
 
 _LISTENING = re.compile(r'^listening on (http://127\.0\.0\.1:(\d+))\s*$')
+_TOKEN_LINE = re.compile(r'^control token: (\S+)\s*$')
 
 
 def emulator_binary():
@@ -67,7 +69,7 @@ class Emulator:
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr)
         atexit.register(self._kill)  # never leave an emulator behind, even if a fixture's teardown is skipped
         try:
-            self.url, self.port = self._read_listening_line()
+            self.url, self.port, self.token = self._read_start_lines()
         except Exception:
             self.stop()
             raise
@@ -75,23 +77,30 @@ class Emulator:
         self._drain = threading.Thread(target=self._drain_stdout, daemon=True)
         self._drain.start()
 
-    def _read_listening_line(self):
+    def _read_start_lines(self):
+        """The listening line and the control token line, read within START_TIMEOUT."""
         box = {}
 
         def read():
-            box['line'] = self.proc.stdout.readline()
+            box['first'] = self.proc.stdout.readline()
+            box['second'] = self.proc.stdout.readline()
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
         reader.join(START_TIMEOUT)
-        line = box.get('line')
-        if line is None:
-            raise RuntimeError(f'oss-emulator printed nothing within {START_TIMEOUT}s; stderr: {self.stderr_tail()}')
-        text = line.decode('utf-8', 'replace').strip()
+        first, second = box.get('first'), box.get('second')
+        if first is None or second is None:
+            raise RuntimeError(f'oss-emulator printed no listening and token lines within {START_TIMEOUT}s; '
+                               f'stderr: {self.stderr_tail()}')
+        text = first.decode('utf-8', 'replace').strip()
         m = _LISTENING.match(text)
         if not m:
             raise RuntimeError(f'unexpected first line from oss-emulator: {text!r}; stderr: {self.stderr_tail()}')
-        return m.group(1), int(m.group(2))
+        token_text = second.decode('utf-8', 'replace').strip()
+        t = _TOKEN_LINE.match(token_text)
+        if not t:
+            raise RuntimeError(f'expected the control token line from oss-emulator, got {token_text!r}')
+        return m.group(1), int(m.group(2)), t.group(1)
 
     def _drain_stdout(self):
         try:
@@ -117,7 +126,7 @@ class Emulator:
     def control(self, method, path, body=None):
         """Call the control plane under /__emulator__/; returns (status, parsed JSON or raw text)."""
         data = None
-        headers = {}
+        headers = {'X-Emulator-Token': self.token}
         if body is not None:
             data = json.dumps(body).encode()
             headers['Content-Type'] = 'application/json'
