@@ -51,7 +51,7 @@ pkg: tools-wasm
 
 ## wasm-bindgen tests in Node and headless Chrome against the emulator
 test-wasm: emulator tools-wasm tools-browser
-	scripts/with-emulator.sh scripts/test-wasm.sh
+	scripts/test-wasm.sh
 
 ## JS end-to-end: the built package in Node and headless Chromium
 test-e2e: pkg emulator tools-browser

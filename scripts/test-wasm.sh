@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# wasm-bindgen tests in Node and in headless Chrome against a running emulator ($OSS_EMULATOR_URL).
-# Fails when either runtime ran zero tests, so a silently skipped suite cannot pass.
+# wasm-bindgen tests in Node and in headless Chrome against a fresh emulator (scripts/with-emulator.sh).
+# The Chrome test page is served from 127.0.0.1:<a free port> that the emulator is told about with --control-origin,
+# the only origin whose pages may call its control plane (to arm faults). Fails when either runtime ran zero tests,
+# so a silently skipped suite cannot pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${OSS_EMULATOR_URL:?run through scripts/with-emulator.sh}"
 export PATH="$HOME/.cargo/bin:$HOME/.cache/oss-append-tools/node_modules/.bin:$PATH"
+
+if [ -z "${OSS_WASM_PAGE_ADDRESS:-}" ]; then
+  port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+  export OSS_WASM_PAGE_ADDRESS=127.0.0.1:$port
+  exec scripts/with-emulator.sh --control-origin "http://$OSS_WASM_PAGE_ADDRESS" -- "$0" "$@"
+fi
+: "${OSS_EMULATOR_URL:?run through scripts/with-emulator.sh}"
+: "${OSS_EMULATOR_TOKEN:?run through scripts/with-emulator.sh}"
 
 check() {
   local name=$1 log=$2
@@ -19,6 +28,6 @@ node_log=$(mktemp); chrome_log=$(mktemp)
 trap 'rm -f "$node_log" "$chrome_log"' EXIT
 wasm-pack test --mode no-install --node -- --test wasm 2>&1 | tee "$node_log"
 check node "$node_log"
-WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
+WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=$OSS_WASM_PAGE_ADDRESS \
   wasm-pack test --mode no-install --headless --chrome -- --test wasm 2>&1 | tee "$chrome_log"
 check chrome "$chrome_log"

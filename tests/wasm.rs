@@ -1,7 +1,9 @@
 //! The JS API from inside wasm, in Node and in headless Chrome, against a running oss-emulator.
 //!
-//! `OSS_EMULATOR_URL` (read at compile time) names the emulator; `make test-wasm` starts one. The same
-//! tests run under `wasm-pack test --node` and, with `WASM_BINDGEN_USE_BROWSER=1`, `--headless --chrome`.
+//! `OSS_EMULATOR_URL` and `OSS_EMULATOR_TOKEN` (read at compile time) name the emulator and its control token;
+//! `make test-wasm` starts one. The same tests run under `wasm-pack test --node` and, with
+//! `WASM_BINDGEN_USE_BROWSER=1`, `--headless --chrome` (the page's origin must be one the emulator was started
+//! with `--control-origin`, which scripts/test-wasm.sh arranges).
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -76,14 +78,20 @@ async fn read_back(oss: &Oss, key: &str) -> Vec<u8> {
     get(&r, "content").unchecked_into::<Uint8Array>().to_vec()
 }
 
+fn control_token() -> &'static str {
+    option_env!("OSS_EMULATOR_TOKEN")
+        .expect("build the wasm tests with OSS_EMULATOR_TOKEN set to the emulator's control token")
+}
+
 /// Arms a fault on the emulator's control plane.
 async fn arm(fault: &str) {
-    let f = js("url, body", "return fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } }).then(r => { if (!r.ok) throw new Error('arm: ' + r.status); })");
+    let f = js("url, body, token", "return fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-emulator-token': token } }).then(r => { if (!r.ok) throw new Error('arm: ' + r.status); })");
     let p: Promise = f
-        .call2(
+        .call3(
             &JsValue::NULL,
             &format!("{}/__emulator__/faults", emulator()).into(),
             &fault.into(),
+            &control_token().into(),
         )
         .unwrap()
         .unchecked_into();
