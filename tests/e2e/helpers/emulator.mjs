@@ -1,7 +1,8 @@
 // Starts and stops the local `oss-emulator` for the end-to-end suites, and drives its control plane
 // (`/__emulator__/`): faults, clock, STS credentials, request log, state, reset.
-// The binary is $OSS_EMULATOR or target/release/oss-emulator. It prints `listening on http://127.0.0.1:<port>` first;
-// later output is drained so that it never blocks. Every wait is bounded; every started emulator is stopped by
+// The binary is $OSS_EMULATOR or target/release/oss-emulator. It prints `listening on http://127.0.0.1:<port>` first
+// and `control token: <token>` second (the control plane wants it in `X-Emulator-Token`); later output is drained so
+// that it never blocks. Every wait is bounded; every started emulator is stopped by
 // `stop()`, and killed at the latest when the test process exits.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,7 @@ const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
 const CONTROL_TIMEOUT_MS = 5_000;
 const LISTENING = /^listening on (http:\/\/127\.0\.0\.1:(\d+))\s*$/;
+const TOKEN_LINE = /^control token: (\S+)\s*$/;
 
 // Emulators still running when this process ends (a test runner that times a file out sends SIGTERM) are killed.
 const running = new Set();
@@ -87,15 +89,29 @@ export async function startEmulator({ auth = 'any', stsToken, corsExpose, args =
   const lines = createInterface({ input: child.stdout });
   let url;
   let port;
+  let token;
   try {
-    ({ url, port } = await new Promise((res, rej) => {
+    ({ url, port, token } = await new Promise((res, rej) => {
       const timer = setTimeout(() => rej(new Error(
-        `oss-emulator printed nothing within ${START_TIMEOUT_MS} ms; stderr: ${stderr}`)), START_TIMEOUT_MS);
-      lines.once('line', (line) => {
+        `oss-emulator printed no listening and token lines within ${START_TIMEOUT_MS} ms; stderr: ${stderr}`)),
+      START_TIMEOUT_MS);
+      let listening;
+      lines.on('line', function first(line) {
+        if (!listening) {
+          const m = LISTENING.exec(line);
+          if (m) listening = { url: m[1], port: Number(m[2]) };
+          else {
+            clearTimeout(timer);
+            lines.off('line', first);
+            rej(new Error(`unexpected first line from oss-emulator: ${JSON.stringify(line)}; stderr: ${stderr}`));
+          }
+          return;
+        }
         clearTimeout(timer);
-        const m = LISTENING.exec(line);
-        if (m) res({ url: m[1], port: Number(m[2]) });
-        else rej(new Error(`unexpected first line from oss-emulator: ${JSON.stringify(line)}; stderr: ${stderr}`));
+        lines.off('line', first);
+        const t = TOKEN_LINE.exec(line);
+        if (t) res({ ...listening, token: t[1] });
+        else rej(new Error(`expected the control token line from oss-emulator, got ${JSON.stringify(line)}`));
       });
       exited.then(({ code, signal }) => {
         clearTimeout(timer);
@@ -110,15 +126,16 @@ export async function startEmulator({ auth = 'any', stsToken, corsExpose, args =
   }
   lines.on('line', () => {}); // keep draining stdout
 
-  return new Emulator({ child, exited, url, port, dataDir, auth, stsToken, stderr: () => stderr });
+  return new Emulator({ child, exited, url, port, token, dataDir, auth, stsToken, stderr: () => stderr });
 }
 
 export class Emulator {
-  constructor({ child, exited, url, port, dataDir, auth, stsToken, stderr }) {
+  constructor({ child, exited, url, port, token, dataDir, auth, stsToken, stderr }) {
     this.child = child;
     this.exited = exited;
     this.url = url;
     this.port = port;
+    this.token = token;
     this.dataDir = dataDir;
     this.bucket = BUCKET;
     this.region = REGION;
@@ -154,11 +171,16 @@ export class Emulator {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
+  /** The headers every control-plane request carries: the token, and the JSON type when there is a body. */
+  controlHeaders(withBody = false) {
+    return { 'x-emulator-token': this.token, ...(withBody ? { 'content-type': 'application/json' } : {}) };
+  }
+
   /** Calls the control plane; resolves the parsed JSON (or text). Throws on a non-2xx answer. */
   async control(method, path, body) {
     const res = await fetch(`${this.url}/__emulator__/${path.replace(/^\//, '')}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: this.controlHeaders(body !== undefined),
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
     });
@@ -239,7 +261,7 @@ export class Emulator {
   async object(key, bucket = this.bucket) {
     const path = key.split('/').map(encodeURIComponent).join('/');
     const res = await fetch(`${this.url}/__emulator__/objects/${bucket}/${path}`,
-      { signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS) });
+      { headers: this.controlHeaders(), signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS) });
     const text = await res.text();
     if (res.status === 404) return null;
     if (!res.ok) throw new Error(`control plane GET objects/${bucket}/${key} answered ${res.status}: ${text}`);
