@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A tiny static server for the demo: www/ at `/` and the built npm package (the repo's pkg/) at `/pkg/`, on
-// 127.0.0.1 only. GET and HEAD only, no directory listings, nothing outside the two folders.
+// 127.0.0.1 only. GET and HEAD only, no directory listings, nothing outside the two folders, and only for requests
+// addressed to this server (Host 127.0.0.1:<port> or localhost:<port>), so a DNS-rebinding page cannot read it.
 //
 // Usage: node www/serve.mjs [--port N] [--endpoint URL | --emulator PATH]
 //   --port N         port to listen on; 0 (the default) picks a free one. A bare number works too.
@@ -76,7 +77,20 @@ function fileFor(pathname) {
   return file;
 }
 
+/** Whether the request names this server itself in its Host (a rebinding DNS name does not). */
+function isOwnHost(req) {
+  const port = server.address()?.port;
+  const host = String(req.headers.host ?? '').trim().toLowerCase();
+  return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+}
+
 function handle(req, res) {
+  if (!isOwnHost(req)) {
+    const port = server.address()?.port;
+    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' })
+      .end(`serve.mjs answers only requests for 127.0.0.1:${port} or localhost:${port}`);
+    return;
+  }
   let pathname;
   if (req.url === '/config.json' && (req.method === 'GET' || req.method === 'HEAD')) {
     // The page's fallback endpoint when the URL names none and the browser remembers none.

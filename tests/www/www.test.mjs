@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -39,8 +40,11 @@ process.once('exit', () => {
   }
 });
 
-/** Spawns `cmd` and resolves the first stdout line matching `re` (its match), within a bounded time. */
-function spawnUntil(cmd, args, re, what) {
+/**
+ * Spawns `cmd` and resolves the match of the first stdout line matching `re`, within a bounded time; with `also`, waits
+ * for a later line matching it too and resolves [match, alsoMatch].
+ */
+function spawnUntil(cmd, args, re, what, also) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stderr = '';
@@ -54,11 +58,18 @@ function spawnUntil(cmd, args, re, what) {
   const ready = new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`${what} printed no ${re} within ${START_TIMEOUT_MS} ms: ${stderr}`)),
       START_TIMEOUT_MS);
+    let first;
     lines.on('line', (line) => {
-      const m = re.exec(line);
-      if (m) {
+      const m = first ? also.exec(line) : re.exec(line);
+      if (!m) return;
+      if (!also) {
         clearTimeout(timer);
         res(m);
+      } else if (!first) {
+        first = m;
+      } else {
+        clearTimeout(timer);
+        res([first, m]);
       }
     });
     exited.then((code) => {
@@ -87,7 +98,8 @@ function presignV1(endpoint, key, expiresIn = 300) {
 }
 
 async function control(path) {
-  const res = await fetch(`${emulator.url}/__emulator__/${path}`, { signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(`${emulator.url}/__emulator__/${path}`,
+    { headers: { 'x-emulator-token': emulator.token }, signal: AbortSignal.timeout(5_000) });
   assert.ok(res.ok, `control plane ${path} answered ${res.status}`);
   return res.json();
 }
@@ -122,9 +134,10 @@ before(async () => {
 
   const emu = spawnUntil(EMULATOR, ['--port', '0', '--bucket', BUCKET, '--access-key-id', AK,
     '--access-key-secret', SK, '--region', REGION, '--data-dir', dataDir],
-  /^listening on (http:\/\/127\.0\.0\.1:\d+)/, 'oss-emulator');
+  /^listening on (http:\/\/127\.0\.0\.1:\d+)/, 'oss-emulator', /^control token: (\S+)$/);
   stopEmulator = emu.stop;
-  emulator = { url: (await emu.ready)[1] };
+  const [listening, token] = await emu.ready;
+  emulator = { url: listening[1], token: token[1] };
 
   const srv = spawnUntil(process.execPath, [join(ROOT, 'www', 'serve.mjs'), '--port', '0', '--endpoint', emulator.url],
     /^serving (http:\/\/127\.0\.0\.1:\d+)\//, 'www/serve.mjs');
@@ -239,6 +252,30 @@ async function assertObjectIsRecording(key, rec) {
   assert.ok(appends.length >= 3, `the upload was incremental (${appends.length} appends)`);
   return { bytes: local.length, appends: appends.length };
 }
+
+/** GET `path` from the demo server with this Host header; resolves the status. */
+function getWithHost(path, host) {
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(`${site}${path}`, { headers: { host }, timeout: 5_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolvePromise(res.statusCode));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('www/serve.mjs', () => {
+  test('serves only requests addressed to itself (no DNS rebinding)', { timeout: 20_000 }, async () => {
+    const port = new URL(site).port;
+    assert.equal(await getWithHost('/', `127.0.0.1:${port}`), 200);
+    assert.equal(await getWithHost('/', `localhost:${port}`), 200);
+    assert.equal(await getWithHost('/', `rebind.attacker.example:${port}`), 403);
+    assert.equal(await getWithHost('/config.json', `rebind.attacker.example:${port}`), 403);
+    assert.equal(await getWithHost('/', '127.0.0.1'), 403);
+  });
+});
 
 describe('demo web app', () => {
   test('records the fake camera and microphone, appends live, verifies and plays back (V4)', { timeout: 60_000 },
