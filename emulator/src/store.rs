@@ -635,6 +635,36 @@ mod tests {
     }
 
     #[test]
+    fn only_names_the_store_makes_are_its_own() {
+        let h = "0123456789abcdef".repeat(4);
+        assert_eq!(
+            own_file(&format!("{h}.meta")),
+            Some((h.as_str(), OwnFile::Meta))
+        );
+        assert_eq!(
+            own_file(&format!("{h}.meta.tmp")),
+            Some((h.as_str(), OwnFile::MetaTmp))
+        );
+        assert_eq!(
+            own_file(&format!("{h}.42.data")),
+            Some((h.as_str(), OwnFile::Data(42)))
+        );
+        for other in [
+            "notes.tmp".to_owned(),
+            "x.data".to_owned(),
+            format!("{h}.data"),
+            format!("{h}.-1.data"),
+            format!("{h}.1.data.bak"),
+            format!("{}.meta", h.to_uppercase()),
+            format!("{}.meta", &h[1..]),
+            format!("{h}0.meta"),
+            ".oss-emulator".to_owned(),
+        ] {
+            assert_eq!(own_file(&other), None, "{other}");
+        }
+    }
+
+    #[test]
     fn dropped_writer_rolls_back() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), &["b".to_owned()], false).unwrap();

@@ -124,6 +124,12 @@ for (const variant of VARIANTS) {
       assert.equal(ranged.res.status, 206);
       assert.ok(Buffer.from(ranged.content).equals(whole.subarray(995, 1005)));
       assert.equal(ranged.res.headers['content-range'], `bytes 995-1004/${whole.length}`);
+
+      // Several ranges: OSS returns only the first.
+      const multi = await client.get(key, { headers: { Range: 'bytes=10-19,500-599' } });
+      assert.equal(multi.res.status, 206);
+      assert.ok(Buffer.from(multi.content).equals(whole.subarray(10, 20)));
+      assert.equal(multi.res.headers['content-range'], `bytes 10-19/${whole.length}`);
     });
 
     test('Node Readable streams (chunked and with contentLength) and file paths append too', T, async () => {

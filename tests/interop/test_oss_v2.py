@@ -132,6 +132,11 @@ def test_append_object_twice_then_head_get_and_range(client, emu, new_key):
     assert content == whole[995:1005]
     assert g.content_range == f'bytes 995-1004/{len(whole)}'
 
+    g, content = get(client, emu, key, range_header='bytes=10-19,500-599')  # OSS returns the first range only
+    assert g.status_code == 206
+    assert content == whole[10:20]
+    assert g.content_range == f'bytes 10-19/{len(whole)}'
+
 
 def test_position_not_equal_to_length_is_409(client, emu, new_key):
     key = new_key()
