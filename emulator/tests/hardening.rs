@@ -367,16 +367,22 @@ fn a_reset_racing_an_append_never_drops_an_acknowledged_append() {
     let s = start();
     let c = Client::v4(&s);
     c.append("race", 0, b"first").expect_ok();
-    // An append that is in its body when the reset comes.
+    // An append that is in its body, holding the object's writer lock, when the reset comes.
     let mut raw = c.signed(c.append_request("race", 5), b"");
     raw.headers.push(("Content-Length".into(), "2000".into()));
     let mut conn = TcpStream::connect(s.addr()).unwrap();
     conn.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
     write_request(&mut conn, &raw);
     conn.write_all(&[b'x'; 1000]).unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    let slot = s.state().store.existing_slot(BUCKET, "race").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while slot.writer.try_lock().is_ok() {
+        assert!(Instant::now() < deadline, "the append never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let (addr, token) = (s.addr(), s.control_token().to_owned());
-    let resetter = std::thread::spawn(move || {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let host = addr.to_string();
         let r = control_raw(
             addr,
@@ -385,13 +391,16 @@ fn a_reset_racing_an_append_never_drops_an_acknowledged_append() {
             &[("Host", &host), ("X-Emulator-Token", &token)],
             "",
         );
-        (r.status, Instant::now())
+        let _ = tx.send(r.status);
     });
-    std::thread::sleep(Duration::from_millis(300));
+    // Give the reset time to finish before the body does (it must not wait for it).
+    let reset_first = rx.recv_timeout(Duration::from_secs(5));
     conn.write_all(&[b'y'; 1000]).unwrap();
     let answered = read_response(&mut conn, false).expect("the append answers");
-    let body_done = Instant::now();
-    let (reset_status, reset_done) = resetter.join().unwrap();
+    let reset_status = match reset_first {
+        Ok(status) => status,
+        Err(_) => rx.recv_timeout(IO_TIMEOUT).expect("the reset answers"),
+    };
     assert_eq!(reset_status, 200);
     // Whatever the order, a 200 means the bytes are there.
     let h = c.head("race");
@@ -404,7 +413,7 @@ fn a_reset_racing_an_append_never_drops_an_acknowledged_append() {
     }
     // The order is: the reset does not wait for the body; the append, begun before it, does not land.
     assert!(
-        reset_done < body_done,
+        reset_first.is_ok(),
         "the reset waited for the write in flight"
     );
     answered.expect_error(500, "InternalError");
