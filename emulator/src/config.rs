@@ -412,6 +412,41 @@ mod tests {
     }
 
     #[test]
+    fn control_flags_are_checked() {
+        let c = parse(&[
+            "--control-token",
+            "t0k3n",
+            "--control-origin",
+            "http://127.0.0.1:8000/",
+            "--control-origin=https://app.test",
+            "--max-connections",
+            "3",
+        ])
+        .unwrap();
+        assert_eq!(c.control_token, "t0k3n");
+        assert_eq!(
+            c.control_origins,
+            ["http://127.0.0.1:8000", "https://app.test"]
+        );
+        assert_eq!(c.max_connections, 3);
+        let d = parse(&[]).unwrap();
+        assert_eq!(d.control_token.len(), 32);
+        assert_ne!(d.control_token, parse(&[]).unwrap().control_token);
+        assert!(d.control_origins.is_empty());
+        assert_eq!(d.max_connections, DEFAULT_MAX_CONNECTIONS);
+        for bad in [
+            &["--control-token", ""][..],
+            &["--control-token", "a b"],
+            &["--control-origin", "127.0.0.1:8000"],
+            &["--control-origin", "http://a.test/path"],
+            &["--control-origin", "http://"],
+            &["--max-connections", "0"],
+        ] {
+            assert!(parse(bad).unwrap_err().contains(bad[0]), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn sizes_and_bucket_names() {
         assert_eq!(parse_size("5g"), Some(5 << 30));
         assert_eq!(parse_size("123"), Some(123));
