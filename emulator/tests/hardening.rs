@@ -239,10 +239,13 @@ fn named_origins_alone_may_call_the_control_plane_from_a_page() {
     );
 }
 
-/// Starts the binary with `args`; returns the child and its first two stdout lines.
-fn spawn_lines(args: &[&str]) -> (std::process::Child, String, String) {
+/// Starts the binary with `args` on a data directory of `dir`; returns the child and its first two
+/// stdout lines.
+fn spawn_lines(dir: &tempfile::TempDir, args: &[&str]) -> (std::process::Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_oss-emulator"))
         .args(args)
+        .arg("--data-dir")
+        .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -256,8 +259,9 @@ fn spawn_lines(args: &[&str]) -> (std::process::Child, String, String) {
 
 #[test]
 fn the_token_is_printed_on_its_own_line_after_the_listening_line() {
-    let (mut a, first, second) = spawn_lines(&["--port", "0"]);
-    let (mut b, _, other) = spawn_lines(&["--port", "0"]);
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let (mut a, first, second) = spawn_lines(&dirs[0], &["--port", "0"]);
+    let (mut b, _, other) = spawn_lines(&dirs[1], &["--port", "0"]);
     a.kill().unwrap();
     b.kill().unwrap();
     let _ = (a.wait(), b.wait());
@@ -272,7 +276,8 @@ fn the_token_is_printed_on_its_own_line_after_the_listening_line() {
     assert_eq!(token.len(), 32, "{token}");
     assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
     assert_ne!(second, other, "each start draws a new token");
-    let (mut c, first, second) = spawn_lines(&["--port", "0", "--control-token", "my-token"]);
+    let (mut c, first, second) =
+        spawn_lines(&dirs[2], &["--port", "0", "--control-token", "my-token"]);
     let addr: SocketAddr = first
         .trim()
         .strip_prefix("listening on http://")
