@@ -3,6 +3,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use crate::versions::Versioning;
+
 /// The access key id accepted by default (a documented test value, not a secret).
 pub const DEFAULT_ACCESS_KEY_ID: &str = "emulator-access-key-id";
 /// The access key secret accepted by default (a documented test value, not a secret).
@@ -20,6 +22,7 @@ pub const DEFAULT_EXPOSE_HEADERS: &[&str] = &[
     "x-oss-next-append-position",
     "x-oss-hash-crc64ecma",
     "x-oss-version-id",
+    "x-oss-delete-marker",
     "x-oss-object-type",
     "x-oss-err",
 ];
@@ -87,6 +90,8 @@ pub struct Config {
     pub body_timeout_ms: u64,
     /// Whether to fsync data and metadata on every commit (slower; survives power loss, not only crashes).
     pub fsync: bool,
+    /// The versioning status every bucket starts with.
+    pub versioning: Versioning,
 }
 
 impl Default for Config {
@@ -109,6 +114,7 @@ impl Default for Config {
                 .collect(),
             body_timeout_ms: 60_000,
             fsync: false,
+            versioning: Versioning::Off,
         }
     }
 }
@@ -133,9 +139,11 @@ OPTIONS:
   --auth v1|v4|any           accepted signature versions [default: any]
   --cors-expose <list>|none  comma-separated Access-Control-Expose-Headers, or none
                              [default: ETag,x-oss-request-id,x-oss-next-append-position,
-                              x-oss-hash-crc64ecma,x-oss-version-id,x-oss-object-type,x-oss-err]
+                              x-oss-hash-crc64ecma,x-oss-version-id,x-oss-delete-marker,
+                              x-oss-object-type,x-oss-err]
   --body-timeout-ms <ms>     a request body that stalls this long fails with RequestTimeout [default: 60000]
   --fsync                    fsync data and metadata on every commit
+  --versioning <status>      enabled|suspended: every bucket is versioned [default: never enabled]
   -h, --help                 print this help
 
 The first line printed is `listening on http://<ip>:<port>`.";
@@ -228,6 +236,12 @@ impl Config {
                     let v = value()?;
                     cfg.body_timeout_ms = v.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {
                         format!("--body-timeout-ms: {v:?} is not a positive number")
+                    })?;
+                }
+                "--versioning" => {
+                    let v = value()?;
+                    cfg.versioning = Versioning::parse(&v).ok_or_else(|| {
+                        format!("--versioning: {v:?} is not one of enabled, suspended")
                     })?;
                 }
                 other => return Err(format!("unknown option {other:?}; see --help")),
@@ -335,6 +349,9 @@ mod tests {
         let d = parse(&[]).unwrap();
         assert_eq!(d.max_object_size, 5 << 30);
         assert_eq!(d.cors_expose.len(), DEFAULT_EXPOSE_HEADERS.len());
+        assert_eq!(d.versioning, Versioning::Off);
+        let v = parse(&["--versioning", "enabled"]).unwrap();
+        assert_eq!(v.versioning, Versioning::Enabled);
     }
 
     #[test]
@@ -345,6 +362,9 @@ mod tests {
             .contains("bucket"));
         assert!(parse(&["--nope"]).unwrap_err().contains("--nope"));
         assert!(parse(&["--auth"]).unwrap_err().contains("needs a value"));
+        assert!(parse(&["--versioning", "on"])
+            .unwrap_err()
+            .contains("enabled, suspended"));
         assert_eq!(parse(&["-h"]).unwrap_err(), "help");
     }
 
