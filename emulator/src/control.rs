@@ -230,6 +230,31 @@ pub async fn handle(
             state.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
             json_response(200, &json!({ "ok": true }))
         }
+        ("GET", p) if p.starts_with("/versions/") => {
+            let rest = &p["/versions/".len()..];
+            let Some((bucket, key)) = rest.split_once('/') else {
+                return bad("use /__emulator__/versions/<bucket>/<key>");
+            };
+            let key = percent_decode(key, false);
+            let record = state
+                .store
+                .existing_slot(bucket, &key)
+                .and_then(|s| s.record());
+            let versions: Vec<Value> = record
+                .iter()
+                .flat_map(crate::versions::all)
+                .map(|v| {
+                    json!({
+                        "version_id": crate::versions::id_of(v),
+                        "delete_marker": v.delete_marker,
+                        "type": (!v.delete_marker).then(|| v.kind.as_str()),
+                        "size": v.size,
+                        "crc64": v.crc64.to_string(),
+                    })
+                })
+                .collect();
+            json_response(200, &json!({ "versions": versions }))
+        }
         ("GET", p) if p.starts_with("/objects/") => {
             let rest = &p["/objects/".len()..];
             let Some((bucket, key)) = rest.split_once('/') else {
@@ -377,12 +402,6 @@ async fn describe(bucket: &str, slot: &Arc<Slot>, m: &ObjectMeta, with_md5: bool
         "last_modified": SigningTime::from_unix_seconds(m.last_modified).http_date(),
         "sealed_time": m.sealed_time.map(|t| SigningTime::from_unix_seconds(t).http_date()),
         "version_id": m.version_id,
-        "versions": crate::versions::all(m).map(|v| json!({
-            "version_id": crate::versions::id_of(v),
-            "delete_marker": v.delete_marker,
-            "type": v.kind.as_str(),
-            "size": v.size,
-        })).collect::<Vec<_>>(),
     })
 }
 
