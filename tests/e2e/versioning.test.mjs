@@ -47,6 +47,7 @@ function assertFlow(out) {
   assert.deepEqual(out.currentHead, { versionId: out.putVersionId, objectType: 'Normal' });
   assert.equal(out.appendAfterPut.name, 'ObjectNotAppendableError');
   assert.equal(out.appendAfterPut.status, 409);
+  assert.equal(out.resumeAfterPut.name, 'ObjectNotAppendableError');
   assert.equal(out.deleted.deleteMarker, true);
   assert.equal(out.deleted.status, 204);
   assert.match(out.deleted.versionId, /^[A-Za-z0-9_-]+$/);

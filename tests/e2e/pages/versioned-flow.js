@@ -40,6 +40,8 @@ export async function versionedFlow(OSS, options, key, checkpoint = async () => 
 
   const late = await outcome(client.append(key, pattern(10, 34), { position: a2.nextAppendPosition }));
   out.appendAfterPut = late.error ?? { unexpected: 'resolved' };
+  const resumeAfterPut = await outcome(client.openAppender(key, { position: 'resume' }));
+  out.resumeAfterPut = resumeAfterPut.error ?? { unexpected: 'resolved' };
 
   const del = await client.delete(key);
   out.deleted = { versionId: del.versionId, deleteMarker: del.deleteMarker, status: del.res.status };
