@@ -62,6 +62,8 @@ function assertFlow(out) {
   assert.match(out.badVersionId.message, /options\.versionId/);
 }
 
+const client = () => new OSS(emu.clientOptions({ retryMax: 0 }));
+
 describe('versioned bucket, Node', () => {
   test('append, put, append, delete: version ids, the frozen appendable version, the delete marker', T, async () => {
     const key = uniqueKey('versioned', 'take.webm');
@@ -85,6 +87,27 @@ describe('versioned bucket, Node', () => {
       [[key, 'null', true, 15, 'Appendable']]);
     assert.deepEqual(listed.deleteMarker, []);
   });
+
+  test('an append whose answer is lost, checked by HEAD against a delete marker, names the frozen version', T,
+    async () => {
+      const key = uniqueKey('versioned-recover');
+      const first = await client().append(key, new Uint8Array(100));
+      await client().delete(key);
+      // The next append is answered 503 before anything is applied: the client checks with a HEAD, which finds
+      // the delete marker, so nothing is re-sent.
+      await emu.armFault({ kind: 'error_before_commit', op: 'append', key, status: 503 });
+      let err;
+      try {
+        await client().append(key, new Uint8Array(10), { position: first.nextAppendPosition });
+      } catch (e) {
+        err = e;
+      }
+      assert.equal(err?.name, 'ObjectNotAppendableError', String(err));
+      assert.match(err.message, /delete marker/);
+      assert.match(err.message, /versionId 'null'/);
+      const ops = (await emu.requestsFor(key)).map((e) => `${e.op} ${e.status}`);
+      assert.deepEqual(ops, ['append 200', 'delete 204', 'append 503', 'head 404']);
+    });
 
   test("'resume' where the current version is a delete marker starts a new object at 0", T, async () => {
     const out = await resumeAfterDelete(OSS, emu.clientOptions(), uniqueKey('versioned-resume'));
