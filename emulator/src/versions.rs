@@ -176,26 +176,21 @@ pub fn all(record: &ObjectMeta) -> impl Iterator<Item = &ObjectMeta> {
 
 /// The record once version `id` is removed for good (`None`: nothing is left), and the removed version.
 pub fn without(record: ObjectMeta, id: &str) -> (Option<ObjectMeta>, Option<ObjectMeta>) {
-    let mut list: Vec<ObjectMeta> = Vec::with_capacity(record.noncurrent.len() + 1);
-    let mut record = record;
-    let older = std::mem::take(&mut record.noncurrent);
-    list.push(record);
-    list.extend(older);
-    let Some(at) = list.iter().position(|m| id_of(m) == id) else {
-        let mut it = list.into_iter();
-        let mut current = it.next();
-        if let Some(c) = current.as_mut() {
-            c.noncurrent = it.collect();
-        }
-        return (current, None);
-    };
-    let removed = list.remove(at);
-    let mut it = list.into_iter();
-    let current = it.next().map(|mut c| {
-        c.noncurrent = it.collect();
+    let mut older = record.noncurrent.clone();
+    let mut current = record;
+    current.noncurrent = Vec::new();
+    let mut list = vec![current];
+    list.append(&mut older);
+    let removed = list
+        .iter()
+        .position(|m| id_of(m) == id)
+        .map(|at| list.remove(at));
+    let mut rest = list.into_iter();
+    let current = rest.next().map(|mut c| {
+        c.noncurrent = rest.collect();
         c
     });
-    (current, Some(removed))
+    (current, removed)
 }
 
 /// Why an append must be refused on a versioned key, before the usual checks: a `versionId` in the
