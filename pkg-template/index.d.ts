@@ -108,7 +108,13 @@ export interface RequestOptions {
   timeout?: number;
 }
 
-export interface GetOptions extends RequestOptions {
+/** Options of `head` and `delete`; `versionId` addresses one version on a versioned bucket. */
+export interface VersionOptions extends RequestOptions {
+  /** `'null'` (an appendable object's version) or an `x-oss-version-id` a put or delete returned. */
+  versionId?: string;
+}
+
+export interface GetOptions extends VersionOptions {
   /** A byte range, end inclusive: `'bytes=0-99'`, `'0-99'`, `'100-'` or `{ start, end? }`. */
   range?: string | { start: IntegerLike; end?: IntegerLike };
 }
@@ -137,7 +143,7 @@ export interface AppendResult {
   nextAppendPosition: string;
   /** CRC-64 of the whole object (decimal string), verified against the bytes sent. */
   crc64: string;
-  /** Only when versioning is on. */
+  /** Only when versioning is on: always `'null'`, as appends make no new version. */
   versionId?: string;
 }
 
@@ -147,6 +153,7 @@ export interface PutResult {
   res: ResponseInfo;
   /** CRC-64 of the object (decimal string), verified against the bytes sent. */
   crc64: string;
+  /** Only when versioning is on: the new version's id (`'null'` on a suspended bucket). */
   versionId?: string;
 }
 
@@ -160,6 +167,8 @@ export interface HeadResult {
   /** The object's length, for appendable objects. */
   nextAppendPosition?: string;
   crc64?: string;
+  /** Only when versioning is on: the version read (`'null'` for an appendable object). */
+  versionId?: string;
 }
 
 export interface GetResult {
@@ -170,6 +179,10 @@ export interface GetResult {
 
 export interface DeleteResult {
   res: ResponseInfo;
+  /** Only when versioning is on: the delete marker made, or the version removed. */
+  versionId?: string;
+  /** `true` when a delete marker was made (or removed, with `versionId`). */
+  deleteMarker?: true;
 }
 
 export interface SealAppendResult {
@@ -286,9 +299,9 @@ export declare class OSS {
   append(name: string, file: AppendInput, options?: AppendOptions): Promise<AppendResult>;
   /** PutObject (creates a Normal object, which cannot be appended to). */
   put(name: string, file: AppendInput, options?: PutOptions): Promise<PutResult>;
-  head(name: string, options?: RequestOptions): Promise<HeadResult>;
+  head(name: string, options?: VersionOptions): Promise<HeadResult>;
   get(name: string, options?: GetOptions): Promise<GetResult>;
-  delete(name: string, options?: RequestOptions): Promise<DeleteResult>;
+  delete(name: string, options?: VersionOptions): Promise<DeleteResult>;
   /** SealAppendObject: no further appends are accepted at or after `position`. */
   sealAppend(name: string, position: IntegerLike, options?: RequestOptions): Promise<SealAppendResult>;
   /** A V1 presigned URL. */

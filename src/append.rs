@@ -2,6 +2,8 @@
 
 use crate::crc64::combine;
 use crate::error::{Error, ServiceError};
+use crate::request::Headers;
+use crate::response::{parse_service_error, HeadResponse};
 use crate::time::SigningTime;
 
 /// The largest an appendable object may grow: 5 GiB.
@@ -70,6 +72,54 @@ pub struct ObjectHead {
     pub object_type: ObjectType,
     /// `x-oss-request-id`, when known.
     pub request_id: Option<String>,
+    /// The key's current version is a delete marker (a 404 with `x-oss-delete-marker: true` on a
+    /// versioned bucket): the key reads as missing, and its appendable version, if any, is frozen.
+    pub delete_marker: bool,
+}
+
+impl ObjectHead {
+    /// Reads a HEAD answer: `None` for a plain 404, a delete marker (length 0) for a 404 with
+    /// `x-oss-delete-marker: true`, the object for a 200.
+    ///
+    /// # Errors
+    /// Another status is its service error; a 200 whose length cannot be read is
+    /// [`Error::MissingExposedHeader`] (a hidden CRC is left to the state machine, which knows whether it
+    /// needs one).
+    pub fn from_answer(status: u16, headers: &Headers) -> Result<Option<Self>, Error> {
+        match status {
+            404 if headers
+                .get("x-oss-delete-marker")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) =>
+            {
+                Ok(Some(Self {
+                    length: 0,
+                    crc64: Some(0),
+                    object_type: ObjectType::Other(String::new()),
+                    request_id: headers.get("x-oss-request-id").map(str::to_owned),
+                    delete_marker: true,
+                }))
+            }
+            404 => Ok(None),
+            200 => {
+                let head = HeadResponse::from_headers(status, headers)?;
+                let length = match (
+                    head.length_and_crc(),
+                    head.next_append_position.or(head.content_length),
+                ) {
+                    (Ok((l, _)), _) | (Err(_), Some(l)) => l,
+                    (Err(e), None) => return Err(e),
+                };
+                Ok(Some(Self {
+                    length,
+                    crc64: head.crc64,
+                    object_type: head.object_type.unwrap_or(ObjectType::Other(String::new())),
+                    request_id: head.request_id,
+                    delete_marker: false,
+                }))
+            }
+            status => Err(parse_service_error(status, headers, &[]).into()),
+        }
+    }
 }
 
 /// What a 200 answer to AppendObject reported. A 200 that lacks either header is not one of these:
@@ -262,6 +312,23 @@ fn not_appendable(object_type: &ObjectType, request_id: Option<String>) -> Error
         message: format!(
             "the object is a {} object; only an Appendable object can be appended to",
             object_type.as_str()
+        ),
+        request_id,
+        ..ServiceError::default()
+    }
+    .into()
+}
+
+/// An appender meeting a delete marker past position 0: the bytes before it are in a frozen version.
+fn marker_not_appendable(position: u64, request_id: Option<String>) -> Error {
+    ServiceError {
+        status: 409,
+        code: OBJECT_NOT_APPENDABLE.to_owned(),
+        message: format!(
+            "the object was deleted on a versioned bucket (its current version is a delete marker), so the \
+             append at position {position} has nothing to continue: the appendable object is kept as a \
+             previous version (versionId 'null') that can no longer be appended to; read it with \
+             get(name, {{ versionId: 'null' }}), or append at position 0 to start a new object"
         ),
         request_id,
         ..ServiceError::default()
@@ -757,6 +824,15 @@ impl AppendStep {
                 Class::Credentials | Class::PositionConflict | Class::Fatal => return self.fail(e),
             },
         };
+        // A delete marker reads as no object at 0 (an append there starts a new one); past 0 the
+        // appendable object is frozen behind it.
+        let head = match head {
+            Some(h) if h.delete_marker && self.position > 0 => {
+                return self.fail(marker_not_appendable(self.position, h.request_id));
+            }
+            Some(h) if h.delete_marker => None,
+            head => head,
+        };
         let Some(head) = head else {
             // No object: nothing can have landed, but only an append at 0 may create it.
             if self.position == 0 {
@@ -893,7 +969,8 @@ impl AppendSession {
     }
 
     /// A session continuing the object a HEAD found (`position: 'resume'`): `None` when it does not
-    /// exist (start at 0; the first part creates it).
+    /// exist, or a delete marker when it was deleted on a versioned bucket (start at 0; the first part
+    /// creates it).
     ///
     /// # Errors
     /// `ObjectNotAppendable` for a Normal, Multipart or Symlink object; [`Error::MissingExposedHeader`]
@@ -902,7 +979,7 @@ impl AppendSession {
         head: Option<&ObjectHead>,
         policy: AppendPolicy,
     ) -> Result<Self, Error> {
-        let Some(head) = head else {
+        let Some(head) = head.filter(|h| !h.delete_marker) else {
             return Ok(Self::new(0, Some(0), policy));
         };
         if head.object_type != ObjectType::Appendable {
@@ -1107,6 +1184,7 @@ mod tests {
             crc64,
             object_type,
             request_id: Some("RIDHEAD".into()),
+            delete_marker: false,
         })))
     }
     fn head(length: u64, crc64: u64) -> Input {
@@ -1117,6 +1195,15 @@ mod tests {
     }
     fn head_missing() -> Input {
         Input::Head(Ok(None))
+    }
+    fn head_marker() -> Input {
+        let headers: Headers = [
+            ("x-oss-delete-marker", "true"),
+            ("x-oss-request-id", "RIDDM"),
+        ]
+        .into_iter()
+        .collect();
+        Input::Head(ObjectHead::from_answer(404, &headers))
     }
     fn abort() -> Input {
         Input::Abort {
@@ -1885,6 +1972,33 @@ mod tests {
                 None,
             ),
             case(
+                "HEAD finds a delete marker past position 0: the appendable version is frozen",
+                step(),
+                vec![
+                    (start(), send()),
+                    (Some(net()), reconcile(0)),
+                    (Some(head_marker()), Want::Code("ObjectNotAppendable")),
+                ],
+                Some(true),
+            ),
+            case(
+                "HEAD finds a delete marker at position 0: not created, resend",
+                AppendStep::new(0, None, LEN, part(), policy(3, false)),
+                vec![
+                    (start(), Want::Act(Action::Send { position: 0, length: LEN })),
+                    (Some(net()), reconcile(0)),
+                    (
+                        Some(head_marker()),
+                        Want::Act(Action::Resend {
+                            position: 0,
+                            length: LEN,
+                            delay_ms: 100,
+                        }),
+                    ),
+                ],
+                None,
+            ),
+            case(
                 "HEAD 404 past position 0: the object was deleted",
                 step(),
                 vec![
@@ -2169,13 +2283,66 @@ mod tests {
             crc64,
             object_type,
             request_id: None,
+            delete_marker: false,
         }
+    }
+
+    #[test]
+    fn head_answers_read_as_missing_marker_object_or_error() {
+        let h = |pairs: &[(&str, &str)]| -> Headers { pairs.iter().copied().collect() };
+        assert_eq!(ObjectHead::from_answer(404, &h(&[])), Ok(None));
+        assert_eq!(
+            ObjectHead::from_answer(404, &h(&[("x-oss-delete-marker", "false")])),
+            Ok(None)
+        );
+        let marker = ObjectHead::from_answer(
+            404,
+            &h(&[
+                ("x-oss-delete-marker", "true"),
+                ("x-oss-version-id", "CAEQ1"),
+            ]),
+        )
+        .unwrap()
+        .unwrap();
+        assert!(marker.delete_marker);
+        assert_eq!(marker.length, 0);
+        let found = ObjectHead::from_answer(
+            200,
+            &h(&[
+                ("x-oss-object-type", "Appendable"),
+                ("x-oss-next-append-position", "11"),
+                ("x-oss-hash-crc64ecma", "5"),
+                ("x-oss-version-id", "null"),
+            ]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (found.length, found.crc64, found.delete_marker),
+            (11, Some(5), false)
+        );
+        // A hidden CRC is for the state machine to judge; a hidden length is not.
+        let no_crc = ObjectHead::from_answer(200, &h(&[("content-length", "3")])).unwrap();
+        assert_eq!(no_crc.map(|o| (o.length, o.crc64)), Some((3, None)));
+        assert_eq!(
+            ObjectHead::from_answer(200, &h(&[])).unwrap_err().code(),
+            "MissingExposedHeader"
+        );
+        let denied = ObjectHead::from_answer(403, &h(&[])).unwrap_err();
+        assert_eq!(denied.service().map(|s| s.status), Some(403));
     }
 
     #[test]
     fn resume_from_head_continues_only_appendable_objects() {
         let p = AppendPolicy::default();
         let s = AppendSession::resume_from_head(None, p.clone()).unwrap();
+        assert_eq!((s.position(), s.crc64(), s.exists()), (0, Some(0), false));
+        // Deleted on a versioned bucket: a new object starts at 0.
+        let marker = ObjectHead {
+            delete_marker: true,
+            ..head_info(0, Some(0), ObjectType::Other(String::new()))
+        };
+        let s = AppendSession::resume_from_head(Some(&marker), p.clone()).unwrap();
         assert_eq!((s.position(), s.crc64(), s.exists()), (0, Some(0), false));
 
         let h = head_info(POS, Some(prior()), ObjectType::Appendable);

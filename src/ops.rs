@@ -268,6 +268,42 @@ pub fn delete_object(bucket: &str, key: &str) -> Result<Request, Error> {
     object_request(Method::Delete, bucket, key)
 }
 
+/// The longest version id accepted; OSS's are about 60 characters.
+pub const MAX_VERSION_ID_LEN: usize = 256;
+
+/// Addresses one version of the object (`?versionId=`) on a GET, HEAD or DELETE; `None` leaves the
+/// request on the current version.
+///
+/// # Errors
+/// `InvalidArgument` naming `options.versionId` when it is empty, too long, or has characters other
+/// than visible ASCII (OSS's ids are `null` or base64-like text such as `CAEQNhiBgM...`).
+pub fn with_version_id(mut request: Request, version_id: Option<&str>) -> Result<Request, Error> {
+    let Some(id) = version_id else {
+        return Ok(request);
+    };
+    let bad = |why: &str| {
+        Error::invalid(
+            "options.versionId",
+            format!(
+                "{} {why}; a version id is 'null' or the x-oss-version-id an upload returned \
+                 (visible ASCII, at most {MAX_VERSION_ID_LEN} characters)",
+                preview(id)
+            ),
+        )
+    };
+    if id.is_empty() {
+        return Err(bad("is empty"));
+    }
+    if id.len() > MAX_VERSION_ID_LEN {
+        return Err(bad("is too long"));
+    }
+    if !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad("has spaces, control or non-ASCII characters"));
+    }
+    request.query.push(("versionId".to_owned(), id.to_owned()));
+    Ok(request)
+}
+
 /// SealAppendObject: `POST /key?seal&position=<position>` with the `Content-MD5` of its empty body.
 ///
 /// # Errors
@@ -307,6 +343,29 @@ mod tests {
         match result {
             Err(Error::InvalidArgument { what, reason }) => (what, reason),
             other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn version_ids_are_checked_and_sent_as_a_sub_resource() {
+        let head = || head_object(BUCKET, "k").unwrap();
+        assert!(with_version_id(head(), None).unwrap().query.is_empty());
+        let r = with_version_id(
+            head(),
+            Some("CAEQNhiBgM0BYiIDc4MGZjZGI2OTBjOTRmNTE5NmU5NmFhZjhjYmY0"),
+        )
+        .unwrap();
+        assert_eq!(r.query_value("versionId").map(str::len), Some(54));
+        assert_eq!(
+            with_version_id(head(), Some("null"))
+                .unwrap()
+                .query_value("versionId"),
+            Some("null")
+        );
+        for bad in ["", "a b", "a\nb", "é", &"x".repeat(MAX_VERSION_ID_LEN + 1)] {
+            let (what, reason) = invalid(with_version_id(head(), Some(bad)));
+            assert_eq!(what, "options.versionId", "{bad:?}");
+            assert!(reason.contains("'null'"), "{reason}");
         }
     }
 

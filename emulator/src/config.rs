@@ -3,6 +3,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use crate::versions::Versioning;
+
 /// The access key id accepted by default (a documented test value, not a secret).
 pub const DEFAULT_ACCESS_KEY_ID: &str = "emulator-access-key-id";
 /// The access key secret accepted by default (a documented test value, not a secret).
@@ -20,6 +22,7 @@ pub const DEFAULT_EXPOSE_HEADERS: &[&str] = &[
     "x-oss-next-append-position",
     "x-oss-hash-crc64ecma",
     "x-oss-version-id",
+    "x-oss-delete-marker",
     "x-oss-object-type",
     "x-oss-err",
 ];
@@ -93,6 +96,8 @@ pub struct Config {
     pub control_origins: Vec<String>,
     /// The most connections served at once; further ones wait in the listen backlog.
     pub max_connections: usize,
+    /// The versioning status every bucket starts with.
+    pub versioning: Versioning,
 }
 
 /// The most connections served at once by default.
@@ -136,6 +141,7 @@ impl Default for Config {
             control_token: random_token(),
             control_origins: Vec::new(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            versioning: Versioning::Off,
         }
     }
 }
@@ -160,9 +166,11 @@ OPTIONS:
   --auth v1|v4|any           accepted signature versions [default: any]
   --cors-expose <list>|none  comma-separated Access-Control-Expose-Headers, or none
                              [default: ETag,x-oss-request-id,x-oss-next-append-position,
-                              x-oss-hash-crc64ecma,x-oss-version-id,x-oss-object-type,x-oss-err]
+                              x-oss-hash-crc64ecma,x-oss-version-id,x-oss-delete-marker,
+                              x-oss-object-type,x-oss-err]
   --body-timeout-ms <ms>     a request body that stalls this long fails with RequestTimeout [default: 60000]
   --fsync                    fsync data, metadata and the directory on every commit
+  --versioning <status>      enabled|suspended: every bucket is versioned [default: never enabled]
   --control-token <token>    the token control-plane requests carry in X-Emulator-Token
                              [default: 32 random hex digits, printed at start]
   --control-origin <origin>  a page origin (e.g. http://127.0.0.1:8000) allowed to call the control
@@ -293,6 +301,12 @@ impl Config {
                         format!("--max-connections: {v:?} is not a positive number")
                     })?;
                 }
+                "--versioning" => {
+                    let v = value()?;
+                    cfg.versioning = Versioning::parse(&v).ok_or_else(|| {
+                        format!("--versioning: {v:?} is not one of enabled, suspended")
+                    })?;
+                }
                 other => return Err(format!("unknown option {other:?}; see --help")),
             }
         }
@@ -398,6 +412,9 @@ mod tests {
         let d = parse(&[]).unwrap();
         assert_eq!(d.max_object_size, 5 << 30);
         assert_eq!(d.cors_expose.len(), DEFAULT_EXPOSE_HEADERS.len());
+        assert_eq!(d.versioning, Versioning::Off);
+        let v = parse(&["--versioning", "enabled"]).unwrap();
+        assert_eq!(v.versioning, Versioning::Enabled);
     }
 
     #[test]
@@ -408,6 +425,9 @@ mod tests {
             .contains("bucket"));
         assert!(parse(&["--nope"]).unwrap_err().contains("--nope"));
         assert!(parse(&["--auth"]).unwrap_err().contains("needs a value"));
+        assert!(parse(&["--versioning", "on"])
+            .unwrap_err()
+            .contains("enabled, suspended"));
         assert_eq!(parse(&["-h"]).unwrap_err(), "help");
     }
 

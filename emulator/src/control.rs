@@ -21,6 +21,7 @@ use crate::respond::{self, json as json_response, RespBody, RespCtx};
 use crate::server::CONTROL_PREFIX;
 use crate::state::{AppState, Credential};
 use crate::store::{ObjectKind, ObjectMeta, Slot};
+use crate::versions::Versioning;
 
 fn bad(message: impl Into<String>) -> Response<RespBody> {
     json_response(400, &json!({ "error": message.into() }))
@@ -47,6 +48,12 @@ async fn read_json<T: for<'de> Deserialize<'de> + Default>(body: Incoming) -> Re
 struct ClockBody {
     offset_ms: Option<i64>,
     shift_ms: Option<i64>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersioningBody {
+    status: String,
 }
 
 #[derive(Default, Deserialize)]
@@ -243,6 +250,7 @@ pub async fn handle(
                 "region": state.config.region,
                 "auth": format!("{:?}", state.config.auth).to_lowercase(),
                 "max_object_size": state.config.max_object_size,
+                "versioning": state.versions.status().status().map(str::to_lowercase),
             }),
         ),
         ("GET", "/state") => {
@@ -345,6 +353,20 @@ pub async fn handle(
             }
             credentials(state)
         }
+        ("GET", "/versioning") => versioning(state),
+        ("POST", "/versioning") => {
+            let b: VersioningBody = match read_json(body).await {
+                Ok(b) => b,
+                Err(e) => return bad(e),
+            };
+            match Versioning::parse(&b.status) {
+                Some(v) => {
+                    state.versions.set(v);
+                    versioning(state)
+                }
+                None => bad("status must be one of enabled, suspended"),
+            }
+        }
         ("GET", "/requests") => {
             let log = state.log.lock().unwrap_or_else(|p| p.into_inner());
             json_response(200, &json!({ "requests": *log }))
@@ -352,6 +374,31 @@ pub async fn handle(
         ("DELETE", "/requests") => {
             state.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
             json_response(200, &json!({ "ok": true }))
+        }
+        ("GET", p) if p.starts_with("/versions/") => {
+            let rest = &p["/versions/".len()..];
+            let Some((bucket, key)) = rest.split_once('/') else {
+                return bad("use /__emulator__/versions/<bucket>/<key>");
+            };
+            let key = percent_decode(key, false);
+            let record = state
+                .store
+                .existing_slot(bucket, &key)
+                .and_then(|s| s.record());
+            let versions: Vec<Value> = record
+                .iter()
+                .flat_map(crate::versions::all)
+                .map(|v| {
+                    json!({
+                        "version_id": crate::versions::id_of(v),
+                        "delete_marker": v.delete_marker,
+                        "type": (!v.delete_marker).then(|| v.kind.as_str()),
+                        "size": v.size,
+                        "crc64": v.crc64.to_string(),
+                    })
+                })
+                .collect();
+            json_response(200, &json!({ "versions": versions }))
         }
         ("GET", p) if p.starts_with("/objects/") => {
             let rest = &p["/objects/".len()..];
@@ -414,6 +461,13 @@ fn clock(state: &AppState) -> Response<RespBody> {
             "now_ms": now,
             "now": SigningTime::from_unix_millis(now).iso8601_extended(),
         }),
+    )
+}
+
+fn versioning(state: &AppState) -> Response<RespBody> {
+    json_response(
+        200,
+        &json!({ "status": state.versions.status().status().map(str::to_lowercase) }),
     )
 }
 
@@ -492,6 +546,7 @@ async fn describe(bucket: &str, slot: &Arc<Slot>, m: &ObjectMeta, with_md5: bool
         "tagging": m.tagging,
         "last_modified": SigningTime::from_unix_seconds(m.last_modified).http_date(),
         "sealed_time": m.sealed_time.map(|t| SigningTime::from_unix_seconds(t).http_date()),
+        "version_id": m.version_id,
     })
 }
 

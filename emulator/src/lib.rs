@@ -18,6 +18,7 @@ pub mod respond;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod versions;
 
 pub use crate::config::{AuthMode, Command, Config};
 pub use crate::server::{prepare, serve, RunningServer};

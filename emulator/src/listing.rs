@@ -12,9 +12,9 @@ use crate::server::Target;
 use crate::state::AppState;
 use crate::store::ObjectMeta;
 
-const OWNER_ID: &str = "1000000000000000";
+pub(crate) const OWNER_ID: &str = "1000000000000000";
 
-fn xml_response(xml: String) -> Reply {
+pub(crate) fn xml_response(xml: String) -> Reply {
     let len = xml.len();
     let mut r = Response::new(full(xml));
     set(&mut r, "content-type", "application/xml");
@@ -22,7 +22,7 @@ fn xml_response(xml: String) -> Reply {
     Reply::Ok(r)
 }
 
-fn element(out: &mut String, name: &str, value: &str) {
+pub(crate) fn element(out: &mut String, name: &str, value: &str) {
     out.push('<');
     out.push_str(name);
     out.push('>');
@@ -32,7 +32,7 @@ fn element(out: &mut String, name: &str, value: &str) {
     out.push('>');
 }
 
-fn iso(secs: i64) -> String {
+pub(crate) fn iso(secs: i64) -> String {
     SigningTime::from_unix_seconds(secs).iso8601_extended()
 }
 
@@ -52,6 +52,10 @@ pub fn bucket_level(state: &AppState, method: Method, target: &Target, req: &Req
                 xml_response(xml)
             } else if req.query_value("bucketInfo").is_some() {
                 bucket_info(state, b)
+            } else if req.query_value("versions").is_some() {
+                crate::versions::list(state, b, req)
+            } else if req.query_value("versioning").is_some() {
+                crate::versions::status_xml(state)
             } else if let Some((name, _)) = req.query.iter().find(|(k, _)| {
                 oss_append::sign::v1::is_signed_subresource(k) && !k.starts_with("x-oss-")
             }) {

@@ -15,6 +15,7 @@ use crate::faults::{FaultKind, FaultSpec};
 use crate::respond::{empty, set, RespBody, RespCtx};
 use crate::state::AppState;
 use crate::store::{ObjectKind, ObjectMeta, Slot};
+use crate::versions;
 
 /// What an operation asks the connection to do.
 #[derive(Debug)]
@@ -404,6 +405,10 @@ pub async fn append(call: &Call<'_>, body: &mut Incoming) -> Reply {
     }
     let slot = call.slot();
     let guard = slot.writer.lock().await;
+    let record = slot.record();
+    if let Some(e) = versions::append_refusal(call.req, record.as_ref(), position) {
+        return Reply::unread(e);
+    }
     let current = slot.snapshot();
     let attrs = match &current {
         Some(m) if m.kind != ObjectKind::Appendable => {
@@ -489,8 +494,17 @@ pub async fn append(call: &Call<'_>, body: &mut Incoming) -> Reply {
             last_modified: call.now_secs(),
             sealed_time: None,
             gen: writer.gen(),
+            version_id: None,
+            delete_marker: false,
+            noncurrent: Vec::new(),
         },
         (None, None) => unreachable!("a new object always has creation attributes"),
+    };
+    // A new appendable object on a versioned bucket is the `null` version; earlier versions stay.
+    let meta = match (&record, call.state.versions.status()) {
+        (_, versions::Versioning::Off) => meta,
+        (Some(r), _) if !r.delete_marker => meta,
+        _ => versions::succeed(record, meta, Some(versions::NULL_VERSION.to_owned())),
     };
     if let Err(e) = call.commit(&slot, Some(writer), &meta, "append") {
         return Reply::read(e);
@@ -500,6 +514,9 @@ pub async fn append(call: &Call<'_>, body: &mut Incoming) -> Reply {
     set(&mut resp, "etag", &format!("\"{}\"", meta.etag));
     set(&mut resp, "x-oss-next-append-position", &size.to_string());
     set(&mut resp, "x-oss-hash-crc64ecma", &crc.to_string());
+    for (k, v) in versions::version_headers(call.state, &meta) {
+        set(&mut resp, k, &v);
+    }
     sse_echo(&mut resp, &meta);
     call.after_commit(resp).await
 }
@@ -531,7 +548,11 @@ pub async fn put(call: &Call<'_>, body: &mut Incoming) -> Reply {
     }
     let slot = call.slot();
     let guard = slot.writer.lock().await;
-    if is_true(call.req.headers.get("x-oss-forbid-overwrite")) && slot.snapshot().is_some() {
+    // x-oss-forbid-overwrite has no effect on versioned buckets.
+    if is_true(call.req.headers.get("x-oss-forbid-overwrite"))
+        && slot.snapshot().is_some()
+        && call.state.versions.status() == versions::Versioning::Off
+    {
         return Reply::unread(
             OssError::new(
                 409,
@@ -583,7 +604,15 @@ pub async fn put(call: &Call<'_>, body: &mut Incoming) -> Reply {
         last_modified: call.now_secs(),
         sealed_time: None,
         gen: writer.gen(),
+        version_id: None,
+        delete_marker: false,
+        noncurrent: Vec::new(),
     };
+    let meta = versions::succeed(
+        slot.record(),
+        meta,
+        call.state.versions.id_for_write(call.ctx.now_ms),
+    );
     if let Err(e) = call.commit(&slot, Some(writer), &meta, "put") {
         return Reply::read(e);
     }
@@ -596,6 +625,9 @@ pub async fn put(call: &Call<'_>, body: &mut Incoming) -> Reply {
         meta.content_md5.as_deref().unwrap_or(""),
     );
     set(&mut resp, "x-oss-hash-crc64ecma", &crc.to_string());
+    for (k, v) in versions::version_headers(call.state, &meta) {
+        set(&mut resp, k, &v);
+    }
     sse_echo(&mut resp, &meta);
     call.after_commit(resp).await
 }
@@ -744,18 +776,18 @@ pub async fn get(call: &Call<'_>, head: bool) -> Reply {
     if let Some(e) = call.injected_error() {
         return Reply::unread(e);
     }
-    let snapshot = match call.state.store.existing_slot(call.bucket, call.key) {
-        None => None,
-        Some(slot) => match tokio::task::block_in_place(|| slot.open_snapshot()) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("oss-emulator: cannot open object data: {e}");
-                return Reply::unread(OssError::internal("The object could not be read."));
-            }
-        },
-    };
-    let Some((meta, file)) = snapshot else {
-        return Reply::unread(OssError::no_such_key(call.key));
+    let slot = call.state.store.existing_slot(call.bucket, call.key);
+    let version = call.req.query_value("versionId");
+    let found = tokio::task::block_in_place(|| {
+        versions::open(call.state, slot.as_deref(), call.key, version)
+    });
+    let (meta, file) = match found {
+        Ok(versions::Found::Object(meta, file)) => (meta, file),
+        Ok(versions::Found::Error(e)) => return Reply::unread(e),
+        Err(e) => {
+            eprintln!("oss-emulator: cannot open object data: {e}");
+            return Reply::unread(OssError::internal("The object could not be read."));
+        }
     };
     if let Some(reply) = preconditions(call.req, &meta) {
         return reply;
@@ -807,6 +839,9 @@ pub async fn get(call: &Call<'_>, head: bool) -> Reply {
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     object_headers(&mut resp, &meta);
+    for (k, v) in versions::version_headers(call.state, &meta) {
+        set(&mut resp, k, &v);
+    }
     set(&mut resp, "content-length", &len.to_string());
     if status == StatusCode::PARTIAL_CONTENT {
         set(
@@ -834,6 +869,17 @@ pub async fn get(call: &Call<'_>, head: bool) -> Reply {
 pub async fn delete(call: &Call<'_>) -> Reply {
     if let Some(e) = call.injected_error() {
         return Reply::unread(e);
+    }
+    match versions::delete(call).await {
+        Some(Ok(headers)) => {
+            let mut resp = status_response(StatusCode::NO_CONTENT);
+            for (k, v) in headers {
+                set(&mut resp, k, &v);
+            }
+            return call.after_commit(resp).await;
+        }
+        Some(Err(e)) => return Reply::unread(e),
+        None => {}
     }
     if let Some(slot) = call.state.store.existing_slot(call.bucket, call.key) {
         let guard = slot.writer.lock().await;

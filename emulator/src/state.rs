@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::faults::Faults;
 use crate::store::Store;
+use crate::versions::Versions;
 
 /// One accepted key pair, with its STS token when it has one. Never serialised: the control plane
 /// lists ids only.
@@ -75,6 +76,8 @@ pub struct AppState {
     pub faults: Mutex<Faults>,
     /// Recent requests, oldest first.
     pub log: Mutex<VecDeque<LogEntry>>,
+    /// The buckets' versioning status and version ids.
+    pub versions: Versions,
     ids: AtomicU64,
     id_seed: u64,
 }
@@ -90,6 +93,7 @@ impl AppState {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         Self {
+            versions: Versions::new(config.versioning),
             config,
             store,
             credentials: RwLock::new(creds),
@@ -111,13 +115,14 @@ impl AppState {
         }
     }
 
-    /// Puts credentials, clock, faults and log back to how they were at start (objects are kept).
+    /// Puts credentials, clock, faults, log and versioning back to how they were at start (objects are kept).
     pub fn reset_runtime(&self) {
         *self.credentials.write().unwrap_or_else(|p| p.into_inner()) =
             vec![Self::initial_credential(&self.config)];
         self.clock_offset_ms.store(0, Ordering::Relaxed);
         *self.faults.lock().unwrap_or_else(|p| p.into_inner()) = Faults::default();
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.versions.reset();
     }
 
     /// The server's notion of now, in unix milliseconds (the real clock plus the shift).

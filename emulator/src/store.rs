@@ -73,6 +73,15 @@ pub struct ObjectMeta {
     pub sealed_time: Option<i64>,
     /// The generation of the data file.
     pub gen: u64,
+    /// The version id on a versioned bucket (`null` for appendable objects and suspended writes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// A delete marker: a version without data that hides the ones before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_marker: bool,
+    /// The previous versions, newest first (versioned buckets only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub noncurrent: Vec<ObjectMeta>,
 }
 
 /// One object: a writer lock held for a whole write, and the committed state readers snapshot.
@@ -81,7 +90,7 @@ pub struct Slot {
     /// Held by a write (append, put, seal, delete) from its checks to its commit, so that writes to
     /// one object happen one at a time; readers never wait for it.
     pub writer: tokio::sync::Mutex<()>,
-    committed: Mutex<Option<ObjectMeta>>,
+    pub(crate) committed: Mutex<Option<ObjectMeta>>,
     base: PathBuf,
     /// The store's reset epoch when this slot was made; commits to slots of an older epoch are refused.
     epoch: u64,
@@ -97,8 +106,13 @@ impl Slot {
         }
     }
 
-    /// The committed state.
+    /// The committed current version, `None` when there is none or it is a delete marker.
     pub fn snapshot(&self) -> Option<ObjectMeta> {
+        self.record().filter(|m| !m.delete_marker)
+    }
+
+    /// The committed state as stored: the current version (perhaps a delete marker) with the earlier ones.
+    pub fn record(&self) -> Option<ObjectMeta> {
         self.committed
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -114,11 +128,12 @@ impl Slot {
         let committed = self.committed.lock().unwrap_or_else(|p| p.into_inner());
         match committed.as_ref() {
             None => Ok(None),
+            Some(m) if m.delete_marker => Ok(None),
             Some(m) => Ok(Some((m.clone(), File::open(self.data_path(m.gen))?))),
         }
     }
 
-    fn data_path(&self, gen: u64) -> PathBuf {
+    pub(crate) fn data_path(&self, gen: u64) -> PathBuf {
         let mut p = self.base.clone().into_os_string();
         p.push(format!(".{gen}.data"));
         p.into()
@@ -368,15 +383,15 @@ impl Store {
         if let Some(w) = writer.as_mut() {
             w.armed = false;
         }
-        let gen = new.gen;
+        let kept = data_gens(&new);
         let old = slot
             .committed
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .replace(new);
-        if let Some(old) = old {
-            if old.gen != gen {
-                let _ = fs::remove_file(slot.data_path(old.gen));
+        for gen in old.as_ref().map(data_gens).unwrap_or_default() {
+            if !kept.contains(&gen) {
+                let _ = fs::remove_file(slot.data_path(gen));
             }
         }
         Ok(())
@@ -431,7 +446,7 @@ impl Store {
         if self.check_epoch(slot).is_err() {
             return Ok(()); // the reset removed it already
         }
-        let Some(old) = slot.snapshot() else {
+        let Some(old) = slot.record() else {
             return Ok(());
         };
         match fs::remove_file(slot.meta_path()) {
@@ -443,7 +458,9 @@ impl Store {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        let _ = fs::remove_file(slot.data_path(old.gen));
+        for gen in data_gens(&old) {
+            let _ = fs::remove_file(slot.data_path(gen));
+        }
         self.sync_dir(slot)
     }
 
@@ -505,6 +522,54 @@ impl Store {
     }
 }
 
+/// The generations whose data files `meta` (current and earlier versions) needs.
+fn data_gens(meta: &ObjectMeta) -> Vec<u64> {
+    std::iter::once(meta)
+        .chain(&meta.noncurrent)
+        .filter(|m| !m.delete_marker)
+        .map(|m| m.gen)
+        .collect()
+}
+
+/// Cuts the data files of a recovered object back to their committed lengths and returns their
+/// generations; an earlier version whose data is gone is dropped, and `None` means the current one's is.
+fn recover_data(slot: &Slot, meta: &mut ObjectMeta) -> io::Result<Option<Vec<u64>>> {
+    let fits = |m: &ObjectMeta| -> io::Result<bool> {
+        if m.delete_marker {
+            return Ok(true);
+        }
+        let data = slot.data_path(m.gen);
+        match fs::metadata(&data).map(|d| d.len()) {
+            Ok(len) if len >= m.size => {
+                if len > m.size {
+                    OpenOptions::new()
+                        .write(true)
+                        .open(&data)?
+                        .set_len(m.size)?;
+                }
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    };
+    if !fits(meta)? {
+        return Ok(None);
+    }
+    let mut kept = Vec::new();
+    for m in std::mem::take(&mut meta.noncurrent) {
+        if fits(&m)? {
+            kept.push(m);
+        } else {
+            eprintln!(
+                "oss-emulator: dropping a version of {:?}: its data file is missing or short",
+                m.key
+            );
+        }
+    }
+    meta.noncurrent = kept;
+    Ok(Some(data_gens(meta)))
+}
+
 /// Loads one bucket's sidecars, cuts data files back to their committed length, removes orphans.
 fn recover_bucket(
     dir: &Path,
@@ -533,28 +598,17 @@ fn recover_bucket(
                 }
             };
             let mut slot = Slot::new(dir.join(base), None, 0);
-            let data = slot.data_path(meta.gen);
-            let len = fs::metadata(&data).map(|m| m.len()).ok();
-            match len {
-                Some(len) if len >= meta.size => {
-                    if len > meta.size {
-                        OpenOptions::new()
-                            .write(true)
-                            .open(&data)?
-                            .set_len(meta.size)?;
-                    }
-                }
-                _ => {
-                    eprintln!(
-                        "oss-emulator: dropping {:?}: its data file is missing or short",
-                        meta.key
-                    );
-                    let _ = fs::remove_file(&path);
-                    continue;
-                }
-            }
-            *max_gen = (*max_gen).max(meta.gen);
-            referenced.push(data);
+            let mut meta = meta;
+            let Some(data) = recover_data(&slot, &mut meta)? else {
+                eprintln!(
+                    "oss-emulator: dropping {:?}: its data file is missing or short",
+                    meta.key
+                );
+                let _ = fs::remove_file(&path);
+                continue;
+            };
+            *max_gen = (*max_gen).max(data.iter().copied().max().unwrap_or(0));
+            referenced.extend(data.iter().map(|g| slot.data_path(*g)));
             let key = meta.key.clone();
             *slot.committed.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(meta);
             slots.insert(key, Arc::new(slot));
@@ -602,6 +656,9 @@ mod tests {
             last_modified: 0,
             sealed_time: None,
             gen,
+            version_id: None,
+            delete_marker: false,
+            noncurrent: Vec::new(),
         }
     }
 

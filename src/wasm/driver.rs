@@ -8,12 +8,10 @@ use super::client::{pause, Exchange, Inner};
 use super::source::Part;
 use super::timer::random_unit;
 use super::transport::Body;
-use crate::append::{
-    Action, AppendResponse, AppendSession, Appended, Input, ObjectHead, ObjectType,
-};
+use crate::append::{Action, AppendResponse, AppendSession, Appended, Input, ObjectHead};
 use crate::error::Error;
 use crate::ops::{self, WriteOptions};
-use crate::response::{self, parse_service_error, HeadResponse};
+use crate::response::{self, parse_service_error};
 
 #[wasm_bindgen(module = "/src/wasm/shapes.js")]
 extern "C" {
@@ -142,27 +140,7 @@ impl Driver<'_> {
             .exchange(request, Body::Empty, self.timeout_ms, self.signal())
             .await?;
         let response = &exchange.response;
-        let outcome = match response.status {
-            404 => Ok(None),
-            200 => {
-                HeadResponse::from_headers(response.status, &response.headers).and_then(|head| {
-                    // A hidden CRC is left to the state machine, which knows whether it needs one.
-                    let length = head.next_append_position.or(head.content_length);
-                    let length = match head.length_and_crc() {
-                        Ok((l, _)) => l,
-                        Err(_) if length.is_some() => length.unwrap_or(0),
-                        Err(e) => return Err(e),
-                    };
-                    Ok(Some(ObjectHead {
-                        length,
-                        crc64: head.crc64,
-                        object_type: head.object_type.unwrap_or(ObjectType::Other(String::new())),
-                        request_id: head.request_id,
-                    }))
-                })
-            }
-            status => Err(parse_service_error(status, &response.headers, &[]).into()),
-        };
+        let outcome = ObjectHead::from_answer(response.status, &response.headers);
         // A recovered append reports the response that settled it.
         self.last = Some(exchange);
         outcome

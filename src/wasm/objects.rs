@@ -48,14 +48,19 @@ async fn bodiless_call(
 
 #[wasm_bindgen(js_class = OSS)]
 impl Oss {
-    /// HeadObject: `{ status, meta, res, objectType, nextAppendPosition, crc64 }`.
+    /// HeadObject: `{ status, meta, res, objectType, nextAppendPosition, crc64, versionId }`;
+    /// `options.versionId` reads that version.
     pub fn head(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
         let p = Params::new(&inner, "HEAD", &name);
         spawn(Some(p), async move {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
-            let (key, exchange) = bodiless_call(&inner, &name, &o, &ops::head_object).await?;
+            let version = o.string("versionId")?;
+            let (key, exchange) = bodiless_call(&inner, &name, &o, &|bucket, key| {
+                ops::with_version_id(ops::head_object(bucket, key)?, version.as_deref())
+            })
+            .await?;
             let head =
                 HeadResponse::from_headers(exchange.response.status, &exchange.response.headers)?;
             let result = Object::new();
@@ -85,7 +90,10 @@ impl Oss {
                 head.crc64
                     .map_or(JsValue::UNDEFINED, |c| c.to_string().into()),
             );
-            if let (Some(len), Some(crc)) = (head.next_append_position, head.crc64) {
+            set_version_id(&result, head.version_id.as_deref());
+            // Only the current version is what the next append continues.
+            if let (Some(len), Some(crc), None) = (head.next_append_position, head.crc64, &version)
+            {
                 inner.remember(&key, Some((len, crc)));
             }
             Ok(result.into())
@@ -93,7 +101,7 @@ impl Oss {
     }
 
     /// GetObject: `{ content, res }`, `content` a Uint8Array. `options.range`: `'bytes=0-99'`, `'0-99'`,
-    /// `'100-'` or `{ start, end }` (end inclusive).
+    /// `'100-'` or `{ start, end }` (end inclusive). `options.versionId` reads that version.
     pub fn get(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
         let p = Params::new(&inner, "GET", &name);
@@ -101,8 +109,9 @@ impl Oss {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
             let range = o.raw("range").map(|r| parse_range(&r)).transpose()?;
+            let version = o.string("versionId")?;
             let (_, exchange) = bodiless_call(&inner, &name, &o, &|bucket, key| {
-                ops::get_object(bucket, key, range)
+                ops::with_version_id(ops::get_object(bucket, key, range)?, version.as_deref())
             })
             .await?;
             let result = Object::new();
@@ -112,22 +121,33 @@ impl Oss {
         })
     }
 
-    /// DeleteObject: `{ res }`.
+    /// DeleteObject: `{ res, versionId, deleteMarker }` (the last two on versioned buckets);
+    /// `options.versionId` removes that version for good.
     pub fn delete(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
         let p = Params::new(&inner, "DELETE", &name);
         spawn(Some(p), async move {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
-            let (key, exchange) = bodiless_call(&inner, &name, &o, &ops::delete_object).await?;
+            let version = o.string("versionId")?;
+            let (key, exchange) = bodiless_call(&inner, &name, &o, &|bucket, key| {
+                ops::with_version_id(ops::delete_object(bucket, key)?, version.as_deref())
+            })
+            .await?;
             inner.remember(&key, None);
+            let written =
+                WriteResponse::from_headers(exchange.response.status, &exchange.response.headers)?;
             let result = Object::new();
             set(&result, "res", exchange.res(started));
+            set_version_id(&result, written.version_id.as_deref());
+            if written.delete_marker {
+                set(&result, "deleteMarker", true);
+            }
             Ok(result.into())
         })
     }
 
-    /// PutObject (a Normal object) in one request: `{ name, url, res, crc64 }`; the CRC-64 OSS returns is
+    /// PutObject (a Normal object) in one request: `{ name, url, res, crc64, versionId }`; the CRC-64 OSS returns is
     /// checked against the bytes sent.
     pub fn put(&self, name: JsValue, file: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
@@ -164,6 +184,7 @@ impl Oss {
             set(&result, "url", inner.config.object_url(&key));
             set(&result, "res", exchange.res(started));
             set(&result, "crc64", crc.to_string());
+            set_version_id(&result, written.version_id.as_deref());
             Ok(result.into())
         })
     }
@@ -348,6 +369,13 @@ fn signature_url_v1(inner: &Inner, name: &JsValue, options: &JsValue) -> Result<
         &config,
     )?;
     Ok(inner.config.request_url(&req))
+}
+
+/// Sets `versionId` when the answer named a version (versioned buckets only, as in ali-oss's headers).
+fn set_version_id(result: &Object, version_id: Option<&str>) {
+    if let Some(v) = version_id {
+        set(result, "versionId", v);
+    }
 }
 
 /// `'bytes=0-99'`, `'0-99'`, `'100-'` or `{ start, end }` → `(first, last)`.

@@ -46,6 +46,12 @@ export async function use(file: Blob, bytes: Uint8Array, stream: ReadableStream<
   const content: Uint8Array = g.content;
   await client.put('doc.txt', new ArrayBuffer(3));
   await client.delete('doc.txt');
+  const frozen = await client.get('rec/a.webm', { versionId: 'null' });
+  const hv: string | undefined = (await client.head('rec/a.webm', { versionId: 'null' })).versionId;
+  const putId: string | undefined = (await client.put('doc.txt', bytes)).versionId;
+  const removed = await client.delete('doc.txt', { versionId: putId });
+  const marker: true | undefined = removed.deleteMarker;
+  void [frozen.content, hv, marker, removed.versionId];
   await client.sealAppend('rec/a.webm', next);
   const url: string = client.signatureUrl('rec/a.webm', { expires: 60, method: 'GET' });
   const url4: string = await client.signatureUrlV4('POST', 60, { queries: { append: null, position: '0' } }, 'k');
@@ -70,6 +76,8 @@ client.append('k', new Blob([]), { position: {} });
 client.append(new Blob([]));
 // @ts-expect-error the bucket is required
 new OSS({ accessKeyId: 'a', accessKeySecret: 's' });
+// @ts-expect-error a version id is a string
+client.get('k', { versionId: 1 });
 // @ts-expect-error nextAppendPosition is a string, not a number
 const n: number = (await client.append('k', new Blob([]))).nextAppendPosition;
 void n;

@@ -343,3 +343,38 @@ describe('ali-oss with an STS token', () => {
     });
   }
 });
+
+describe('ali-oss on a versioned bucket', () => {
+  let emu;
+  before(async () => { emu = await startEmulator({ auth: 'v4', versioning: 'enabled' }); });
+  after(async () => { await emu?.stop(); });
+
+  test('append, put, append, delete: version ids as oss-append reports them', T, async () => {
+    const client = makeClient(emu, { v4: true, mode: 'path' });
+    const key = uniqueKey('versioned', 'take.webm');
+    const part1 = payload(3000, 'v-ali-a');
+    const part2 = payload(1234, 'v-ali-b');
+    const r1 = await client.append(key, part1);
+    const r2 = await client.append(key, part2, { position: r1.nextAppendPosition });
+    assert.deepEqual([r1.res.headers['x-oss-version-id'], r2.res.headers['x-oss-version-id']], ['null', 'null']);
+    const listed = await client.getBucketVersions({ prefix: key });
+    assert.deepEqual(listed.objects.map((o) => [o.versionId, o.isLatest, o.type]), [['null', true, 'Appendable']]);
+
+    const put = await client.put(key, Buffer.from('normal'));
+    const putId = put.res.headers['x-oss-version-id'];
+    assert.ok(putId && putId !== 'null', putId);
+    const old = await client.get(key, { versionId: 'null' });
+    assert.ok(Buffer.compare(old.content, Buffer.concat([part1, part2])) === 0);
+    await rejectsWith(client.append(key, Buffer.from('late'), { position: r2.nextAppendPosition }),
+      { status: 409, code: 'ObjectNotAppendable' });
+
+    const deleted = await client.delete(key);
+    assert.equal(deleted.res.headers['x-oss-delete-marker'], 'true');
+    const markerId = deleted.res.headers['x-oss-version-id'];
+    await rejectsWith(client.get(key), { status: 404, code: 'NoSuchKey' });
+    const kept = await client.get(key, { versionId: 'null' });
+    assert.ok(Buffer.compare(kept.content, Buffer.concat([part1, part2])) === 0);
+    assert.deepEqual((await emu.versions(key)).map((v) => [v.version_id, v.delete_marker]),
+      [[markerId, true], [putId, false], ['null', false]]);
+  });
+});

@@ -63,7 +63,7 @@ export function emulatorBinary() {
 }
 
 /** Starts an emulator on a free port; resolves { url, port, stop(), control(method, path, body) }. */
-export async function startEmulator({ auth = 'any', args = [] } = {}) {
+export async function startEmulator({ auth = 'any', versioning, args = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'oss-interop-'));
   const child = spawn(emulatorBinary(), [
     '--port', '0',
@@ -73,6 +73,7 @@ export async function startEmulator({ auth = 'any', args = [] } = {}) {
     '--region', REGION,
     '--data-dir', dataDir,
     '--auth', auth,
+    ...(versioning ? ['--versioning', versioning] : []),
     ...args,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -161,7 +162,21 @@ export async function startEmulator({ auth = 'any', args = [] } = {}) {
     }
   }
 
-  return { url, port, stop, control, withClockShift, stderr: () => stderr };
+  /** Sets every bucket's versioning status ('enabled' or 'suspended'); resolves the status now. */
+  async function setVersioning(status) {
+    const r = await control('POST', 'versioning', { status });
+    if (r.status !== 200) throw new Error(`versioning ${status}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.status;
+  }
+
+  /** Every version of `key` in `bucket`, newest first: [{ version_id, delete_marker, type, size, crc64 }]. */
+  async function versions(key, bucket = BUCKET) {
+    const r = await control('GET', `versions/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`);
+    if (r.status !== 200) throw new Error(`versions of ${key}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.versions;
+  }
+
+  return { url, port, stop, control, withClockShift, setVersioning, versions, stderr: () => stderr };
 }
 
 // ---- CRC-64/XZ (the ECMA-182 polynomial, reflected, init and xorout all ones), as OSS reports it ----------------

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,7 +47,7 @@ def emulator_binary():
 class Emulator:
     """One emulator process on a free port, with its own data directory."""
 
-    def __init__(self, auth='any', extra_args=()):
+    def __init__(self, auth='any', extra_args=(), versioning=None):
         binary = emulator_binary()
         self.auth = auth
         self.bucket = BUCKET
@@ -64,6 +65,7 @@ class Emulator:
             '--region', REGION,
             '--data-dir', self.data_dir,
             '--auth', auth,
+            *(['--versioning', versioning] if versioning else []),
             *extra_args,
         ]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr)
@@ -158,6 +160,19 @@ class Emulator:
         status, body = self.control('GET', 'requests')
         assert status == 200, (status, body)
         return [r for r in body['requests'] if r.get('key') == key]
+
+    def set_versioning(self, status):
+        """Sets every bucket's versioning status ('enabled' or 'suspended'); returns the status now."""
+        code, body = self.control('POST', 'versioning', {'status': status})
+        assert code == 200, (code, body)
+        return body['status']
+
+    def versions(self, key):
+        """Every version of `key`, newest first: [{version_id, delete_marker, type, size, crc64}]."""
+        path = '/'.join(urllib.parse.quote(p, safe='') for p in key.split('/'))
+        code, body = self.control('GET', f'versions/{self.bucket}/{path}')
+        assert code == 200, (code, body)
+        return body['versions']
 
     def _kill(self):
         if self.proc.poll() is None:

@@ -310,3 +310,50 @@ def test_sts_token_in_requests_and_presigned_urls(sts_emu, version, new_key):
         sts_bucket('not-the-token').append_object(key, len(data), b'x')
     assert info.value.status == 403
     assert info.value.code == 'InvalidSecurityToken'
+
+
+@pytest.fixture(scope='module')
+def versioned_emu():
+    e = Emulator(auth='v4', versioning='enabled')
+    e.sig = 'v4'
+    yield e
+    e.stop()
+
+
+def test_versioned_bucket_append_put_delete_flow(versioned_emu, new_key):
+    """The flow of a recording on a versioned bucket, with the answers oss-append's own e2e test expects."""
+    bucket = make_bucket(versioned_emu)
+    key = new_key('take.webm')
+    part1, part2 = payload(3000, 'v-oss2-a'), payload(1234, 'v-oss2-b')
+
+    r1 = bucket.append_object(key, 0, part1, init_crc=0)
+    r2 = bucket.append_object(key, r1.next_position, part2, init_crc=r1.crc)
+    assert [r1.versionid, r2.versionid] == ['null', 'null']
+    listed = bucket.list_object_versions(prefix=key)
+    assert [(v.key, v.versionid, v.is_latest, v.type, v.size) for v in listed.versions] == \
+        [(key, 'null', True, 'Appendable', len(part1) + len(part2))]
+    assert listed.delete_marker == []
+
+    put = bucket.put_object(key, b'normal')
+    assert put.versionid and put.versionid != 'null'
+    old = bucket.get_object(key, params={'versionId': 'null'})
+    assert old.versionid == 'null'
+    assert old.read() == part1 + part2
+    assert bucket.head_object(key).versionid == put.versionid
+
+    with pytest.raises(oss2.exceptions.ObjectNotAppendable) as info:
+        bucket.append_object(key, r2.next_position, b'late')
+    assert info.value.status == 409
+
+    deleted = bucket.delete_object(key)
+    assert deleted.status == 204
+    assert deleted.delete_marker is True
+    assert deleted.versionid not in ('', 'null', put.versionid)
+    with pytest.raises(oss2.exceptions.NoSuchKey):
+        bucket.get_object(key)
+    assert bucket.get_object(key, params={'versionId': 'null'}).read() == part1 + part2
+    listed = bucket.list_object_versions(prefix=key)
+    assert [(m.versionid, m.is_latest) for m in listed.delete_marker] == [(deleted.versionid, True)]
+    assert [v.versionid for v in listed.versions] == [put.versionid, 'null']
+    assert [(v['version_id'], v['delete_marker']) for v in versioned_emu.versions(key)] == \
+        [(deleted.versionid, True), (put.versionid, False), ('null', False)]

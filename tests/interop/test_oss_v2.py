@@ -405,3 +405,53 @@ def test_sts_token_in_requests_and_presigned_urls(new_key):
         assert err.code == 'InvalidSecurityToken'
     finally:
         sts_emu.stop()
+
+
+@pytest.fixture(scope='module')
+def versioned_emu():
+    e = Emulator(auth='v4', versioning='enabled')
+    yield e
+    e.stop()
+
+
+def test_versioned_bucket_append_put_delete_flow(versioned_emu, new_key):
+    """The flow of a recording on a versioned bucket, with the answers oss-append's own e2e test expects."""
+    emu = versioned_emu
+    client = make_client(emu)
+    key = new_key('take.webm')
+    part1, part2 = payload(3000, 'v-v2-a'), payload(1234, 'v-v2-b')
+
+    r1 = append(client, emu, key, 0, part1)
+    r2 = append(client, emu, key, r1.next_position, part2)
+    assert [r1.version_id, r2.version_id] == ['null', 'null']
+    listed = client.list_object_versions(oss.ListObjectVersionsRequest(bucket=emu.bucket, prefix=key))
+    assert [(v.key, v.version_id, v.is_latest, v.object_type, v.size) for v in listed.version] == \
+        [(key, 'null', True, 'Appendable', len(part1) + len(part2))]
+    assert not listed.delete_marker
+
+    put = client.put_object(oss.PutObjectRequest(bucket=emu.bucket, key=key, body=b'normal'))
+    assert put.version_id and put.version_id != 'null'
+    old = client.get_object(oss.GetObjectRequest(bucket=emu.bucket, key=key, version_id='null'))
+    assert old.version_id == 'null'
+    assert old.body.read() == part1 + part2
+    assert head(client, emu, key).version_id == put.version_id
+
+    with pytest.raises(oss.exceptions.OperationError) as info:
+        append(client, emu, key, r2.next_position, b'late')
+    err = service_error(info)
+    assert (err.status_code, err.code) == (409, 'ObjectNotAppendable')
+
+    deleted = client.delete_object(oss.DeleteObjectRequest(bucket=emu.bucket, key=key))
+    assert deleted.status_code == 204
+    assert deleted.delete_marker is True
+    assert deleted.version_id not in (None, '', 'null', put.version_id)
+    with pytest.raises(oss.exceptions.OperationError) as info:
+        client.get_object(oss.GetObjectRequest(bucket=emu.bucket, key=key))
+    assert (service_error(info).status_code, service_error(info).code) == (404, 'NoSuchKey')
+    kept = client.get_object(oss.GetObjectRequest(bucket=emu.bucket, key=key, version_id='null'))
+    assert kept.body.read() == part1 + part2
+    listed = client.list_object_versions(oss.ListObjectVersionsRequest(bucket=emu.bucket, prefix=key))
+    assert [(m.version_id, m.is_latest) for m in listed.delete_marker] == [(deleted.version_id, True)]
+    assert [v.version_id for v in listed.version] == [put.version_id, 'null']
+    assert [(v['version_id'], v['delete_marker']) for v in emu.versions(key)] == \
+        [(deleted.version_id, True), (put.version_id, False), ('null', False)]

@@ -58,9 +58,10 @@ export function emulatorBinary() {
  * @param {'v1'|'v4'|'any'} [o.auth]   accepted signature versions (default any)
  * @param {string} [o.stsToken]        require this STS token with the access key
  * @param {string} [o.corsExpose]      `--cors-expose` (e.g. 'none')
+ * @param {'enabled'|'suspended'} [o.versioning]  `--versioning`: every bucket versioned
  * @param {string[]} [o.args]          further flags
  */
-export async function startEmulator({ auth = 'any', stsToken, corsExpose, args = [] } = {}) {
+export async function startEmulator({ auth = 'any', stsToken, corsExpose, versioning, args = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'oss-e2e-'));
   const argv = [
     '--port', '0',
@@ -72,6 +73,7 @@ export async function startEmulator({ auth = 'any', stsToken, corsExpose, args =
     '--auth', auth,
     ...(stsToken ? ['--sts-token', stsToken] : []),
     ...(corsExpose ? ['--cors-expose', corsExpose] : []),
+    ...(versioning ? ['--versioning', versioning] : []),
     ...args,
   ];
   const child = spawn(emulatorBinary(), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -266,6 +268,20 @@ export class Emulator {
     if (res.status === 404) return null;
     if (!res.ok) throw new Error(`control plane GET objects/${bucket}/${key} answered ${res.status}: ${text}`);
     return JSON.parse(text);
+  }
+
+  /**
+   * Every version of `key`, newest first, read through the control plane: [{ version_id, delete_marker, type, size,
+   * crc64 }] (empty when the key has none).
+   */
+  async versions(key, bucket = this.bucket) {
+    const path = key.split('/').map(encodeURIComponent).join('/');
+    return (await this.control('GET', `versions/${bucket}/${path}`)).versions;
+  }
+
+  /** Sets every bucket's versioning status: 'enabled' or 'suspended'. */
+  async setVersioning(status) {
+    return (await this.control('POST', 'versioning', { status })).status;
   }
 
   /** The server state dump (objects, clock). */
