@@ -96,6 +96,11 @@ fn appendable_versions_freeze_under_put_and_delete() {
     assert_eq!(undo.header("x-oss-delete-marker"), Some("true"));
     assert_eq!(c.get("rec.webm").body, b"normal");
     c.delete("rec.webm");
+    // x-oss-forbid-overwrite has no effect on a versioned bucket.
+    let mut forbid = c.request(Method::Put, "rec.webm");
+    forbid.headers.set("x-oss-forbid-overwrite", "true");
+    c.send(forbid, b"over").expect_ok();
+    c.delete("rec.webm");
     let fresh = c.append("rec.webm", 0, b"again");
     fresh.expect_ok();
     assert_eq!(fresh.header("x-oss-version-id"), Some("null"));
@@ -174,6 +179,9 @@ fn unversioned_buckets_answer_without_version_headers() {
     let c = Client::v4(&s);
     let a = c.append("k", 0, b"abc");
     assert_eq!(a.header("x-oss-version-id"), None);
+    let mut forbid = c.request(Method::Put, "k");
+    forbid.headers.set("x-oss-forbid-overwrite", "true");
+    c.send(forbid, b"x").expect_error(409, "FileAlreadyExists");
     let d = c.delete("k");
     assert_eq!(d.header("x-oss-delete-marker"), None);
     c.get("k").expect_error(404, "NoSuchKey");

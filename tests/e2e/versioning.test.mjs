@@ -109,6 +109,22 @@ describe('versioned bucket, Node', () => {
       assert.deepEqual(ops, ['append 200', 'delete 204', 'append 503', 'head 404']);
     });
 
+  test('suspended: appends and puts both answer versionId null, and the put replaces the null version', T,
+    async () => {
+      const key = uniqueKey('versioned-suspended');
+      assert.equal(await emu.setVersioning('suspended'), 'suspended');
+      try {
+        const a = await client().append(key, new Uint8Array(8));
+        assert.equal(a.versionId, 'null');
+        const p = await client().put(key, new Uint8Array([1, 2, 3]));
+        assert.equal(p.versionId, 'null');
+        assert.deepEqual([...(await client().get(key, { versionId: 'null' })).content], [1, 2, 3]);
+        assert.deepEqual((await emu.versions(key)).map((v) => [v.version_id, v.type]), [['null', 'Normal']]);
+      } finally {
+        await emu.setVersioning('enabled');
+      }
+    });
+
   test("'resume' where the current version is a delete marker starts a new object at 0", T, async () => {
     const out = await resumeAfterDelete(OSS, emu.clientOptions(), uniqueKey('versioned-resume'));
     assert.deepEqual(out, { startedAt: '0', nextAppendPosition: '700', readsFresh: true });

@@ -377,4 +377,20 @@ describe('ali-oss on a versioned bucket', () => {
     assert.deepEqual((await emu.versions(key)).map((v) => [v.version_id, v.delete_marker]),
       [[markerId, true], [putId, false], ['null', false]]);
   });
+
+  test('suspended: a put over an appendable object answers and replaces the null version', T, async () => {
+    const client = makeClient(emu, { v4: true, mode: 'path' });
+    const key = uniqueKey('suspended');
+    assert.equal(await emu.setVersioning('suspended'), 'suspended');
+    try {
+      const a = await client.append(key, Buffer.from('abc'));
+      assert.equal(a.res.headers['x-oss-version-id'], 'null');
+      const p = await client.put(key, Buffer.from('def'));
+      assert.equal(p.res.headers['x-oss-version-id'], 'null');
+      assert.equal((await client.get(key, { versionId: 'null' })).content.toString(), 'def');
+      assert.deepEqual((await emu.versions(key)).map((v) => [v.version_id, v.type]), [['null', 'Normal']]);
+    } finally {
+      await emu.setVersioning('enabled');
+    }
+  });
 });

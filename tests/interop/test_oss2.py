@@ -357,3 +357,16 @@ def test_versioned_bucket_append_put_delete_flow(versioned_emu, new_key):
     assert [v.versionid for v in listed.versions] == [put.versionid, 'null']
     assert [(v['version_id'], v['delete_marker']) for v in versioned_emu.versions(key)] == \
         [(deleted.versionid, True), (put.versionid, False), ('null', False)]
+
+
+def test_suspended_bucket_writes_are_the_one_null_version(versioned_emu, new_key):
+    bucket = make_bucket(versioned_emu)
+    key = new_key()
+    assert versioned_emu.set_versioning('suspended') == 'suspended'
+    try:
+        assert bucket.append_object(key, 0, b'abc').versionid == 'null'
+        assert bucket.put_object(key, b'def').versionid == 'null'
+        assert bucket.get_object(key, params={'versionId': 'null'}).read() == b'def'
+        assert [(v.versionid, v.type) for v in bucket.list_object_versions(prefix=key).versions] == [('null', 'Normal')]
+    finally:
+        versioned_emu.set_versioning('enabled')
