@@ -193,6 +193,15 @@ impl Error {
         }
     }
 
+    /// Whether the error itself reports the object's length from the server (a 409, a CRC mismatch).
+    pub fn carries_position(&self) -> bool {
+        match self {
+            Self::Service(e) => e.next_append_position.is_some(),
+            Self::CrcMismatch { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The service error, when OSS sent one.
     pub fn service(&self) -> Option<&ServiceError> {
         match self {

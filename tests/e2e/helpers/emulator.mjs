@@ -57,11 +57,14 @@ export function emulatorBinary() {
  * @param {string} [o.stsToken]        require this STS token with the access key
  * @param {string} [o.corsExpose]      `--cors-expose` (e.g. 'none')
  * @param {string[]} [o.args]          further flags
+ * @param {number} [o.port]            the port (default: a free one)
+ * @param {string} [o.dataDir]         the data dir (default: a fresh temporary one)
  */
-export async function startEmulator({ auth = 'any', stsToken, corsExpose, args = [] } = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'oss-e2e-'));
+export async function startEmulator({ auth = 'any', stsToken, corsExpose, args = [], port: askedPort = 0,
+  dataDir: askedDir } = {}) {
+  const dataDir = askedDir ?? mkdtempSync(join(tmpdir(), 'oss-e2e-'));
   const argv = [
-    '--port', '0',
+    '--port', String(askedPort),
     '--bucket', BUCKET,
     '--access-key-id', ACCESS_KEY_ID,
     '--access-key-secret', ACCESS_KEY_SECRET,
@@ -105,12 +108,14 @@ export async function startEmulator({ auth = 'any', stsToken, corsExpose, args =
   } catch (err) {
     child.kill('SIGKILL');
     await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!askedDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
   lines.on('line', () => {}); // keep draining stdout
 
-  return new Emulator({ child, exited, url, port, dataDir, auth, stsToken, stderr: () => stderr });
+  const emu = new Emulator({ child, exited, url, port, dataDir, auth, stsToken, stderr: () => stderr });
+  emu.startOptions = { auth, stsToken, corsExpose, args };
+  return emu;
 }
 
 export class Emulator {
@@ -152,6 +157,25 @@ export class Emulator {
       clearTimeout(timer);
     }
     rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Stops the process as an outage does (connections are refused from then on), keeping its port and data dir
+   * for restart().
+   */
+  async halt() {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await this.exited;
+      clearTimeout(timer);
+    }
+  }
+
+  /** After halt(): starts again on the same port and data dir, with the same flags; what was stored is back. */
+  async restart() {
+    const next = await startEmulator({ ...this.startOptions, port: this.port, dataDir: this.dataDir });
+    Object.assign(this, { child: next.child, exited: next.exited, stderr: next.stderr });
   }
 
   /** Calls the control plane; resolves the parsed JSON (or text). Throws on a non-2xx answer. */
