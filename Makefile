@@ -57,9 +57,10 @@ test-wasm: emulator tools-wasm tools-browser
 test-e2e: pkg emulator tools-browser
 	OSS_EMULATOR=$(abspath $(EMULATOR)) bash tests/e2e/run.sh
 
-## the long randomized outage proof (10 seeds of 1-30 s outages mixed with faults; about 10 minutes), not in `make test`
+## the long outage proofs, not in `make test` (about 10 minutes): 10 randomized recordings with 1-30 s outages mixed
+## with faults (Node), and the 20 s emulator outage in headless Chromium besides the offline one
 test-long: pkg emulator tools-browser
-	OSS_EMULATOR=$(abspath $(EMULATOR)) OSS_E2E_LONG=1 bash tests/e2e/run.sh outage-random.test.mjs
+	OSS_EMULATOR=$(abspath $(EMULATOR)) OSS_E2E_LONG=1 bash tests/e2e/run.sh outage-random.test.mjs browser-outage.test.mjs
 
 ## the live-recording demo in headless Chromium with fake media devices
 test-www: pkg emulator tools-browser
