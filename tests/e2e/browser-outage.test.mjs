@@ -171,6 +171,30 @@ describe('outages, headless Chromium', () => {
       await context.close();
     });
 
+  test('a 64 MiB append() that fails mid-way says how far it got: position and CRC equal the HEAD', T, async () => {
+    const key = uniqueKey('browser-failing-append');
+    const seed = 24;
+    const control = async (what, arg) => {
+      if (what !== 'arm') throw new Error(`unknown control ${what}`);
+      const { key: k, ...spec } = arg;
+      return emu.armFault({ ...spec, key: k });
+    };
+    const { page, problems, context } = await openStreamsPage(browser, site.origin, control,
+      { ignore: [/^Failed to load resource/, /^requestfailed/] });
+    const out = await page.evaluate(async (c) => {
+      const { failingAppend } = await import('/outage.js');
+      return failingAppend(window.ossAppend.default, c, window.e2eControl);
+    }, { options: emu.clientOptions(), key, seed });
+    await emu.clearFaults();
+    assert.equal(out.error?.status, 503, JSON.stringify(out.error));
+    assert.equal(out.error.nextAppendPosition, out.head.nextAppendPosition);
+    assert.equal(out.error.crc64, out.head.crc64);
+    assert.equal(out.error.nextAppendPosition, String(3 * (8 << 20)));
+    await assertDigest(emu, key, patternDigest(seed, 3 * (8 << 20)));
+    assert.deepEqual(problems.filter((p) => !/503/.test(p)), []);
+    await context.close();
+  });
+
   test(`under Content-Security-Policy: ${CSP}: append, openAppender, writable and a Worker work`, T, async () => {
     const prefix = uniqueKey('browser-csp', 'x').replace(/\/x$/, '');
     const page = await browser.newPage();

@@ -2,7 +2,7 @@
 // (headless Chromium): a write of Pattern(seed) bytes every `everyMs` for `durationMs`, never awaited one by one,
 // as a MediaRecorder hands them out. The caller stops the emulator (or takes the browser offline) meanwhile; what
 // the appender reported comes back as plain data.
-import { errorInfo, Pattern } from './streams.js';
+import { errorInfo, injectFaults, Pattern } from './streams.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -131,4 +131,30 @@ export async function outageEdges(OSS, { options, key, seed }, control) {
     out.otherWriter = { settled, unsent, position: w.position, crc64: w.crc64, state: w.state, key: k };
   }
   return out;
+}
+
+/**
+ * A 64 MiB append() in 8 MiB parts whose fourth part the emulator refuses (503) more often than retryMax allows: the
+ * error says how far the object got. Resolves the error and the HEAD after it.
+ */
+export async function failingAppend(OSS, { options, key, seed }, control) {
+  const client = new OSS({ ...options, retryMax: 1 });
+  const data = new Pattern(seed).read(0, 64 << 20);
+  let appends = 0;
+  const hook = injectFaults({
+    key,
+    decide: (req) => (req.method === 'POST' && ++appends === 4
+      ? { kind: 'error_before_commit', status: 503, op: 'append', count: 3 } : null),
+    arm: (action) => control('arm', { ...action, key }),
+  });
+  let error;
+  try {
+    await client.append(key, data, { partSize: 8 << 20 });
+  } catch (e) {
+    error = errorInfo(e);
+  } finally {
+    hook.restore();
+  }
+  const head = await client.head(key);
+  return { error, head: { nextAppendPosition: head.nextAppendPosition, crc64: head.crc64 } };
 }
