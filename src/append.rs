@@ -1075,6 +1075,17 @@ impl AppendSession {
     pub fn confirmed(&self) -> u64 {
         self.confirmed
     }
+
+    /// How far this session got, for the error of a call that fails after some parts landed: the object's
+    /// length and CRC-64 after its last confirmed part, from which the caller continues with `{ position,
+    /// initCrc64 }`. `None` when no part was confirmed (or the CRC is unknown). A part whose fate was left
+    /// unknown may still have landed beyond it; continuing then meets OSS's 409 with the true length.
+    pub fn reached(&self) -> Option<(u64, u64)> {
+        if self.position == self.start && self.confirmed == 0 {
+            return None;
+        }
+        self.crc.map(|crc| (self.position, crc))
+    }
 }
 
 #[cfg(test)]
@@ -2865,6 +2876,54 @@ mod tests {
         assert!(
             totals[1] > 3000 && totals[2] > 3000,
             "faults exercised: {totals:?}"
+        );
+    }
+
+    #[test]
+    fn reached_says_how_far_a_failed_call_got() {
+        let policy = AppendPolicy {
+            retry_max: 0,
+            ..AppendPolicy::default()
+        };
+        let mut session = AppendSession::new(100, Some(7), policy);
+        assert_eq!(session.reached(), None, "nothing confirmed yet");
+        let part_crc = crate::crc64::crc64(b"abc");
+        let mut step = session.next_part(3, part_crc);
+        step.start().unwrap();
+        let crc = combine(7, part_crc, 3);
+        let done = match step.handle(
+            Input::Append(Ok(AppendResponse {
+                next_position: 103,
+                crc64: crc,
+                request_id: None,
+            })),
+            0.5,
+        ) {
+            Ok(Action::Done(done)) => done,
+            other => panic!("{other:?}"),
+        };
+        session.commit(&done);
+        let mut step = session.next_part(2, 9);
+        step.start().unwrap();
+        let failed = step.handle(
+            Input::Append(Err(Error::Request {
+                message: "reset".into(),
+            })),
+            0.5,
+        );
+        assert_eq!(failed, Ok(Action::Reconcile { delay_ms: 0 }));
+        let failed = step.handle(
+            Input::Head(Err(Error::Request {
+                message: "refused".into(),
+            })),
+            0.5,
+        );
+        assert!(failed.is_err());
+        session.fail(&step);
+        assert_eq!(
+            session.reached(),
+            Some((103, crc)),
+            "the last confirmed part, not the pending one"
         );
     }
 }

@@ -64,6 +64,29 @@ pub enum Error {
         /// The size limit.
         limit: u64,
     },
+    /// A live appender's write would take its accepted-but-unconfirmed bytes past `maxBuffered`; nothing
+    /// accepted before is dropped.
+    #[error(
+        "a write of {length} bytes would hold {} unconfirmed bytes, over maxBuffered ({limit}); nothing was \
+         dropped: wait for earlier writes (or ready()) and write it again, or raise maxBuffered",
+        buffered.saturating_add(*length)
+    )]
+    BufferFull {
+        /// Accepted bytes not yet confirmed.
+        buffered: u64,
+        /// The refused write's length.
+        length: u64,
+        /// `maxBuffered`.
+        limit: u64,
+    },
+    /// A live appender saw no part confirmed for `giveUpAfter` ms while OSS stayed unreachable.
+    #[error("no part was confirmed for {after_ms} ms (giveUpAfter), so the appender gave up; the last failure: {last}")]
+    GaveUp {
+        /// How long the appender had been failing.
+        after_ms: u64,
+        /// The last transient failure.
+        last: Box<Error>,
+    },
     /// The request never got a response: the network failed.
     #[error("request failed before a response arrived: {message}")]
     Request {
@@ -121,6 +144,8 @@ impl Error {
             Self::CrcMismatch { .. } => "CrcMismatch",
             Self::MissingExposedHeader { .. } => "MissingExposedHeader",
             Self::ObjectTooLarge { .. } => "ObjectTooLarge",
+            Self::BufferFull { .. } => "BufferFull",
+            Self::GaveUp { .. } => "GaveUp",
             Self::Request { .. } => "RequestError",
             Self::Timeout { .. } => "ConnectionTimeoutError",
             Self::Aborted { .. } => "Aborted",
@@ -149,9 +174,11 @@ impl Error {
             }
             Self::Request { .. } => Some(-1),
             Self::Timeout { .. } => Some(-2),
-            Self::InvalidArgument { .. } | Self::ObjectTooLarge { .. } | Self::Aborted { .. } => {
-                None
-            }
+            Self::GaveUp { last, .. } => last.status(),
+            Self::InvalidArgument { .. }
+            | Self::ObjectTooLarge { .. }
+            | Self::BufferFull { .. }
+            | Self::Aborted { .. } => None,
         }
     }
 
@@ -163,6 +190,15 @@ impl Error {
                 request_id.as_deref()
             }
             _ => None,
+        }
+    }
+
+    /// Whether the error itself reports the object's length from the server (a 409, a CRC mismatch).
+    pub fn carries_position(&self) -> bool {
+        match self {
+            Self::Service(e) => e.next_append_position.is_some(),
+            Self::CrcMismatch { .. } => true,
+            _ => false,
         }
     }
 

@@ -4,11 +4,13 @@ use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
-use super::client::{res_object, spawn, Inner, Oss, Params};
+use super::client::{res_object, set, Inner, Oss, Params};
 use super::driver::Driver;
 use super::join::join;
+use super::js_error::to_js_error;
 use super::options::{object_key, JsOptions};
 use super::source::{Part, Source};
 use super::timer::now_millis;
@@ -38,10 +40,19 @@ impl Oss {
     pub fn append(&self, name: JsValue, file: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
         let p = Params::new(&inner, "POST", &name);
-        spawn(
-            Some(p),
-            async move { append(inner, name, file, options).await },
-        )
+        future_to_promise(async move {
+            append(inner, name, file, options)
+                .await
+                .map_err(|(e, reached)| {
+                    let js = to_js_error(&e, Some(&p.to_js()));
+                    // How far the object got, unless the error already says it from the server (a 409).
+                    if let Some((position, crc)) = reached.filter(|_| !e.carries_position()) {
+                        set(&js, "nextAppendPosition", position.to_string());
+                        set(&js, "crc64", crc.to_string());
+                    }
+                    js
+                })
+        })
     }
 }
 
@@ -80,27 +91,41 @@ impl AppendOptions {
     }
 }
 
+/// A failure comes with how far this call got: the object's length and CRC after its last confirmed part.
+type Failure = (Error, Option<(u64, u64)>);
+
 async fn append(
     inner: Rc<Inner>,
     name: JsValue,
     file: JsValue,
     options: JsValue,
-) -> Result<JsValue, Error> {
+) -> Result<JsValue, Failure> {
+    let before = |e: Error| (e, None);
     let started = now_millis();
-    let key = object_key(&name)?;
-    let mut source = Source::from_js(&file)?;
-    let opts = AppendOptions::read(&inner, &options, &source)?;
+    let key = object_key(&name).map_err(before)?;
+    let source = Source::from_js(&file).map_err(before)?;
+    let opts = AppendOptions::read(&inner, &options, &source).map_err(before)?;
     // Building the first request checks headers and meta before any byte moves.
-    ops::append_object(&inner.config.bucket, &key, opts.position, &opts.write)?;
+    ops::append_object(&inner.config.bucket, &key, opts.position, &opts.write).map_err(before)?;
     if let Some(total) = source.total() {
-        validate::check_append_size(opts.position, total, MAX_OBJECT_SIZE)?;
+        validate::check_append_size(opts.position, total, MAX_OBJECT_SIZE).map_err(before)?;
     }
+    upload(&inner, key, source, opts, started).await
+}
+
+async fn upload(
+    inner: &Rc<Inner>,
+    key: String,
+    mut source: Source,
+    opts: AppendOptions,
+    started: f64,
+) -> Result<JsValue, Failure> {
     let prior = opts
         .init_crc
         .or_else(|| inner.known_crc(&key, opts.position));
     let mut session = AppendSession::new(opts.position, prior, inner.append_policy());
     let mut driver = Driver {
-        inner: &inner,
+        inner,
         key: &key,
         write: &opts.write,
         timeout_ms: opts.timeout_ms,
@@ -152,19 +177,25 @@ async fn append(
                 .filter(|_| !session.has_pending())
                 .map(|c| (session.position(), c)),
         );
-        return Err(e);
+        return Err((e, session.reached()));
     }
-    let crc = session.crc64().ok_or_else(|| Error::InvalidResponse {
-        status: 200,
-        reason: "no CRC-64 is known for the object".into(),
-        request_id: None,
+    let crc = session.crc64().ok_or_else(|| {
+        let e = Error::InvalidResponse {
+            status: 200,
+            reason: "no CRC-64 is known for the object".into(),
+            request_id: None,
+        };
+        (e, None)
     })?;
     inner.remember(&key, Some((session.position(), crc)));
     driver.report_progress(session.confirmed(), total, session.position(), true);
-    let last = driver.last.take().ok_or_else(|| Error::InvalidResponse {
-        status: 0,
-        reason: "the append finished without a response to report".into(),
-        request_id: None,
+    let last = driver.last.take().ok_or_else(|| {
+        let e = Error::InvalidResponse {
+            status: 0,
+            reason: "the append finished without a response to report".into(),
+            request_id: None,
+        };
+        (e, session.reached())
     })?;
     Ok(append_result(
         &key,

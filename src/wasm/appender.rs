@@ -1,13 +1,14 @@
-//! `client.openAppender`: a live, ordered append stream (`write`, `flush`, `close`, `abort`, `writable`).
+//! `client.openAppender`: the JS handles, timers and transport of a live appender whose lifecycle the core's
+//! [`Live`] decides (`write`, `flush`, `close`, `abort`, `retryNow`, `writable`).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Uint8Array};
+use js_sys::{Array, Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{AbortController, Blob, WritableStream};
+use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use web_sys::{AbortController, AbortSignal, Blob, WritableStream};
 
 use super::client::{set, spawn, Inner, Oss, Params};
 use super::crc::feed_bytes;
@@ -15,14 +16,14 @@ use super::driver::{report_progress, Driver};
 use super::js_error::to_js_error;
 use super::options::{object_key, JsOptions};
 use super::source::{describe, Part};
-use super::timer::Timeout;
-use super::transport::{js_message, AbortLink, Body};
-use crate::append::AppendSession;
-use crate::coalesce::Coalescer;
+use super::timer::{now_millis, random_unit, Timeout};
+use super::transport::{js_message, Body};
+use crate::append::{AppendPolicy, AppendSession};
 use crate::crc64::Crc64;
 use crate::error::Error;
+use crate::live::{Live, LiveLimits, LiveState, Notice};
 use crate::ops::{self, Sending, WriteOptions};
-use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
+use crate::validate::{self, PartSizes};
 
 #[wasm_bindgen]
 extern "C" {
@@ -31,14 +32,33 @@ extern "C" {
     fn blob_slice(blob: &Blob, start: f64, end: f64) -> Blob;
 }
 
+#[wasm_bindgen(module = "/src/wasm/live.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = ignoreRejection)]
+    fn ignore_rejection(promise: &Promise);
+    #[wasm_bindgen(js_name = isOnline)]
+    fn is_online() -> bool;
+    #[wasm_bindgen(js_name = watchOnline)]
+    fn watch_online(callback: &Function) -> Function;
+    #[wasm_bindgen(js_name = watchAbort)]
+    fn watch_abort(signal: &AbortSignal, callback: &Function) -> Function;
+    #[wasm_bindgen(js_name = blobOf)]
+    fn blob_of(parts: &Array) -> Blob;
+    #[wasm_bindgen(js_name = retryInfo)]
+    fn retry_info(attempt: u32, delay_ms: f64, error: &JsValue, buffered: f64) -> JsValue;
+    #[wasm_bindgen(js_name = closedResult)]
+    fn closed_result(name: &str, next_append_position: &str, crc64: JsValue) -> JsValue;
+}
+
 /// How long small writes wait for company before they go out anyway, by default.
 const DEFAULT_FLUSH_INTERVAL_MS: u64 = 1000;
 
 #[wasm_bindgen(js_class = OSS)]
 impl Oss {
     /// Opens a live appender on `name`: `{ position: 'resume' | n, partSize, minPartSize, flushInterval,
-    /// headers, meta, mime, progress, signal, initCrc64, timeout }`. `'resume'` continues an existing
-    /// appendable object after one HEAD; a missing object starts at 0.
+    /// maxBuffered, maxRetryDelay, giveUpAfter, onStateChange, onRetry, headers, meta, mime, progress, signal,
+    /// initCrc64, timeout }`. `'resume'` continues an existing appendable object after one HEAD; a missing
+    /// object starts at 0.
     #[wasm_bindgen(js_name = openAppender)]
     pub fn open_appender(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
@@ -49,7 +69,8 @@ impl Oss {
     }
 }
 
-/// A live append stream onto one object. Writes go out in order, coalesced, each exactly once.
+/// A live append stream onto one object. Writes go out in order, coalesced, each exactly once; outages are
+/// waited out.
 #[wasm_bindgen]
 pub struct Appender {
     shared: Rc<Shared>,
@@ -61,11 +82,12 @@ impl std::fmt::Debug for Appender {
         f.debug_struct("Appender")
             .field("key", &self.shared.key)
             .field("position", &s.position)
+            .field("state", &s.live.state())
             .finish()
     }
 }
 
-/// What never changes after opening.
+/// What never changes after opening, and the state behind a cell.
 struct Shared {
     inner: Rc<Inner>,
     key: String,
@@ -73,21 +95,20 @@ struct Shared {
     timeout_ms: u64,
     flush_interval_ms: u64,
     progress: Option<Function>,
-    /// Aborts the request under way when the appender is aborted (or the caller's signal fires).
+    on_state_change: Option<Function>,
+    on_retry: Option<Function>,
+    /// Cancels the request under way when the appender is aborted (or the caller's signal fires).
     controller: AbortController,
-    _caller_signal: Option<AbortLink>,
     state: RefCell<State>,
 }
 
-#[derive(PartialEq)]
-enum Status {
-    Open,
-    Closing,
-    Closed,
-    Failed,
-    Aborted,
+/// A promise's two settlers: what the core's [`Live`] holds for each waiter.
+struct Settler {
+    resolve: Function,
+    reject: Function,
 }
 
+#[derive(Clone)]
 enum Chunk {
     Bytes(Uint8Array),
     Blob(Blob),
@@ -117,31 +138,46 @@ impl Chunk {
             }
         }
     }
+
+    fn js(&self) -> JsValue {
+        match self {
+            Chunk::Bytes(b) => b.into(),
+            Chunk::Blob(b) => b.into(),
+        }
+    }
 }
 
-struct Waiter {
-    /// Resolve once this many bytes since opening are on the object.
-    end: u64,
-    resolve: Function,
-    reject: Function,
+/// Stops a listener when dropped (`watchOnline`, `watchAbort`).
+struct Watch {
+    stop: Function,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.stop.call0(&JsValue::UNDEFINED);
+    }
 }
 
 struct State {
-    status: Status,
+    live: Live<Settler>,
     /// Taken out while a part is being appended.
     session: Option<AppendSession>,
+    /// Accepted bytes not yet taken into a part, in order.
     queue: VecDeque<Chunk>,
-    coalescer: Coalescer,
-    accepted: u64,
-    confirmed: u64,
+    /// The bytes of the part out or waiting to be tried again: as written until they are read into one body, then
+    /// that body...
+    part_pieces: Vec<Chunk>,
+    /// ...with its CRC-64, kept until the part is confirmed.
+    part: Option<Part>,
     position: u64,
     crc64: Option<u64>,
-    writes: VecDeque<Waiter>,
-    ready: Vec<(Function, Function)>,
-    closers: Vec<(Function, Function)>,
-    error: Option<Error>,
+    /// The JS error every waiter of a failed or aborted appender rejects with (made once: it carries `unsent`).
+    end_error: Option<JsValue>,
     pumping: bool,
-    timer: Option<Timeout>,
+    flush_timer: Option<Timeout>,
+    retry_timer: Option<Timeout>,
+    watches: Vec<Watch>,
 }
 
 async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appender, Error> {
@@ -165,9 +201,16 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         Some(v) => validate::parse_interval_ms("options.flushInterval", &v)?,
         None => DEFAULT_FLUSH_INTERVAL_MS,
     };
+    let limits = LiveLimits::from_options(
+        o.integer("maxBuffered")?.as_ref(),
+        o.integer("maxRetryDelay")?.as_ref(),
+        o.integer("giveUpAfter")?.as_ref(),
+    )?;
     let timeout_ms = o.timeout_ms(inner.config.timeout_ms)?;
     let init_crc = o.init_crc64()?;
     let progress = o.function("progress")?;
+    let on_state_change = o.function("onStateChange")?;
+    let on_retry = o.function("onRetry")?;
     let signal = o.signal("signal")?;
     write.check_content_md5(Sending::Live)?;
     ops::append_object(&inner.config.bucket, &key, position, &write)?;
@@ -182,7 +225,11 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
             });
         }
     }
-    let policy = inner.append_policy();
+    // Each part's own retries are the appender's: one schedule, visible through onRetry.
+    let policy = AppendPolicy {
+        retry_max: 0,
+        ..inner.append_policy()
+    };
     let session = if resume {
         let mut driver = Driver {
             inner: &inner,
@@ -199,75 +246,85 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         let prior = init_crc.or_else(|| inner.known_crc(&key, position));
         AppendSession::new(position, prior, policy)
     };
-    let link = signal.as_ref().map(|s| AbortLink::new(s, &controller));
     let state = State {
-        status: Status::Open,
+        live: Live::new(session.position(), sizes, limits),
         position: session.position(),
         crc64: session.crc64(),
         session: Some(session),
         queue: VecDeque::new(),
-        coalescer: Coalescer::new(sizes),
-        accepted: 0,
-        confirmed: 0,
-        writes: VecDeque::new(),
-        ready: Vec::new(),
-        closers: Vec::new(),
-        error: None,
+        part_pieces: Vec::new(),
+        part: None,
+        end_error: None,
         pumping: false,
-        timer: None,
+        flush_timer: None,
+        retry_timer: None,
+        watches: Vec::new(),
     };
-    Ok(Appender {
-        shared: Rc::new(Shared {
-            inner,
-            key,
-            write,
-            timeout_ms,
-            flush_interval_ms,
-            progress,
-            controller,
-            _caller_signal: link,
-            state: RefCell::new(state),
-        }),
-    })
+    let shared = Rc::new(Shared {
+        inner,
+        key,
+        write,
+        timeout_ms,
+        flush_interval_ms,
+        progress,
+        on_state_change,
+        on_retry,
+        controller,
+        state: RefCell::new(state),
+    });
+    let weak = Rc::downgrade(&shared);
+    let online = Closure::<dyn FnMut()>::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            retry_now(&shared);
+        }
+    });
+    let mut watches = vec![Watch {
+        stop: watch_online(online.as_ref().unchecked_ref()),
+        _callback: online,
+    }];
+    if let Some(signal) = &signal {
+        let weak = Rc::downgrade(&shared);
+        let aborted = signal.clone();
+        let on_abort = Closure::<dyn FnMut()>::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                abort(&shared, aborted.reason());
+            }
+        });
+        watches.push(Watch {
+            stop: watch_abort(signal, on_abort.as_ref().unchecked_ref()),
+            _callback: on_abort,
+        });
+    }
+    shared.state.borrow_mut().watches = watches;
+    Ok(Appender { shared })
 }
 
 #[wasm_bindgen]
 impl Appender {
     /// Queues `data` (Blob, Uint8Array, Buffer, ArrayBuffer) after everything written before; resolves
-    /// when its bytes are on the object.
+    /// when its bytes are on the object. Rejects with `BufferFullError` past `maxBuffered`.
     pub fn write(&self, data: JsValue) -> Promise {
-        write(&self.shared, data)
+        match data_chunk(&data) {
+            Some(chunk) => enqueue(&self.shared, chunk).unwrap_or_else(|e| Promise::reject(&e)),
+            None => Promise::reject(&not_bytes(&data)),
+        }
     }
 
     /// Sends everything buffered; resolves when it is on the object.
     pub fn flush(&self) -> Promise {
-        let shared = Rc::clone(&self.shared);
-        Promise::new(&mut |resolve, reject| {
-            let mut st = shared.state.borrow_mut();
-            if let Some(e) = refusal(&st, "flush") {
-                let _ = reject.call1(&JsValue::UNDEFINED, &e);
-                return;
-            }
-            st.coalescer.flush_all();
-            let end = st.accepted;
-            st.writes.push_back(Waiter {
-                end,
-                resolve,
-                reject,
-            });
-            drop(st);
-            settle(&shared);
-            kick(&shared);
-        })
+        let promise = waiter(&self.shared, |live, s| live.flush(s));
+        kick(&self.shared);
+        promise
     }
 
-    /// Flushes, then ends the appender: resolves `{ nextAppendPosition, crc64 }`. Later writes reject.
+    /// Flushes, then ends the appender: resolves `{ name, nextAppendPosition, crc64 }` once everything is on
+    /// the object, however long an outage lasts. Later writes reject.
     pub fn close(&self) -> Promise {
         close(&self.shared)
     }
 
-    /// Stops at once: the request under way is cancelled, unsent writes reject with `AbortError`; what is
-    /// already on the object stays.
+    /// Stops at once, in every state: the request under way is cancelled, a retry wait ends, unsent writes
+    /// reject with `AbortError`; what is already on the object stays.
     pub fn abort(&self, reason: JsValue) -> Promise {
         abort(&self.shared, reason);
         Promise::resolve(&JsValue::UNDEFINED)
@@ -276,6 +333,24 @@ impl Appender {
     /// Resolves when fewer than `partSize` bytes wait to be sent (backpressure for fast producers).
     pub fn ready(&self) -> Promise {
         ready(&self.shared)
+    }
+
+    /// While retrying: tries the waiting part at once instead of after the backoff. Returns whether it did.
+    #[wasm_bindgen(js_name = retryNow)]
+    pub fn retry_now(&self) -> bool {
+        retry_now(&self.shared)
+    }
+
+    /// `'open' | 'retrying' | 'closing' | 'closed' | 'failed' | 'aborted'`.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> String {
+        self.shared.state.borrow().live.state().as_str().to_owned()
+    }
+
+    /// Accepted bytes not yet confirmed on the object.
+    #[wasm_bindgen(getter)]
+    pub fn buffered(&self) -> f64 {
+        self.shared.state.borrow().live.buffered() as f64
     }
 
     /// The object's length after the last confirmed part (`nextAppendPosition`), a decimal string.
@@ -290,28 +365,32 @@ impl Appender {
         self.shared.state.borrow().crc64.map(|c| c.to_string())
     }
 
-    /// Bytes written but not yet on the object.
+    /// Bytes written but not yet on the object (the same as `buffered`).
     #[wasm_bindgen(getter)]
     pub fn pending(&self) -> f64 {
-        let st = self.shared.state.borrow();
-        (st.accepted - st.confirmed) as f64
+        self.buffered()
     }
 
-    /// A WHATWG `WritableStream` over this appender, with backpressure: `readable.pipeTo(w.writable)`.
+    /// A WHATWG `WritableStream` over this appender, with backpressure: `readable.pipeTo(w.writable)`. A chunk
+    /// that would pass `maxBuffered` waits for room instead of failing.
     #[wasm_bindgen(getter)]
     pub fn writable(&self) -> Result<WritableStream, JsValue> {
-        let sink = Object::new();
+        let sink = js_sys::Object::new();
         let s = Rc::clone(&self.shared);
         let write_fn = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |chunk: JsValue| {
-            // A refused chunk fails the stream at once; otherwise the stream's write resolves on acceptance
-            // (with backpressure) and the durable outcome shows through ready() and close().
-            match enqueue(&s, chunk) {
-                Ok(durable) => {
-                    ignore_rejection(&durable);
-                    ready(&s)
-                }
-                Err(e) => Promise::reject(&e),
-            }
+            let Some(chunk) = data_chunk(&chunk) else {
+                return Promise::reject(&not_bytes(&chunk));
+            };
+            let s = Rc::clone(&s);
+            let len = chunk.len();
+            let room = waiter(&s, |live, w| live.wait_room(len, w));
+            // The stream's write resolves once the chunk is accepted and less than a part waits; the durable
+            // outcome shows through close().
+            future_to_promise(async move {
+                JsFuture::from(room).await?;
+                ignore_rejection(&enqueue(&s, chunk)?);
+                JsFuture::from(ready(&s)).await
+            })
         });
         let s = Rc::clone(&self.shared);
         let close_fn = Closure::<dyn FnMut() -> Promise>::new(move || close(&s));
@@ -327,73 +406,82 @@ impl Appender {
     }
 }
 
-/// Marks a promise's rejection as handled (Node ends the process on unhandled rejections).
-fn ignore_rejection(promise: &Promise) {
-    if let Ok(catch) = js_sys::Reflect::get(promise, &"catch".into()) {
-        let catch: Function = catch.unchecked_into();
-        let _ = catch.call1(promise, &Function::new_no_args(""));
-    }
+fn not_bytes(data: &JsValue) -> JsValue {
+    let e = Error::invalid(
+        "data",
+        format!(
+            "{} cannot be written; write a Blob, a Uint8Array or Buffer, or an ArrayBuffer",
+            describe(data)
+        ),
+    );
+    to_js_error(&e, None)
 }
 
-/// Why the appender refuses new work, as a JS error, or `None` when it is open.
-fn refusal(st: &State, what: &str) -> Option<JsValue> {
-    let error = match st.status {
-        Status::Open => return None,
-        Status::Closing | Status::Closed => Error::invalid("appender", format!("cannot {what}: the appender is closed; open a new one with position: 'resume' to continue the object")),
-        Status::Aborted => Error::Aborted { reason: Some(format!("cannot {what}: the appender was aborted")) },
-        Status::Failed => st.error.clone().unwrap_or(Error::Aborted { reason: None }),
-    };
-    Some(to_js_error(&error, None))
-}
-
-fn write(shared: &Rc<Shared>, data: JsValue) -> Promise {
-    enqueue(shared, data).unwrap_or_else(|e| Promise::reject(&e))
-}
-
-/// Queues `data`, or refuses it at once (not bytes, a closed, failed or aborted appender, past the size
-/// limit); the promise resolves when the bytes are on the object.
-fn enqueue(shared: &Rc<Shared>, data: JsValue) -> Result<Promise, JsValue> {
-    let Some(chunk) = data_chunk(&data) else {
-        let e = Error::invalid(
-            "data",
-            format!(
-                "{} cannot be written; write a Blob, a Uint8Array or Buffer, or an ArrayBuffer",
-                describe(&data)
-            ),
-        );
-        return Err(to_js_error(&e, None));
-    };
-    let mut st = shared.state.borrow_mut();
-    if let Some(e) = refusal(&st, "write") {
-        return Err(e);
-    }
-    let len = chunk.len();
-    validate::check_append_size(
-        st.position,
-        st.accepted - st.confirmed + len,
-        MAX_OBJECT_SIZE,
-    )
-    .map_err(|e| to_js_error(&e, None))?;
-    if len > 0 {
-        st.queue.push_back(chunk);
-    }
-    st.accepted += len;
-    st.coalescer.push(len);
-    let end = st.accepted;
-    let mut waiter = None;
+/// A promise whose settlers go to the core by `register`; a refusal rejects it at once.
+fn waiter(
+    shared: &Rc<Shared>,
+    register: impl FnOnce(&mut Live<Settler>, Settler) -> Result<(), (Error, Settler)>,
+) -> Promise {
+    let mut register = Some(register);
     let promise = Promise::new(&mut |resolve, reject| {
-        waiter = Some(Waiter {
-            end,
-            resolve,
-            reject,
-        })
+        let mut st = shared.state.borrow_mut();
+        let register = register.take().expect("the executor runs once");
+        if let Err((e, s)) = register(&mut st.live, Settler { resolve, reject }) {
+            drop(st);
+            let _ = s
+                .reject
+                .call1(&JsValue::UNDEFINED, &refusal_error(shared, &e));
+        }
     });
-    st.writes
-        .push_back(waiter.expect("the executor runs at once"));
-    drop(st);
-    settle(shared);
+    after_change(shared);
+    promise
+}
+
+/// The JS error for a refusal: the failed appender's own error (with `unsent`), or a fresh one.
+fn refusal_error(shared: &Rc<Shared>, e: &Error) -> JsValue {
+    let ended = matches!(
+        shared.state.borrow().live.state(),
+        LiveState::Failed | LiveState::Aborted
+    );
+    if ended {
+        end_error(shared)
+    } else {
+        to_js_error(e, None)
+    }
+}
+
+/// Accepts `chunk` after everything written before; the promise resolves when its bytes are on the object.
+/// A refusal (closed, failed, aborted, `BufferFull`, too large) is also returned as `Err`.
+fn enqueue(shared: &Rc<Shared>, chunk: Chunk) -> Result<Promise, JsValue> {
+    let len = chunk.len();
+    let mut chunk = Some(chunk);
+    let mut refused = None;
+    let promise = Promise::new(&mut |resolve, reject| {
+        let mut st = shared.state.borrow_mut();
+        match st.live.write(len, Settler { resolve, reject }) {
+            Ok(()) => {
+                if let Some(c) = chunk.take().filter(|c| c.len() > 0) {
+                    st.queue.push_back(c);
+                }
+            }
+            Err((e, s)) => {
+                drop(st);
+                let e = refusal_error(shared, &e);
+                let _ = s.reject.call1(&JsValue::UNDEFINED, &e);
+                refused = Some(e);
+            }
+        }
+    });
+    after_change(shared);
     kick(shared);
-    Ok(promise)
+    match refused {
+        Some(e) => {
+            // The caller gets the error itself (or a fresh rejected promise); this one is not seen.
+            ignore_rejection(&promise);
+            Err(e)
+        }
+        None => Ok(promise),
+    }
 }
 
 /// What a written value becomes; byte views are copied, since the caller may reuse its buffer as soon as
@@ -419,196 +507,239 @@ fn data_chunk(data: &JsValue) -> Option<Chunk> {
 }
 
 fn close(shared: &Rc<Shared>) -> Promise {
-    let shared = Rc::clone(shared);
-    Promise::new(&mut |resolve, reject| {
-        let mut st = shared.state.borrow_mut();
-        match st.status {
-            Status::Open => {}
-            Status::Closing | Status::Closed => {
-                st.closers.push((resolve.clone(), reject.clone()));
-                drop(st);
-                settle(&shared);
-                return;
-            }
-            _ => {
-                if let Some(e) = refusal(&st, "close") {
-                    let _ = reject.call1(&JsValue::UNDEFINED, &e);
-                }
-                return;
-            }
-        }
-        st.status = Status::Closing;
-        st.coalescer.close();
-        st.timer = None;
-        st.closers.push((resolve.clone(), reject.clone()));
-        drop(st);
-        settle(&shared);
-        kick(&shared);
-    })
+    let promise = waiter(shared, |live, s| live.close(s));
+    shared.state.borrow_mut().flush_timer = None;
+    kick(shared);
+    promise
 }
 
 fn abort(shared: &Rc<Shared>, reason: JsValue) {
-    let mut st = shared.state.borrow_mut();
-    if matches!(st.status, Status::Closed | Status::Failed | Status::Aborted) {
-        return;
-    }
-    st.status = Status::Aborted;
-    st.timer = None;
-    st.queue.clear();
     let reason = reason.as_string().or_else(|| {
         js_sys::Reflect::get(&reason, &"message".into())
             .ok()
             .and_then(|m| m.as_string())
     });
-    st.error = Some(Error::Aborted { reason });
-    drop(st);
-    shared.controller.abort();
-    fail_all(shared);
+    let ended = {
+        let mut st = shared.state.borrow_mut();
+        let ended = st.live.abort(reason);
+        if ended {
+            st.queue.clear();
+            st.flush_timer = None;
+            st.retry_timer = None;
+        }
+        ended
+    };
+    if ended {
+        shared.controller.abort();
+        after_change(shared);
+    }
 }
 
 fn ready(shared: &Rc<Shared>) -> Promise {
-    let shared = Rc::clone(shared);
-    Promise::new(&mut |resolve, reject| {
-        let mut st = shared.state.borrow_mut();
-        if matches!(st.status, Status::Failed | Status::Aborted) {
-            if let Some(e) = refusal(&st, "write") {
-                let _ = reject.call1(&JsValue::UNDEFINED, &e);
-            }
-        } else if !st.coalescer.is_full() {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        } else {
-            st.ready.push((resolve.clone(), reject.clone()));
-        }
-    })
+    waiter(shared, |live, s| live.wait_ready(s))
 }
 
-/// Resolves every waiter whose bytes are on the object, and the closers once everything is.
-fn settle(shared: &Rc<Shared>) {
-    let mut done = Vec::new();
-    let mut readied = Vec::new();
-    let mut closed = Vec::new();
-    {
+/// Tries a waiting part at once (the `online` event, `retryNow()`); false when none waits.
+fn retry_now(shared: &Rc<Shared>) -> bool {
+    let again = {
         let mut st = shared.state.borrow_mut();
-        while st.writes.front().is_some_and(|w| w.end <= st.confirmed) {
-            done.push(st.writes.pop_front().expect("checked"));
+        let again = st.live.retry(now()).is_some();
+        if again {
+            st.retry_timer = None;
         }
-        if !st.coalescer.is_full() {
-            readied = std::mem::take(&mut st.ready);
-        }
-        let finished = st.status == Status::Closing
-            && st.confirmed == st.accepted
-            && !st.pumping
-            && st.coalescer.next_part().is_none();
-        if finished || (st.status == Status::Closed) {
-            st.status = Status::Closed;
-            closed = std::mem::take(&mut st.closers);
-        }
-    }
-    for w in done {
-        let _ = w.resolve.call0(&JsValue::UNDEFINED);
-    }
-    for (resolve, _) in readied {
-        let _ = resolve.call0(&JsValue::UNDEFINED);
-    }
-    if !closed.is_empty() {
-        let st = shared.state.borrow();
-        let result = Object::new();
-        set(&result, "name", shared.key.as_str());
-        set(&result, "nextAppendPosition", st.position.to_string());
-        set(
-            &result,
-            "crc64",
-            st.crc64.map_or(JsValue::NULL, |c| c.to_string().into()),
-        );
-        drop(st);
-        for (resolve, _) in closed {
-            let _ = resolve.call1(&JsValue::UNDEFINED, &result);
-        }
-    }
-}
-
-/// Rejects everything waiting with the appender's error.
-fn fail_all(shared: &Rc<Shared>) {
-    let (writes, ready, closers, error) = {
-        let mut st = shared.state.borrow_mut();
-        let error = st.error.clone().unwrap_or(Error::Aborted { reason: None });
-        (
-            std::mem::take(&mut st.writes),
-            std::mem::take(&mut st.ready),
-            std::mem::take(&mut st.closers),
-            error,
-        )
+        again
     };
-    let e = to_js_error(&error, None);
-    for w in writes {
-        let _ = w.reject.call1(&JsValue::UNDEFINED, &e);
+    after_change(shared);
+    if again {
+        start_pump(shared);
     }
-    for (_, reject) in ready.into_iter().chain(closers) {
-        let _ = reject.call1(&JsValue::UNDEFINED, &e);
+    again
+}
+
+fn now() -> u64 {
+    now_millis().max(0.0) as u64
+}
+
+/// The JS error a failed or aborted appender rejects everything with, made once. A failure's error carries
+/// `unsent`: a Blob of every accepted byte not confirmed on the object, in order.
+fn end_error(shared: &Rc<Shared>) -> JsValue {
+    let mut st = shared.state.borrow_mut();
+    if let Some(e) = &st.end_error {
+        return e.clone();
+    }
+    let error = st
+        .live
+        .error()
+        .cloned()
+        .unwrap_or(Error::Aborted { reason: None });
+    let js = to_js_error(&error, None);
+    if st.live.state() == LiveState::Failed {
+        let parts: Array = st
+            .part_pieces
+            .iter()
+            .chain(st.queue.iter())
+            .map(Chunk::js)
+            .collect();
+        set(&js, "unsent", blob_of(&parts));
+        st.queue.clear();
+        st.part_pieces.clear();
+        st.part = None;
+    }
+    st.flush_timer = None;
+    st.retry_timer = None;
+    st.watches.clear();
+    st.end_error = Some(js.clone());
+    js
+}
+
+/// Carries out what the core decided for the waiters, and tells the app, outside any borrow (callbacks may
+/// call back in).
+fn after_change(shared: &Rc<Shared>) {
+    loop {
+        let notices = shared.state.borrow_mut().live.take_notices();
+        if notices.is_empty() {
+            break;
+        }
+        for notice in notices {
+            match notice {
+                Notice::Resolve(s) => {
+                    let _ = s.resolve.call0(&JsValue::UNDEFINED);
+                }
+                Notice::Closed(s) => {
+                    let _ = s.resolve.call1(&JsValue::UNDEFINED, &closed_value(shared));
+                }
+                Notice::Reject(s) => {
+                    let _ = s.reject.call1(&JsValue::UNDEFINED, &end_error(shared));
+                }
+                Notice::State(state) => {
+                    if state != LiveState::Open
+                        && state != LiveState::Retrying
+                        && state != LiveState::Closing
+                    {
+                        // An end: build the end error now, so that `unsent` holds the bytes as they were.
+                        if state != LiveState::Closed {
+                            end_error(shared);
+                        } else {
+                            shared.state.borrow_mut().watches.clear();
+                        }
+                    }
+                    if let Some(f) = &shared.on_state_change {
+                        let _ = f.call1(&JsValue::UNDEFINED, &state.as_str().into());
+                    }
+                }
+                Notice::Retry(info) => {
+                    if let Some(f) = &shared.on_retry {
+                        let value = retry_info(
+                            info.attempt,
+                            info.delay_ms as f64,
+                            &to_js_error(&info.error, None),
+                            info.buffered as f64,
+                        );
+                        let _ = f.call1(&JsValue::UNDEFINED, &value);
+                    }
+                }
+            }
+        }
     }
 }
 
-/// Starts the pump unless it runs; arms the flush interval when bytes wait below `minPartSize`.
+fn closed_value(shared: &Rc<Shared>) -> JsValue {
+    let st = shared.state.borrow();
+    closed_result(
+        &shared.key,
+        &st.position.to_string(),
+        st.crc64.map_or(JsValue::NULL, |c| c.to_string().into()),
+    )
+}
+
+/// Starts the pump when a part is due; arms the flush interval when bytes wait below `minPartSize`.
 fn kick(shared: &Rc<Shared>) {
     let mut st = shared.state.borrow_mut();
-    if matches!(st.status, Status::Failed | Status::Aborted) {
-        return;
+    if st.live.waiting_for_more() && st.flush_timer.is_none() {
+        let weak = Rc::downgrade(shared);
+        st.flush_timer = Some(Timeout::start(shared.flush_interval_ms, move || {
+            if let Some(shared) = weak.upgrade() {
+                let mut st = shared.state.borrow_mut();
+                st.flush_timer = None;
+                st.live.flush_due();
+                drop(st);
+                kick(&shared);
+            }
+        }));
     }
-    if st.pumping || st.coalescer.next_part().is_none() {
-        if st.coalescer.waiting_for_more() && st.timer.is_none() && st.status == Status::Open {
-            let weak = Rc::downgrade(shared);
-            st.timer = Some(Timeout::start(shared.flush_interval_ms, move || {
-                if let Some(shared) = weak.upgrade() {
-                    let mut st = shared.state.borrow_mut();
-                    st.timer = None;
-                    st.coalescer.flush_all();
-                    drop(st);
-                    kick(&shared);
-                }
-            }));
-        }
-        return;
-    }
-    st.pumping = true;
-    st.timer = None;
     drop(st);
-    let shared = Rc::clone(shared);
-    spawn_local(async move { pump(shared).await });
+    start_pump(shared);
 }
 
-/// Sends parts while the coalescer has some, one at a time, in order.
-async fn pump(shared: Rc<Shared>) {
+fn start_pump(shared: &Rc<Shared>) {
+    {
+        let mut st = shared.state.borrow_mut();
+        if st.pumping {
+            return;
+        }
+        st.pumping = true;
+    }
+    let shared = Rc::clone(shared);
+    spawn_local(async move {
+        pump(&shared).await;
+        shared.state.borrow_mut().pumping = false;
+        after_change(&shared);
+    });
+}
+
+/// What the pump does next.
+enum Job {
+    /// Read these pieces into a new part of `len` bytes.
+    Gather(Vec<Chunk>, u64),
+    /// Send the waiting part again.
+    Resend(Part),
+}
+
+/// Sends parts one at a time, in order, while the core has one due; stops when a part waits for its retry.
+async fn pump(shared: &Rc<Shared>) {
     loop {
-        let (pieces, len, mut session) = {
+        let job = {
             let mut st = shared.state.borrow_mut();
-            let Some(len) = st.coalescer.next_part() else {
-                break;
-            };
-            if matches!(st.status, Status::Failed | Status::Aborted) {
-                break;
+            if st.live.is_waiting() {
+                return;
             }
-            let mut pieces = Vec::new();
-            let mut need = len;
-            while need > 0 {
-                let chunk = st
-                    .queue
-                    .pop_front()
-                    .expect("the coalescer counts only queued bytes");
-                if chunk.len() > need {
-                    let (head, tail) = chunk.split(need);
-                    st.queue.push_front(tail);
-                    pieces.push(head);
-                    need = 0;
-                } else {
-                    need -= chunk.len();
-                    pieces.push(chunk);
-                }
+            if let Some(p) = &st.part {
+                Job::Resend(Part {
+                    body: p.body.clone(),
+                    len: p.len,
+                    crc: p.crc,
+                })
+            } else if let Some(len) = st.live.next_part(now()) {
+                let pieces = take_pieces(&mut st.queue, len);
+                st.part_pieces = pieces.clone();
+                Job::Gather(pieces, len)
+            } else {
+                return;
             }
-            st.coalescer.take(len);
-            (pieces, len, st.session.take().expect("one pump at a time"))
         };
-        settle(&shared);
-        let outcome = match gather(pieces, len).await {
+        after_change(shared);
+        let part = match job {
+            Job::Resend(part) => Ok(part),
+            Job::Gather(pieces, len) => {
+                let part = gather(pieces, len).await;
+                // From now on the part's body is its bytes (for `unsent` too): the pieces may go.
+                if let Ok(Part {
+                    body: Body::Bytes(bytes),
+                    ..
+                }) = &part
+                {
+                    shared.state.borrow_mut().part_pieces = vec![Chunk::Bytes(bytes.clone())];
+                }
+                part
+            }
+        };
+        let mut session = shared
+            .state
+            .borrow_mut()
+            .session
+            .take()
+            .expect("one pump at a time");
+        let outcome = match &part {
             Ok(part) => {
                 let mut driver = Driver {
                     inner: &shared.inner,
@@ -620,52 +751,73 @@ async fn pump(shared: Rc<Shared>) {
                     urls: Vec::new(),
                     last: None,
                 };
-                driver.append_part(&mut session, &part).await
+                driver.append_part(&mut session, part).await
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.clone()),
         };
-        {
-            let mut st = shared.state.borrow_mut();
-            match &outcome {
-                Ok(done) => {
-                    st.confirmed += len;
-                    st.position = done.next_position;
-                    st.crc64 = Some(done.crc64);
-                    let known = (done.next_position, done.crc64);
-                    drop(st);
-                    shared.inner.remember(&shared.key, Some(known));
-                    // After the state update, so the callback reads the new position and CRC.
-                    report_progress(
-                        shared.progress.as_ref(),
-                        session.confirmed(),
-                        None,
-                        done.next_position,
-                        false,
-                    );
-                }
-                Err(e) => {
-                    if st.status != Status::Aborted {
-                        st.status = Status::Failed;
-                        st.error = Some(e.clone());
-                    }
-                    st.queue.clear();
-                    st.timer = None;
+        let confirmed = session.confirmed();
+        let mut st = shared.state.borrow_mut();
+        st.session = Some(session);
+        match outcome {
+            Ok(done) => {
+                st.live.part_confirmed();
+                st.part = None;
+                st.part_pieces.clear();
+                st.position = done.next_position;
+                st.crc64 = Some(done.crc64);
+                drop(st);
+                shared
+                    .inner
+                    .remember(&shared.key, Some((done.next_position, done.crc64)));
+                // After the state update, so the callback reads the new position and CRC.
+                report_progress(
+                    shared.progress.as_ref(),
+                    confirmed,
+                    None,
+                    done.next_position,
+                    false,
+                );
+                after_change(shared);
+            }
+            Err(e) => {
+                st.part = part.ok();
+                let delay = st.live.part_failed(e, now(), is_online(), random_unit());
+                if let Some(ms) = delay {
+                    let weak = Rc::downgrade(shared);
+                    st.retry_timer = Some(Timeout::start(ms, move || {
+                        if let Some(shared) = weak.upgrade() {
+                            retry_now(&shared);
+                        }
+                    }));
+                } else {
                     drop(st);
                     shared.inner.remember(&shared.key, None);
                 }
+                return;
             }
         }
-        shared.state.borrow_mut().session = Some(session);
-        if outcome.is_err() {
-            shared.state.borrow_mut().pumping = false;
-            fail_all(&shared);
-            return;
-        }
-        settle(&shared);
     }
-    shared.state.borrow_mut().pumping = false;
-    settle(&shared);
-    kick(&shared);
+}
+
+/// Takes the first `len` bytes of the queue, splitting a chunk where the part ends.
+fn take_pieces(queue: &mut VecDeque<Chunk>, len: u64) -> Vec<Chunk> {
+    let mut pieces = Vec::new();
+    let mut need = len;
+    while need > 0 {
+        let chunk = queue
+            .pop_front()
+            .expect("the core counts only queued bytes");
+        if chunk.len() > need {
+            let (head, tail) = chunk.split(need);
+            queue.push_front(tail);
+            pieces.push(head);
+            need = 0;
+        } else {
+            need -= chunk.len();
+            pieces.push(chunk);
+        }
+    }
+    pieces
 }
 
 /// Reads the pieces of one part in order into a single body, computing its CRC-64 on the way.
@@ -679,8 +831,10 @@ async fn gather(pieces: Vec<Chunk>, len: u64) -> Result<Part, Error> {
                 let buffer =
                     JsFuture::from(b.array_buffer())
                         .await
-                        .map_err(|e| Error::Request {
-                            message: format!("reading a written Blob failed: {}", js_message(&e)),
+                        .map_err(|e| Error::InvalidResponse {
+                            status: 0,
+                            reason: format!("reading a written Blob failed: {}", js_message(&e)),
+                            request_id: None,
                         })?;
                 Uint8Array::new(&buffer)
             }

@@ -354,7 +354,7 @@ impl Params {
         self
     }
 
-    fn to_js(&self) -> JsValue {
+    pub(crate) fn to_js(&self) -> JsValue {
         params_shape(
             self.method,
             &self.inner.config.bucket,

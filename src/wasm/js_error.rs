@@ -61,6 +61,7 @@ pub(crate) fn to_js_error(error: &Error, params: Option<&JsValue>) -> JsValue {
             set(target, "localCrc64", local.to_string());
             set(target, "serverCrc64", server.to_string());
         }
+        Error::GaveUp { last, .. } => set(target, "cause", to_js_error(last, None)),
         Error::MissingExposedHeader { missing, .. } => {
             let list: js_sys::Array = missing.iter().map(|h| JsValue::from_str(h)).collect();
             set(target, "missingHeaders", list);

@@ -3,7 +3,7 @@
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Blob};
+use web_sys::{AbortSignal, Blob};
 
 use crate::error::Error;
 use crate::request::Headers;
@@ -165,30 +165,4 @@ pub(crate) fn js_message(e: &JsValue) -> String {
         }
     }
     message
-}
-
-/// Forwards an abort of the caller's signal to our controller for as long as it lives.
-pub(crate) struct AbortLink {
-    signal: AbortSignal,
-    callback: Closure<dyn FnMut()>,
-}
-
-impl AbortLink {
-    pub(crate) fn new(signal: &AbortSignal, controller: &AbortController) -> Self {
-        let controller = controller.clone();
-        let callback = Closure::<dyn FnMut()>::new(move || controller.abort());
-        let _ = signal.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
-        Self {
-            signal: signal.clone(),
-            callback,
-        }
-    }
-}
-
-impl Drop for AbortLink {
-    fn drop(&mut self) {
-        let _ = self
-            .signal
-            .remove_event_listener_with_callback("abort", self.callback.as_ref().unchecked_ref());
-    }
 }

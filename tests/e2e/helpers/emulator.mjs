@@ -60,11 +60,14 @@ export function emulatorBinary() {
  * @param {string} [o.corsExpose]      `--cors-expose` (e.g. 'none')
  * @param {'enabled'|'suspended'} [o.versioning]  `--versioning`: every bucket versioned
  * @param {string[]} [o.args]          further flags
+ * @param {number} [o.port]            the port (default: a free one)
+ * @param {string} [o.dataDir]         the data dir (default: a fresh temporary one)
  */
-export async function startEmulator({ auth = 'any', stsToken, corsExpose, versioning, args = [] } = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'oss-e2e-'));
+export async function startEmulator({ auth = 'any', stsToken, corsExpose, versioning, args = [], port: askedPort = 0,
+  dataDir: askedDir } = {}) {
+  const dataDir = askedDir ?? mkdtempSync(join(tmpdir(), 'oss-e2e-'));
   const argv = [
-    '--port', '0',
+    '--port', String(askedPort),
     '--bucket', BUCKET,
     '--access-key-id', ACCESS_KEY_ID,
     '--access-key-secret', ACCESS_KEY_SECRET,
@@ -123,12 +126,14 @@ export async function startEmulator({ auth = 'any', stsToken, corsExpose, versio
   } catch (err) {
     child.kill('SIGKILL');
     await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!askedDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
   lines.on('line', () => {}); // keep draining stdout
 
-  return new Emulator({ child, exited, url, port, token, dataDir, auth, stsToken, stderr: () => stderr });
+  const emu = new Emulator({ child, exited, url, port, token, dataDir, auth, stsToken, stderr: () => stderr });
+  emu.startOptions = { auth, stsToken, corsExpose, versioning, args };
+  return emu;
 }
 
 export class Emulator {
@@ -176,6 +181,25 @@ export class Emulator {
   /** The headers every control-plane request carries: the token, and the JSON type when there is a body. */
   controlHeaders(withBody = false) {
     return { 'x-emulator-token': this.token, ...(withBody ? { 'content-type': 'application/json' } : {}) };
+  }
+
+  /**
+   * Stops the process as an outage does (connections are refused from then on), keeping its port and data dir
+   * for restart().
+   */
+  async halt() {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await this.exited;
+      clearTimeout(timer);
+    }
+  }
+
+  /** After halt(): starts again on the same port and data dir, with the same flags; what was stored is back. */
+  async restart() {
+    const next = await startEmulator({ ...this.startOptions, port: this.port, dataDir: this.dataDir });
+    Object.assign(this, { child: next.child, exited: next.exited, stderr: next.stderr, token: next.token });
   }
 
   /** Calls the control plane; resolves the parsed JSON (or text). Throws on a non-2xx answer. */
