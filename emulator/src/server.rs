@@ -22,6 +22,7 @@ use crate::config::{is_bucket_name, Config};
 use crate::control;
 use crate::errors::OssError;
 use crate::listing;
+use crate::network::PacedStream;
 use crate::ops::{self, Call, Reply};
 use crate::respond::{self, set, RespBody, RespCtx};
 use crate::state::{AppState, LogEntry};
@@ -214,6 +215,7 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
+        let stream = PacedStream::new(stream, Arc::clone(&state.network));
         let state = Arc::clone(&state);
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
@@ -328,6 +330,8 @@ async fn handle(
         Reply::Close => Err(Closed),
     };
     state.record(log);
+    // The modelled round trip, for answers and dropped connections alike.
+    state.network.hold_answer().await;
     result
 }
 
@@ -380,6 +384,20 @@ async fn route(
     let fail = |error: OssError| Reply::Err { error, drain: true };
     if method == Method::Options {
         log.op = "preflight".to_owned();
+        // Logged with what it precedes, so a log shows which requests paid a preflight.
+        if let Ok(Target::Object { bucket, key }) = resolve(
+            host,
+            parts.uri.path(),
+            |b| state.store.has_bucket(b),
+            &state.config.bucket,
+        ) {
+            log.bucket = Some(bucket);
+            log.key = Some(key);
+        }
+        log.position = parse_query(parts.uri.query())
+            .into_iter()
+            .find(|(k, _)| k == "position")
+            .map(|(_, v)| v);
         let wants = parts.headers.get("access-control-request-method");
         if ctx.origin.is_none() || wants.is_none() {
             return fail(

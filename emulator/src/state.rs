@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::faults::Faults;
+use crate::network::Network;
 use crate::store::Store;
 
 /// One accepted key pair, with its STS token when it has one. Never serialised: the control plane
@@ -75,6 +76,8 @@ pub struct AppState {
     pub faults: Mutex<Faults>,
     /// Recent requests, oldest first.
     pub log: Mutex<VecDeque<LogEntry>>,
+    /// The modelled latency and uplink rate.
+    pub network: std::sync::Arc<Network>,
     ids: AtomicU64,
     id_seed: u64,
 }
@@ -86,6 +89,7 @@ impl AppState {
     /// State for `config` over `store`.
     pub fn new(config: Config, store: Store) -> Self {
         let creds = vec![Self::initial_credential(&config)];
+        let network = std::sync::Arc::new(Network::new(config.latency_ms, config.upload_rate));
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
@@ -96,6 +100,7 @@ impl AppState {
             clock_offset_ms: AtomicI64::new(0),
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(VecDeque::new()),
+            network,
             ids: AtomicU64::new(1),
             id_seed: seed,
         }
@@ -118,6 +123,8 @@ impl AppState {
         self.clock_offset_ms.store(0, Ordering::Relaxed);
         *self.faults.lock().unwrap_or_else(|p| p.into_inner()) = Faults::default();
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.network
+            .set(Some(self.config.latency_ms), Some(self.config.upload_rate));
     }
 
     /// The server's notion of now, in unix milliseconds (the real clock plus the shift).

@@ -1,5 +1,5 @@
 // Starts and stops the local `oss-emulator` for the end-to-end suites, and drives its control plane
-// (`/__emulator__/`): faults, clock, STS credentials, request log, state, reset.
+// (`/__emulator__/`): faults, clock, STS credentials, modelled network, request log, state, reset.
 // The binary is $OSS_EMULATOR or target/release/oss-emulator. It prints `listening on http://127.0.0.1:<port>` first;
 // later output is drained so that it never blocks. Every wait is bounded; every started emulator is stopped by
 // `stop()`, and killed at the latest when the test process exits.
@@ -56,9 +56,11 @@ export function emulatorBinary() {
  * @param {'v1'|'v4'|'any'} [o.auth]   accepted signature versions (default any)
  * @param {string} [o.stsToken]        require this STS token with the access key
  * @param {string} [o.corsExpose]      `--cors-expose` (e.g. 'none')
+ * @param {number} [o.latencyMs]       `--latency-ms`: a modelled round trip held on every answer
+ * @param {number} [o.uploadRate]      `--upload-rate`: request bytes per second (0: unpaced)
  * @param {string[]} [o.args]          further flags
  */
-export async function startEmulator({ auth = 'any', stsToken, corsExpose, args = [] } = {}) {
+export async function startEmulator({ auth = 'any', stsToken, corsExpose, latencyMs, uploadRate, args = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'oss-e2e-'));
   const argv = [
     '--port', '0',
@@ -70,6 +72,8 @@ export async function startEmulator({ auth = 'any', stsToken, corsExpose, args =
     '--auth', auth,
     ...(stsToken ? ['--sts-token', stsToken] : []),
     ...(corsExpose ? ['--cors-expose', corsExpose] : []),
+    ...(latencyMs ? ['--latency-ms', String(latencyMs)] : []),
+    ...(uploadRate ? ['--upload-rate', String(uploadRate)] : []),
     ...args,
   ];
   const child = spawn(emulatorBinary(), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -191,6 +195,24 @@ export class Emulator {
   /** Sets the server clock to real time plus `offsetMs` (absolute, not cumulative). */
   async setClockOffset(offsetMs) {
     await this.control('POST', 'clock', { offset_ms: offsetMs });
+  }
+
+  /**
+   * Sets the modelled network: `latencyMs` held on every answer (preflights included), `uploadRate` bytes per
+   * second for request bytes (0: unpaced). Either may be left out. Resolves what is in force.
+   */
+  async setNetwork({ latencyMs, uploadRate } = {}) {
+    const r = await this.control('POST', 'network', {
+      ...(latencyMs !== undefined ? { latency_ms: latencyMs } : {}),
+      ...(uploadRate !== undefined ? { upload_rate: uploadRate } : {}),
+    });
+    return { latencyMs: r.latency_ms, uploadRate: r.upload_rate };
+  }
+
+  /** The modelled network in force: { latencyMs, uploadRate }. */
+  async network() {
+    const r = await this.control('GET', 'network');
+    return { latencyMs: r.latency_ms, uploadRate: r.upload_rate };
   }
 
   /** Marks every STS credential as expired: requests with them answer 403 SecurityTokenExpired. */
