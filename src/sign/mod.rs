@@ -203,17 +203,30 @@ pub enum QuerySign {
     Never,
 }
 
+/// The `querySign` option as JS gave it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuerySignInput<'a> {
+    /// Absent, `undefined` or `null`.
+    Absent,
+    /// `true` or `false`.
+    Flag(bool),
+    /// A string.
+    Text(&'a str),
+    /// Anything else.
+    Other,
+}
+
 impl QuerySign {
     /// The option as given: `'auto'`, `true` or `false` (absent means `'auto'`).
     ///
     /// # Errors
     /// `InvalidArgument` naming `querySign` and what it accepts; `shown` describes the value given.
-    pub fn from_option(flag: Option<bool>, text: Option<&str>, shown: &str) -> Result<Self, Error> {
-        match (flag, text) {
-            (Some(true), _) => Ok(Self::Always),
-            (Some(false), _) => Ok(Self::Never),
-            (None, Some("auto")) | (None, None) => Ok(Self::Auto),
-            _ => Err(Error::invalid(
+    pub fn from_option(given: QuerySignInput<'_>, shown: &str) -> Result<Self, Error> {
+        match given {
+            QuerySignInput::Flag(true) => Ok(Self::Always),
+            QuerySignInput::Flag(false) => Ok(Self::Never),
+            QuerySignInput::Absent | QuerySignInput::Text("auto") => Ok(Self::Auto),
+            QuerySignInput::Text(_) | QuerySignInput::Other => Err(Error::invalid(
                 "querySign",
                 format!("{shown} is not accepted; pass 'auto' (query-signed appends in browsers only), true or false"),
             )),
@@ -818,13 +831,17 @@ mod tests {
 
     #[test]
     fn query_sign_option() {
-        let ok = |flag, text| QuerySign::from_option(flag, text, "x").unwrap();
-        assert_eq!(ok(None, None), QuerySign::Auto);
-        assert_eq!(ok(None, Some("auto")), QuerySign::Auto);
-        assert_eq!(ok(Some(true), None), QuerySign::Always);
-        assert_eq!(ok(Some(false), None), QuerySign::Never);
-        for text in ["Auto", "yes", "", "true"] {
-            let err = QuerySign::from_option(None, Some(text), "\"bad\"").unwrap_err();
+        let ok = |given| QuerySign::from_option(given, "x").unwrap();
+        assert_eq!(ok(QuerySignInput::Absent), QuerySign::Auto);
+        assert_eq!(ok(QuerySignInput::Text("auto")), QuerySign::Auto);
+        assert_eq!(ok(QuerySignInput::Flag(true)), QuerySign::Always);
+        assert_eq!(ok(QuerySignInput::Flag(false)), QuerySign::Never);
+        let bad = ["Auto", "yes", "", "true"]
+            .map(QuerySignInput::Text)
+            .into_iter()
+            .chain([QuerySignInput::Other]);
+        for given in bad {
+            let err = QuerySign::from_option(given, "\"bad\"").unwrap_err();
             assert!(matches!(&err, Error::InvalidArgument { what, .. } if what == "querySign"));
             assert!(
                 err.to_string().contains("'auto'") && err.to_string().contains("\"bad\""),
