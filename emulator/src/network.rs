@@ -18,6 +18,10 @@ use tokio::time::{Instant, Sleep};
 
 /// The most a paced connection reads at once, so its bytes are released in steps of at most this.
 const PACED_READ: usize = 16 << 10;
+/// How late after the uplink fell free a read may come and still continue the same stream of bytes. Timers
+/// wake a millisecond or so late; without this slack each step would lose that time and the rate would fall
+/// well short. A longer gap is an idle link, which gives no credit.
+const STREAM_SLACK: Duration = Duration::from_millis(5);
 
 /// The latency and uplink rate in force; changed at run time through the control plane.
 #[derive(Debug, Default)]
@@ -80,7 +84,7 @@ impl Network {
             .uplink_free_at
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let start = free_at.filter(|t| *t > now).unwrap_or(now);
+        let start = free_at.filter(|t| *t + STREAM_SLACK >= now).unwrap_or(now);
         let end = start + Duration::from_secs_f64(bytes as f64 / rate as f64);
         *free_at = Some(end);
         Some(end)

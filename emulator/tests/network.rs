@@ -129,6 +129,19 @@ fn upload_rate_paces_request_bodies() {
 }
 
 #[test]
+fn a_fast_uplink_keeps_its_rate_despite_coarse_timers() {
+    // 4 MiB at 40 MB/s: 105 ms. Steps of 16 KiB are 0.4 ms apart, finer than the timers wake, so a pacer that
+    // lost each wake-up's lateness would take more than twice as long.
+    let s = start_with(|c| c.upload_rate = 40_000_000);
+    let c = Client::v4(&s);
+    let body = pattern(4 << 20, 9);
+    let (r, took) = timed(|| c.append("fast", 0, &body));
+    r.expect_ok();
+    assert!(took >= Duration::from_millis(100), "{took:?}");
+    assert!(took < Duration::from_millis(200), "{took:?}");
+}
+
+#[test]
 fn the_request_log_shows_preflights() {
     let s = start();
     let (status, _) = control(&s, "DELETE", "/requests", "");
