@@ -303,6 +303,7 @@ async fn handle(
         status: 0,
         code: None,
         fault: None,
+        preflight_key: None,
     };
     let reply = route(&state, &ctx, &parts, &mut body, &host, &mut log).await;
     let expose = &state.config.cors_expose;
@@ -384,15 +385,14 @@ async fn route(
     let fail = |error: OssError| Reply::Err { error, drain: true };
     if method == Method::Options {
         log.op = "preflight".to_owned();
-        // Logged with what it precedes, so a log shows which requests paid a preflight.
-        if let Ok(Target::Object { bucket, key }) = resolve(
+        // Logged with the key and position it precedes, so a log shows which requests paid a preflight.
+        if let Ok(Target::Object { key, .. }) = resolve(
             host,
             parts.uri.path(),
             |b| state.store.has_bucket(b),
             &state.config.bucket,
         ) {
-            log.bucket = Some(bucket);
-            log.key = Some(key);
+            log.preflight_key = Some(key);
         }
         log.position = parse_query(parts.uri.query())
             .into_iter()

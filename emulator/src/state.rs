@@ -59,6 +59,8 @@ pub struct LogEntry {
     pub code: Option<String>,
     /// The fault that hit this request.
     pub fault: Option<String>,
+    /// For a CORS preflight (`key` stays empty): the key of the request it precedes.
+    pub preflight_key: Option<String>,
 }
 
 /// Everything the request handlers share.

@@ -155,7 +155,9 @@ fn the_request_log_shows_preflights() {
         .map(|e| (e["method"].as_str().unwrap(), e["op"].as_str().unwrap()))
         .collect();
     assert_eq!(seen, [("OPTIONS", "preflight"), ("POST", "append")]);
-    assert_eq!(log[0]["key"], "rec/a.webm");
+    assert_eq!(log[0]["key"], serde_json::Value::Null);
+    assert_eq!(log[0]["preflight_key"], "rec/a.webm");
     assert_eq!(log[0]["position"], "0");
+    assert_eq!(log[1]["preflight_key"], serde_json::Value::Null);
     assert_eq!(log[0]["status"], 200);
 }

@@ -1,10 +1,11 @@
 // Query-signed appends: in headless Chromium, appends after the creating one go as CORS simple requests (a POST to a
 // short-lived presigned URL, no custom header, a body without Content-Type), so a whole session pays at most one
 // preflight, the creating append's. Checked through the emulator's request log, which records every OPTIONS with the
-// key and position it precedes, for an appender session of 20 appends and a 10-part append() (Blob and bytes), V1 and
-// V4, with and without STS; with the emulator's clock 30 minutes off either way; and, as the control, with
-// querySign: false, where every append is preflighted. In Node: 'auto' signs in headers, true in the query (told
-// apart by the error a skewed clock draws), a bad value is refused, and no signature shows in results or errors.
+// key and position it precedes (preflight_key, position), for an appender session of 20 appends and a 10-part
+// append() (Blob and bytes), V1 and V4, with and without STS; with the emulator's clock 30 minutes off either way;
+// and, as the control, with querySign: false, where every append is preflighted. In Node: 'auto' signs in headers,
+// true in the query (told apart by the error a skewed clock draws), a bad value is refused, and no signature shows
+// in results or errors.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -92,10 +93,10 @@ function expected() {
 
 /** The request log for `key`: its appends and the preflights before them. */
 async function traffic(key) {
-  const log = await emu.requestsFor(key);
+  const log = await emu.requestLog();
   return {
-    appends: log.filter((e) => e.method === 'POST' && e.op === 'append'),
-    preflights: log.filter((e) => e.method === 'OPTIONS'),
+    appends: log.filter((e) => e.key === key && e.method === 'POST' && e.op === 'append'),
+    preflights: log.filter((e) => e.method === 'OPTIONS' && e.preflight_key === key),
   };
 }
 

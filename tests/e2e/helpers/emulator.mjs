@@ -238,7 +238,10 @@ export class Emulator {
     return creds;
   }
 
-  /** The request log, oldest first: [{ request_id, method, op, bucket, key, position, status, code, fault }]. */
+  /**
+   * The request log, oldest first: [{ request_id, method, op, bucket, key, position, status, code, fault,
+   * preflight_key }]; a CORS preflight has method OPTIONS, no key, and the key and position it precedes.
+   */
   async requestLog() {
     return (await this.control('GET', 'requests')).requests;
   }
