@@ -177,6 +177,42 @@ describe('query-signed appends in headless Chromium', () => {
       });
   }
 
+  test('what Chromium sends for each body kind: only a typed Blob adds a Content-Type (and a preflight)', T,
+    async () => {
+      const { page } = await ready();
+      const kinds = ['Uint8Array', 'ArrayBuffer', 'Blob', 'slice of a typed Blob', 'typed Blob'];
+      const keys = Object.fromEntries(kinds.map((k) => [k, uniqueKey('qs-body', `${k.replace(/ /g, '-')}.bin`)]));
+      const statuses = await page.evaluate(async ({ options, keys }) => {
+        const { default: OSS } = window.ossAppend;
+        const client = new OSS({ ...options, authorizationV4: false });
+        const bytes = new Uint8Array(100).fill(7);
+        const bodies = {
+          Uint8Array: bytes,
+          ArrayBuffer: bytes.slice().buffer,
+          Blob: new Blob([bytes]),
+          'slice of a typed Blob': new Blob([bytes], { type: 'video/webm' }).slice(0, 100),
+          'typed Blob': new Blob([bytes], { type: 'video/webm' }),
+        };
+        const out = {};
+        for (const [kind, body] of Object.entries(bodies)) {
+          // A presigned append at position 0 that signs no Content-Type: what the client sends for later appends.
+          const url = client.signatureUrl(keys[kind],
+            { method: 'POST', expires: 60, subResource: { append: '', position: '0' } });
+          const res = await fetch(url, { method: 'POST', body });
+          out[kind] = res.status;
+        }
+        return out;
+      }, { options: emu.clientOptions(), keys });
+      // The typed Blob's Content-Type is not in the signature: OSS refuses it, after a preflight.
+      assert.deepEqual(statuses,
+        { Uint8Array: 200, ArrayBuffer: 200, Blob: 200, 'slice of a typed Blob': 200, 'typed Blob': 403 });
+      for (const kind of kinds) {
+        const t = await traffic(keys[kind]);
+        assert.equal(t.preflights.length, kind === 'typed Blob' ? 1 : 0, `${kind}: ${JSON.stringify(t.preflights)}`);
+      }
+      await page.close();
+    });
+
   test('querySign: false preflights every append (the control for the counts above)', T, async () => {
     const { page } = await ready();
     const keys = keysFor('qs-off');
