@@ -21,7 +21,9 @@ export function quantile(xs, p) {
  * the live recording (`liveSeconds` one-second chunks of `chunkBytes`, each implementation once, in turn) and the
  * throughput rounds. Resolves { [rtt]: { live, throughput } }.
  */
-export async function latencyChrome({ page, rtts, uploadRate, liveSeconds, chunkBytes, total, part, runs, warmup = 1 }) {
+export async function latencyChrome({
+  page, rtts, uploadRate, liveSeconds, chunkBytes, total, part, runs, warmup = 1,
+}) {
   await page.evaluate((n) => window.bench.prepare(n), Math.max(total, liveSeconds * chunkBytes));
   const out = {};
   for (const rtt of rtts) {
@@ -31,7 +33,8 @@ export async function latencyChrome({ page, rtts, uploadRate, liveSeconds, chunk
         endpoint: emu.url, region: `oss-${emu.region}`, bucket: emu.bucket,
         accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret, timeout: 120_000,
       };
-      log(`latency ${rtt} ms, uplink ${uploadRate / 1e6} MB/s: live recording, ${liveSeconds} s of ${chunkBytes / 1024} KiB chunks per implementation`);
+      log(`latency ${rtt} ms, uplink ${uploadRate / 1e6} MB/s: live recording, ${liveSeconds} s of ` +
+        `${chunkBytes / 1024} KiB chunks per implementation`);
       const live = {};
       for (const mode of ['ours', 'ours-header', 'fetch']) {
         const r = await page.evaluate(([o, k, m]) => window.bench.liveRecording(o, k, m),

@@ -155,7 +155,8 @@ describe('query-signed appends in headless Chromium', () => {
   }
 
   for (const [offsetMin, v4] of [[30, false], [30, true], [-30, false], [-30, true]]) {
-    test(`the emulator's clock ${offsetMin > 0 ? '+' : ''}${offsetMin} min, ${v4 ? 'V4' : 'V1'}: corrected, retried, done`, T,
+    const shown = `${offsetMin > 0 ? '+' : ''}${offsetMin} min, ${v4 ? 'V4' : 'V1'}`;
+    test(`the emulator's clock ${shown}: corrected, retried, done`, T,
       async () => {
         const { page } = await ready();
         const keys = keysFor(`qs-clock-${offsetMin}-${v4 ? 'v4' : 'v1'}`);
@@ -237,7 +238,8 @@ describe('querySign in Node', () => {
     await new OSS(emu.clientOptions()).append(first, pattern(100, 1));
     await emu.setClockOffset(20 * 60_000);
     try {
-      for (const [querySign, code] of [['auto', 'RequestTimeTooSkewed'], [true, 'AccessDenied'], [false, 'RequestTimeTooSkewed']]) {
+      const expected = [['auto', 'RequestTimeTooSkewed'], [true, 'AccessDenied'], [false, 'RequestTimeTooSkewed']];
+      for (const [querySign, code] of expected) {
         await emu.clearLog();
         const key = uniqueKey('qs-node', 'b.bin');
         const client = new OSS(emu.clientOptions({ querySign }));
@@ -247,7 +249,8 @@ describe('querySign in Node', () => {
         const r = await fresh.append(key, pattern(20, 3), { position: base.nextAppendPosition });
         assert.equal(r.nextAppendPosition, '30');
         const continuing = (await emu.requestsFor(key)).filter((e) => e.position === '10');
-        assert.deepEqual(continuing.map((e) => [e.status, e.code]), [[403, code], [200, null]], `querySign ${querySign}`);
+        assert.deepEqual(continuing.map((e) => [e.status, e.code]), [[403, code], [200, null]],
+          `querySign ${querySign}`);
         await assertStored(emu, key, Buffer.concat([pattern(10, 2), pattern(20, 3)]));
       }
     } finally {
@@ -277,7 +280,8 @@ describe('querySign in Node', () => {
       assert.ok(!url.includes(creds.stsToken) && !url.includes(creds.accessKeyId), url);
     }
     const err = await rejects(client.append(key, pattern(5, 5), { position: 1 }), { code: 'PositionNotEqualToLength' });
-    for (const secret of [creds.stsToken, creds.accessKeySecret, 'Signature=', 'x-oss-signature=', 'x-oss-credential=']) {
+    const secrets = [creds.stsToken, creds.accessKeySecret, 'Signature=', 'x-oss-signature=', 'x-oss-credential='];
+    for (const secret of secrets) {
       assertNoSecret(err, secret);
     }
     // A rejected signature's error quotes what was signed; the token and signature stay hidden.
