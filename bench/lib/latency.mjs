@@ -29,6 +29,10 @@ export async function latencyChrome({
   for (const rtt of rtts) {
     const emu = await startEmulator({ latencyMs: rtt, uploadRate });
     try {
+      const inForce = await emu.network();
+      if (inForce.latencyMs !== rtt || inForce.uploadRate !== uploadRate) {
+        throw new Error(`the emulator models ${JSON.stringify(inForce)}, not ${rtt} ms and ${uploadRate} B/s`);
+      }
       const opts = {
         endpoint: emu.url, region: `oss-${emu.region}`, bucket: emu.bucket,
         accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret, timeout: 120_000,
