@@ -5,8 +5,9 @@
 //   bash bench/run.sh            (what `make bench` runs; installs bench/node_modules, then runs this)
 //   node bench/run.mjs           when bench/node_modules, pkg/ and the emulator are already there
 //
-// Environment: BENCH_RUNS (rounds per row, default 7), BENCH_ONLY=crc,append,overhead,memory,outage,size,ceiling (a subset,
-// for development; RESULTS.md is then not written unless BENCH_WRITE=1), OSS_APPEND_PKG (default pkg/),
+// Environment: BENCH_RUNS (rounds per row, default 7), BENCH_ONLY=crc,append,overhead,memory,outage,size,ceiling,latency (a
+// subset, for development; RESULTS.md is then not written unless BENCH_WRITE=1), BENCH_LIVE_SECONDS (length of the
+// live recordings under modelled latency, default 60; shorter only for trial runs), OSS_APPEND_PKG (default pkg/),
 // OSS_EMULATOR (default target/release/oss-emulator), CHROMIUM (default /usr/bin/chromium).
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { CHROMIUM, launchBrowser, openBenchPage, startBenchSite } from './lib/br
 import { emulatorCeiling } from './lib/ceiling.mjs';
 import { crcChrome, crcNode } from './lib/crc.mjs';
 import { appendChrome, appendNode } from './lib/append.mjs';
+import { latencyChrome } from './lib/latency.mjs';
 import { describeMachine, loadavg } from './lib/machine.mjs';
 import { ensureFile, memoryChrome, memoryNode } from './lib/memory.mjs';
 import { outageRecording } from './lib/outage.mjs';
@@ -44,6 +46,15 @@ const config = {
   memRuns: 3,
   overheadIterations: 1000,
   roundTripIterations: 200,
+  // Under a modelled network: round trips (emulator --latency-ms), a 100 Mbit/s uplink, 1 s chunks of 256 KiB
+  // (a 2 Mbit/s recording), 64 MiB in 1 MiB parts, fewer rounds (each takes seconds of modelled waiting).
+  rtts: [50, 150],
+  uplink: 12_500_000,
+  liveSeconds: Math.max(5, Number(process.env.BENCH_LIVE_SECONDS || 60)),
+  liveChunk: 256 * 1024,
+  latencyTotal: 64 * MIB,
+  latencyPart: MIB,
+  latencyRuns: Math.min(RUNS, 3),
 };
 
 const started = new Date();
@@ -90,6 +101,16 @@ try {
     if (want('memory')) {
       results.memoryChrome = await memoryChrome({ emu, origin: site.origin, file, part: config.part, runs: config.memRuns });
     }
+  }
+  if (want('latency')) {
+    site ??= await startBenchSite(PKG);
+    browser ??= await launchBrowser();
+    const { page, close } = await openBenchPage(browser, site.origin);
+    results.latency = await latencyChrome({
+      page, rtts: config.rtts, uploadRate: config.uplink, liveSeconds: config.liveSeconds, chunkBytes: config.liveChunk,
+      total: config.latencyTotal, part: config.latencyPart, runs: config.latencyRuns,
+    });
+    await close();
   }
 } finally {
   await browser?.close().catch(() => {});

@@ -42,6 +42,13 @@ export interface OSSOptions {
   timeout?: number;
   /** Retries after the first attempt. Default 3. */
   retryMax?: number;
+  /**
+   * Sign appends that need no request header in their URL (a short-lived presigned POST) instead of in headers,
+   * so a browser sends them as CORS simple requests, without a preflight: one round trip per append instead of
+   * two. The first append of an object (with its Content-Type) and appends with headers or Content-MD5 stay
+   * header-signed. `'auto'` (default): in browsers and workers only; `true`: everywhere; `false`: never.
+   */
+  querySign?: 'auto' | boolean;
 }
 
 /** Extra request headers, e.g. `Cache-Control`, `Content-Disposition`, `x-oss-object-acl`, `x-oss-storage-class`. */

@@ -264,6 +264,7 @@ fn classify(e: &Error) -> Class {
         Error::Service(s) => match (s.status, s.code.as_str()) {
             (409, POSITION_NOT_EQUAL_TO_LENGTH) => Class::PositionConflict,
             (_, REQUEST_TIME_TOO_SKEWED) => Class::ClockSkew,
+            _ if crate::response::is_expired_url(s) => Class::ClockSkew,
             (_, code) if CREDENTIAL_CODES.contains(&code) => Class::Credentials,
             (404, "NoSuchBucket") => Class::Fatal,
             (404, _) => Class::NotFound,
@@ -1173,6 +1174,18 @@ mod tests {
         .into()
     }
 
+    fn expired_url_error(time: Option<&str>) -> Error {
+        ServiceError {
+            status: 403,
+            code: "AccessDenied".into(),
+            message: "Request has expired.".into(),
+            ec: Some("0002-00000069".into()),
+            server_time: time.map(str::to_owned),
+            ..ServiceError::default()
+        }
+        .into()
+    }
+
     fn ok(next_position: u64, crc64: u64) -> Input {
         Input::Append(Ok(AppendResponse {
             next_position,
@@ -1736,6 +1749,38 @@ mod tests {
                     (Some(ok(110, expected())), done(false)),
                 ],
                 None,
+            ),
+            case(
+                "an expired query-signed URL: resend once with the server time, fail on the second",
+                step(),
+                vec![
+                    (start(), send()),
+                    (
+                        Some(post_err(expired_url_error(Some(SERVER_TIME)))),
+                        Want::Act(Action::ResendWithClockOffset {
+                            position: POS,
+                            length: LEN,
+                            server_time: server_time(),
+                        }),
+                    ),
+                    (
+                        Some(post_err(expired_url_error(Some(SERVER_TIME)))),
+                        Want::Err(expired_url_error(Some(SERVER_TIME))),
+                    ),
+                ],
+                Some(false),
+            ),
+            case(
+                "any other AccessDenied is final",
+                step(),
+                vec![
+                    (start(), send()),
+                    (
+                        Some(post_err(service(403, "AccessDenied"))),
+                        Want::Err(service(403, "AccessDenied")),
+                    ),
+                ],
+                Some(false),
             ),
             case(
                 "clock skew without a server time cannot be corrected",

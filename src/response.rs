@@ -77,7 +77,9 @@ pub fn parse_service_error(status: u16, headers: &Headers, body: &[u8]) -> Servi
     if error.ec.is_none() {
         error.ec = header_text(headers, "x-oss-ec").map(|v| redact(&v));
     }
-    if error.server_time.is_none() && error.code == "RequestTimeTooSkewed" {
+    if error.server_time.is_none()
+        && (error.code == "RequestTimeTooSkewed" || is_expired_url(&error))
+    {
         error.server_time = header_text(headers, "Date");
     }
     error.next_append_position = headers.get(NEXT_APPEND_POSITION).and_then(parse_decimal);
@@ -91,6 +93,22 @@ pub fn server_time(error: &ServiceError) -> Option<SigningTime> {
     let text = error.server_time.as_deref()?;
     SigningTime::parse_iso8601_extended(text).or_else(|| SigningTime::parse_http_date(text))
 }
+
+/// Whether OSS refused a presigned request because its URL had expired (403 AccessDenied, "Request has
+/// expired", with its `<ServerTime>`). For a URL signed moments ago that means the local clock is behind
+/// the server's: like `RequestTimeTooSkewed`, a rejection that a re-signing with the server's time fixes.
+pub fn is_expired_url(error: &ServiceError) -> bool {
+    error.status == 403
+        && error.code == "AccessDenied"
+        && (error.ec.as_deref() == Some(EXPIRED_URL_EC)
+            || error
+                .message
+                .to_ascii_lowercase()
+                .contains("request has expired"))
+}
+
+/// The EC OSS gives an expired presigned URL.
+const EXPIRED_URL_EC: &str = "0002-00000069";
 
 fn parse_error_document(body: &[u8]) -> Result<FlatDocument, String> {
     let doc = xml::parse_flat(body).map_err(|e| e.to_string())?;
@@ -178,7 +196,7 @@ fn clip(s: &str, max: usize) -> String {
 /// percent-encoded separators and JSON-style quoting, all matched case-insensitively; and the same
 /// inside hex dumps such as `StringToSignBytes`, which are decoded, redacted and re-encoded.
 pub fn redact(text: &str) -> String {
-    redact_hex_dumps(&redact_text(text))
+    redact_hex_dumps(&crate::sign::redact_query_auth(&redact_text(text)))
 }
 
 fn redact_text(text: &str) -> String {
@@ -709,6 +727,41 @@ mod tests {
     }
 
     #[test]
+    fn expired_presigned_url_is_recognised_with_its_server_time() {
+        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<Error>
+  <Code>AccessDenied</Code>
+  <Message>Request has expired.</Message>
+  <RequestId>63A04C8AB7F1D93532DD6F2E</RequestId>
+  <HostId>examplebucket.oss-cn-hangzhou.aliyuncs.com</HostId>
+  <Expires>2022-12-19T11:04:34.000Z</Expires>
+  <ServerTime>2022-12-19T11:34:34.000Z</ServerTime>
+  <EC>0002-00000069</EC>
+</Error>
+";
+        let date = ("Date", "Mon, 19 Dec 2022 11:34:35 GMT");
+        let e = parse_service_error(403, &headers(&[date]), body.as_bytes());
+        assert!(is_expired_url(&e));
+        assert_eq!(
+            server_time(&e),
+            SigningTime::parse_iso8601_extended("2022-12-19T11:34:34Z")
+        );
+        let without = body.replace("  <ServerTime>2022-12-19T11:34:34.000Z</ServerTime>\n", "");
+        let e = parse_service_error(403, &headers(&[date]), without.as_bytes());
+        assert_eq!(server_time(&e), SigningTime::parse_http_date(date.1));
+        // Another AccessDenied is not a clock problem.
+        let other = body
+            .replace(
+                "Request has expired.",
+                "You have no right to access this object.",
+            )
+            .replace("0002-00000069", "0003-00000001");
+        let e = parse_service_error(403, &headers(&[date]), other.as_bytes());
+        assert!(!is_expired_url(&e));
+        assert_eq!(e.server_time.as_deref(), Some("2022-12-19T11:34:34.000Z"));
+    }
+
+    #[test]
     fn request_time_too_skewed_server_time_from_body_or_date() {
         let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
 <Error>
@@ -859,7 +912,7 @@ c46d96390bdbc2d739ac9363293ae9d710b1a5c4cd57b05b2de2bd8ae1ac5a4b</StringToSign>
             ),
             (
                 "?Signature=a%2Bb&Expires=1&OSSAccessKeyId=id",
-                "?Signature=<redacted>&Expires=1&OSSAccessKeyId=id",
+                "?Signature=<redacted>&Expires=1&OSSAccessKeyId=<redacted>",
             ),
             ("&x-oss-signature=0a1b2c", "&x-oss-signature=<redacted>"),
             (

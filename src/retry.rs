@@ -5,7 +5,7 @@
 
 use crate::append::backoff_ms;
 use crate::error::Error;
-use crate::response::server_time;
+use crate::response::{is_expired_url, server_time};
 use crate::time::SigningTime;
 
 /// What the transport must do after a failed attempt.
@@ -55,13 +55,17 @@ impl CallRetries {
     pub fn after(&mut self, error: &Error, jitter: f64) -> Verdict {
         match error {
             Error::Service(e) => match e.code.as_str() {
-                "RequestTimeTooSkewed" if !self.clock_fixed => match server_time(e) {
-                    Some(t) => {
-                        self.clock_fixed = true;
-                        Verdict::AdoptServerTime(t)
+                _ if (e.code == "RequestTimeTooSkewed" || is_expired_url(e))
+                    && !self.clock_fixed =>
+                {
+                    match server_time(e) {
+                        Some(t) => {
+                            self.clock_fixed = true;
+                            Verdict::AdoptServerTime(t)
+                        }
+                        None => Verdict::Fail,
                     }
-                    None => Verdict::Fail,
-                },
+                }
                 "SecurityTokenExpired" | "InvalidSecurityToken" | "InvalidAccessKeyId"
                     if self.can_refresh && !self.refreshed =>
                 {
@@ -134,6 +138,26 @@ mod tests {
                 vec![
                     service(403, "RequestTimeTooSkewed"),
                     service(403, "RequestTimeTooSkewed"),
+                ],
+                vec![
+                    Verdict::AdoptServerTime(
+                        SigningTime::parse_iso8601_extended("2024-01-02T03:04:05.000Z").unwrap(),
+                    ),
+                    Verdict::Fail,
+                ],
+            ),
+            (
+                "an expired presigned URL is fixed once like skew; other AccessDenied is final",
+                CallRetries::new(3, false, true),
+                vec![
+                    Error::from(ServiceError {
+                        status: 403,
+                        code: "AccessDenied".into(),
+                        message: "Request has expired.".into(),
+                        server_time: Some("2024-01-02T03:04:05.000Z".into()),
+                        ..ServiceError::default()
+                    }),
+                    service(403, "AccessDenied"),
                 ],
                 vec![
                     Verdict::AdoptServerTime(

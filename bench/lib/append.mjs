@@ -98,7 +98,7 @@ export async function appendChrome({ emu, page, runs, warmup = 1, total, part })
   return runRounds(emu, { ours: call('appendOurs'), fetch: call('appendBare') }, { runs, warmup, bytes: total });
 }
 
-async function runRounds(emu, impls, { runs, warmup, bytes }) {
+export async function runRounds(emu, impls, { runs, warmup, bytes }) {
   const names = Object.keys(impls);
   const ms = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = -warmup; round < runs; round++) {

@@ -159,3 +159,55 @@ export async function wasmMemory() {
   const init = (await import('/pkg/web/oss_append.js')).default;
   return (await init()).memory.buffer.byteLength;
 }
+
+// ---- under a modelled network (the emulator's --latency-ms and --upload-rate) ----
+
+/**
+ * A live recording: every second one `chunkBytes` Blob (as MediaRecorder's 1 s timeslice gives), for `seconds`
+ * seconds; resolves the time from each write to its bytes being confirmed on the object, in ms.
+ * `mode`: 'ours' (openAppender, querySign as the client decides: query-signed in browsers), 'ours-header'
+ * (querySign: false) or 'fetch' (the bound: presigned V1 append URLs made up front, one bare POST per chunk, each
+ * after the previous one answered, as appends must be).
+ */
+export async function liveRecording(opts, key, { mode, seconds, chunkBytes }) {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const chunk = (i) => new Blob([data.subarray(i * chunkBytes, (i + 1) * chunkBytes)]);
+  const times = new Array(seconds);
+  let writer = null;
+  let urls = null;
+  if (mode === 'fetch') {
+    const oss = client(opts);
+    urls = Array.from({ length: seconds }, (_, i) => oss.signatureUrl(key, {
+      method: 'POST', expires: 3600, subResource: { append: '', position: String(i * chunkBytes) },
+    }));
+  } else {
+    const oss = client({ ...opts, querySign: mode === 'ours' ? 'auto' : false });
+    writer = await oss.openAppender(key, { flushInterval: 1000 });
+  }
+  let chain = Promise.resolve();
+  let failure = null;
+  let next = null;
+  const start = performance.now();
+  for (let i = 0; i < seconds; i++) {
+    await sleep(Math.max(0, start + i * 1000 - performance.now()));
+    const body = chunk(i);
+    const t = performance.now();
+    if (writer) {
+      const written = writer.write(body);
+      writer.flush().catch(() => {});
+      chain = written.then(() => { times[i] = performance.now() - t; }, (e) => { failure ??= e; });
+    } else {
+      chain = chain.then(async () => {
+        const res = await fetch(urls[i], { method: 'POST', body });
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`bare fetch: status ${res.status} for chunk ${i}`);
+        times[i] = performance.now() - t;
+        next = res.headers.get('x-oss-next-append-position');
+      }).catch((e) => { failure ??= e; });
+    }
+  }
+  await chain;
+  if (writer) next = (await writer.close()).nextAppendPosition;
+  if (failure) throw failure;
+  return { times, next };
+}

@@ -15,6 +15,8 @@ pub const DEFAULT_BUCKET: &str = "examplebucket";
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
 /// OSS's size limit for appendable objects (and the default for every object here): 5 GiB.
 pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 5 << 30;
+/// The longest modelled latency accepted, in milliseconds (a minute).
+pub const MAX_LATENCY_MS: u64 = 60_000;
 /// The headers a browser may read by default (the CORS rule a careful bucket owner sets up).
 pub const DEFAULT_EXPOSE_HEADERS: &[&str] = &[
     "ETag",
@@ -98,6 +100,10 @@ pub struct Config {
     pub max_connections: usize,
     /// The versioning status every bucket starts with.
     pub versioning: Versioning,
+    /// Milliseconds every answer is held: a modelled round trip (benchmarks and tests only).
+    pub latency_ms: u64,
+    /// Bytes per second at which request bytes are taken in, shared by all connections; 0: unpaced.
+    pub upload_rate: u64,
 }
 
 /// The most connections served at once by default.
@@ -142,6 +148,8 @@ impl Default for Config {
             control_origins: Vec::new(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             versioning: Versioning::Off,
+            latency_ms: 0,
+            upload_rate: 0,
         }
     }
 }
@@ -176,6 +184,9 @@ OPTIONS:
   --control-origin <origin>  a page origin (e.g. http://127.0.0.1:8000) allowed to call the control
                              plane from a browser; repeat for more [default: none, no CORS there]
   --max-connections <n>      connections served at once; more wait to be accepted [default: 512]
+  --latency-ms <ms>          hold every answer (preflights too) this long: a modelled round trip [default: 0]
+  --upload-rate <bytes/s>    take request bytes in at this rate, all connections together; k/m/g
+                             suffixes (binary) allowed; 0 is unpaced [default: 0]
   -h, --help                 print this help
 
 The first line printed is `listening on http://<ip>:<port>`, the second `control token: <token>`.";
@@ -307,6 +318,22 @@ impl Config {
                         format!("--versioning: {v:?} is not one of enabled, suspended")
                     })?;
                 }
+                "--latency-ms" => {
+                    let v = value()?;
+                    cfg.latency_ms = v
+                        .parse()
+                        .ok()
+                        .filter(|ms| *ms <= MAX_LATENCY_MS)
+                        .ok_or_else(|| {
+                            format!("--latency-ms: {v:?} is not a number of milliseconds from 0 to {MAX_LATENCY_MS}")
+                        })?;
+                }
+                "--upload-rate" => {
+                    let v = value()?;
+                    cfg.upload_rate = parse_size(&v).ok_or_else(|| {
+                        format!("--upload-rate: {v:?} is not a rate in bytes per second (e.g. 1250000 or 2m)")
+                    })?;
+                }
                 other => return Err(format!("unknown option {other:?}; see --help")),
             }
         }
@@ -409,7 +436,10 @@ mod tests {
         assert_eq!(c.auth, AuthMode::V4);
         assert!(c.cors_expose.is_empty());
         assert_eq!(c.max_object_size, 8 << 20);
+        let n = parse(&["--latency-ms", "150", "--upload-rate=2m"]).unwrap();
+        assert_eq!((n.latency_ms, n.upload_rate), (150, 2 << 20));
         let d = parse(&[]).unwrap();
+        assert_eq!((d.latency_ms, d.upload_rate), (0, 0));
         assert_eq!(d.max_object_size, 5 << 30);
         assert_eq!(d.cors_expose.len(), DEFAULT_EXPOSE_HEADERS.len());
         assert_eq!(d.versioning, Versioning::Off);
@@ -428,6 +458,15 @@ mod tests {
         assert!(parse(&["--versioning", "on"])
             .unwrap_err()
             .contains("enabled, suspended"));
+        assert!(parse(&["--latency-ms", "-5"])
+            .unwrap_err()
+            .contains("--latency-ms"));
+        assert!(parse(&["--latency-ms", "60001"])
+            .unwrap_err()
+            .contains("60000"));
+        assert!(parse(&["--upload-rate", "fast"])
+            .unwrap_err()
+            .contains("--upload-rate"));
         assert_eq!(parse(&["-h"]).unwrap_err(), "help");
     }
 

@@ -58,6 +58,13 @@ struct VersioningBody {
 
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct NetworkBody {
+    latency_ms: Option<u64>,
+    upload_rate: Option<u64>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ExpireBody {
     access_key_id: Option<String>,
 }
@@ -305,6 +312,23 @@ pub async fn handle(
             }
             clock(state)
         }
+        ("GET", "/network") => network(state),
+        ("POST", "/network") => {
+            let b: NetworkBody = match read_json(body).await {
+                Ok(b) => b,
+                Err(e) => return bad(e),
+            };
+            if b.latency_ms
+                .is_some_and(|ms| ms > crate::config::MAX_LATENCY_MS)
+            {
+                return bad(format!(
+                    "latency_ms must be from 0 to {}",
+                    crate::config::MAX_LATENCY_MS
+                ));
+            }
+            state.network.set(b.latency_ms, b.upload_rate);
+            network(state)
+        }
         ("POST", "/sts/expire") => {
             let b: ExpireBody = match read_json(body).await {
                 Ok(b) => b,
@@ -420,6 +444,17 @@ pub async fn handle(
             &json!({ "error": format!("no control route {method} {CONTROL_PREFIX}{path}; see emulator/README.md") }),
         ),
     }
+}
+
+/// The modelled network in force: `{ latency_ms, upload_rate }` (0: none).
+fn network(state: &AppState) -> Response<RespBody> {
+    json_response(
+        200,
+        &json!({
+            "latency_ms": state.network.latency_ms(),
+            "upload_rate": state.network.upload_rate(),
+        }),
+    )
 }
 
 async fn arm(state: &AppState, body: Incoming) -> Response<RespBody> {

@@ -13,6 +13,7 @@ pub mod datafile;
 pub mod errors;
 pub mod faults;
 pub mod listing;
+pub mod network;
 pub mod ops;
 pub mod respond;
 pub mod server;

@@ -22,6 +22,7 @@ use crate::config::{is_bucket_name, Config};
 use crate::control;
 use crate::errors::OssError;
 use crate::listing;
+use crate::network::PacedStream;
 use crate::ops::{self, Call, Reply};
 use crate::respond::{self, set, RespBody, RespCtx};
 use crate::state::{AppState, LogEntry};
@@ -224,6 +225,7 @@ pub async fn serve(
         let Ok(local) = stream.local_addr() else {
             continue;
         };
+        let stream = PacedStream::new(stream, Arc::clone(&state.network));
         let state = Arc::clone(&state);
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
@@ -291,6 +293,7 @@ async fn handle(
         status: 0,
         code: None,
         fault: None,
+        preflight_key: None,
     };
     let reply = route(&state, &ctx, &parts, &mut body, &host, &mut log).await;
     let expose = &state.config.cors_expose;
@@ -318,6 +321,8 @@ async fn handle(
         Reply::Close => Err(Closed),
     };
     state.record(log);
+    // The modelled round trip, for answers and dropped connections alike.
+    state.network.hold_answer().await;
     result
 }
 
@@ -370,6 +375,19 @@ async fn route(
     let fail = |error: OssError| Reply::Err { error, drain: true };
     if method == Method::Options {
         log.op = "preflight".to_owned();
+        // Logged with the key and position it precedes, so a log shows which requests paid a preflight.
+        if let Ok(Target::Object { key, .. }) = resolve(
+            host,
+            parts.uri.path(),
+            |b| state.store.has_bucket(b),
+            &state.config.bucket,
+        ) {
+            log.preflight_key = Some(key);
+        }
+        log.position = parse_query(parts.uri.query())
+            .into_iter()
+            .find(|(k, _)| k == "position")
+            .map(|(_, v)| v);
         let wants = parts.headers.get("access-control-request-method");
         if ctx.origin.is_none() || wants.is_none() {
             return fail(

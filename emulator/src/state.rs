@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::faults::Faults;
+use crate::network::Network;
 use crate::store::Store;
 use crate::versions::Versions;
 
@@ -59,6 +60,8 @@ pub struct LogEntry {
     pub code: Option<String>,
     /// The fault that hit this request.
     pub fault: Option<String>,
+    /// For a CORS preflight (`key` stays empty): the key of the request it precedes.
+    pub preflight_key: Option<String>,
 }
 
 /// Everything the request handlers share.
@@ -78,6 +81,8 @@ pub struct AppState {
     pub log: Mutex<VecDeque<LogEntry>>,
     /// The buckets' versioning status and version ids.
     pub versions: Versions,
+    /// The modelled latency and uplink rate.
+    pub network: std::sync::Arc<Network>,
     ids: AtomicU64,
     id_seed: u64,
 }
@@ -89,6 +94,7 @@ impl AppState {
     /// State for `config` over `store`.
     pub fn new(config: Config, store: Store) -> Self {
         let creds = vec![Self::initial_credential(&config)];
+        let network = std::sync::Arc::new(Network::new(config.latency_ms, config.upload_rate));
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
@@ -100,6 +106,7 @@ impl AppState {
             clock_offset_ms: AtomicI64::new(0),
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(VecDeque::new()),
+            network,
             ids: AtomicU64::new(1),
             id_seed: seed,
         }
@@ -123,6 +130,8 @@ impl AppState {
         *self.faults.lock().unwrap_or_else(|p| p.into_inner()) = Faults::default();
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.versions.reset();
+        self.network
+            .set(Some(self.config.latency_ms), Some(self.config.upload_rate));
     }
 
     /// The server's notion of now, in unix milliseconds (the real clock plus the shift).

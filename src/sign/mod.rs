@@ -185,6 +185,165 @@ pub fn presign_request(
     Ok(())
 }
 
+/// How long a query-signed request's URL is valid, in seconds, from the (server-corrected) signing time.
+///
+/// OSS checks the expiry when the request arrives, not when its body ends, so this needs to cover only the
+/// time from signing to sending; a clock that is off by more is corrected from the 403 and the request re-signed.
+pub const QUERY_SIGN_EXPIRES_SECONDS: u64 = 60;
+
+/// The `querySign` client option: whether requests that need no header are signed in their query.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QuerySign {
+    /// In browsers and workers (where it saves a CORS preflight per request), not in Node.
+    #[default]
+    Auto,
+    /// Everywhere.
+    Always,
+    /// Never: every request is signed in its headers.
+    Never,
+}
+
+/// The `querySign` option as JS gave it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuerySignInput<'a> {
+    /// Absent, `undefined` or `null`.
+    Absent,
+    /// `true` or `false`.
+    Flag(bool),
+    /// A string.
+    Text(&'a str),
+    /// Anything else.
+    Other,
+}
+
+impl QuerySign {
+    /// The option as given: `'auto'`, `true` or `false` (absent means `'auto'`).
+    ///
+    /// # Errors
+    /// `InvalidArgument` naming `querySign` and what it accepts; `shown` describes the value given.
+    pub fn from_option(given: QuerySignInput<'_>, shown: &str) -> Result<Self, Error> {
+        match given {
+            QuerySignInput::Flag(true) => Ok(Self::Always),
+            QuerySignInput::Flag(false) => Ok(Self::Never),
+            QuerySignInput::Absent | QuerySignInput::Text("auto") => Ok(Self::Auto),
+            QuerySignInput::Text(_) | QuerySignInput::Other => Err(Error::invalid(
+                "querySign",
+                format!("{shown} is not accepted; pass 'auto' (query-signed appends in browsers only), true or false"),
+            )),
+        }
+    }
+}
+
+/// Where a request carries its signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignaturePlace {
+    /// `Authorization`, `x-oss-date` and the token in headers ([`sign_request`]).
+    Headers,
+    /// A presigned query with a short expiry ([`presign_request`], [`QUERY_SIGN_EXPIRES_SECONDS`]).
+    Query,
+}
+
+/// Where `req` (unsigned, as built) carries its signature.
+///
+/// In the query only for an append (`POST ?append`) that has no header at all, when `mode` asks for it
+/// (`Auto`: only `in_browser`). Such a request is a CORS simple request as long as its body carries no
+/// Content-Type, so a browser sends it without a preflight. Anything with a header (a creating append's
+/// Content-Type and other creation attributes, Content-MD5, the caller's headers) stays header-signed:
+/// a browser preflights it anyway, and OSS would have to accept the header unsigned otherwise.
+pub fn signature_place(mode: QuerySign, in_browser: bool, req: &Request) -> SignaturePlace {
+    let wanted = match mode {
+        QuerySign::Always => true,
+        QuerySign::Auto => in_browser,
+        QuerySign::Never => false,
+    };
+    let is_append =
+        req.method == crate::request::Method::Post && req.query.iter().any(|(k, _)| k == "append");
+    if wanted && is_append && req.headers.is_empty() {
+        SignaturePlace::Query
+    } else {
+        SignaturePlace::Headers
+    }
+}
+
+/// Signs `req` for `place`: in its headers, or in its query valid for [`QUERY_SIGN_EXPIRES_SECONDS`].
+///
+/// # Errors
+/// As [`sign_request`] and [`presign_request`].
+pub fn sign_for(
+    place: SignaturePlace,
+    req: &mut Request,
+    creds: &Credentials,
+    time: SigningTime,
+    cfg: &SigningConfig,
+) -> Result<(), Error> {
+    match place {
+        SignaturePlace::Headers => sign_request(req, creds, time, cfg),
+        SignaturePlace::Query => presign_request(req, creds, time, QUERY_SIGN_EXPIRES_SECONDS, cfg),
+    }
+}
+
+/// The text shown in place of a redacted value.
+pub const REDACTED: &str = "<redacted>";
+
+/// Presigning parameters whose values are secret or name the credential: signatures, tokens, key ids.
+const SECRET_QUERY_PARAMS: [&str; 6] = [
+    "OSSAccessKeyId",
+    "Signature",
+    "security-token",
+    "x-oss-credential",
+    "x-oss-security-token",
+    "x-oss-signature",
+];
+
+/// `text` (a URL, or a message that quotes one) with the value of every secret presigning parameter
+/// (`Signature`, `OSSAccessKeyId`, `security-token`, `x-oss-signature`, `x-oss-credential`,
+/// `x-oss-security-token`) replaced by [`REDACTED`], so that no signature, credential or token is shown;
+/// the date and expiry stay readable. A parameter counts when it follows `?` or `&`; names compare case-insensitively, also when
+/// the `=` is percent-encoded.
+pub fn redact_query_auth(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'?' && b[i] != b'&' {
+            i += 1;
+            continue;
+        }
+        let name_start = i + 1;
+        let value_start = SECRET_QUERY_PARAMS.iter().find_map(|name| {
+            let rest = lower[name_start..].strip_prefix(&name.to_ascii_lowercase())?;
+            if rest.starts_with('=') {
+                Some(name_start + name.len() + 1)
+            } else if rest.starts_with("%3d") {
+                Some(name_start + name.len() + 3)
+            } else {
+                None
+            }
+        });
+        let Some(start) = value_start else {
+            i += 1;
+            continue;
+        };
+        let mut end = start;
+        while end < b.len()
+            && !matches!(b[end], b'&' | b'#' | b'"' | b'\'' | b'<' | b'>')
+            && !b[end].is_ascii_whitespace()
+        {
+            end += 1;
+        }
+        out.push_str(&text[copied..start]);
+        if end > start {
+            out.push_str(REDACTED);
+        }
+        copied = end;
+        i = end;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
 /// Replaces the date, token and `Authorization` headers of an earlier signature.
 /// The headers `include` selects (given lower-cased names), lower-cased and sorted, each `name:value\n` with
 /// trimmed values; several values of one name are joined with `,`. V1 and V4 differ only in the selection.
@@ -585,6 +744,208 @@ mod tests {
                     u32::from(c)
                 );
             }
+        }
+    }
+
+    #[test]
+    fn signature_place_table() {
+        use QuerySign::{Always, Auto, Never};
+        use SignaturePlace::{Headers, Query};
+        let continuing = || {
+            let mut req = append_request();
+            req.query[1].1 = "1024".into();
+            req.headers = crate::request::Headers::new();
+            req
+        };
+        let with_header = |name: &str, value: &str| {
+            let mut req = continuing();
+            req.headers.set(name, value);
+            req
+        };
+        let mut head = continuing();
+        head.method = Method::Head;
+        head.query.clear();
+        let mut seal = continuing();
+        seal.query = vec![
+            ("seal".into(), String::new()),
+            ("position".into(), "9".into()),
+        ];
+        let mut put = continuing();
+        put.method = Method::Put;
+        put.query.clear();
+        let cases: Vec<(&str, QuerySign, bool, Request, SignaturePlace)> = vec![
+            (
+                "auto, browser: a headerless append",
+                Auto,
+                true,
+                continuing(),
+                Query,
+            ),
+            ("auto, Node: headers", Auto, false, continuing(), Headers),
+            (
+                "always, Node: a headerless append",
+                Always,
+                false,
+                continuing(),
+                Query,
+            ),
+            ("always, browser", Always, true, continuing(), Query),
+            ("never, browser", Never, true, continuing(), Headers),
+            ("never, Node", Never, false, continuing(), Headers),
+            (
+                "a creating append carries its Content-Type",
+                Always,
+                true,
+                append_request(),
+                Headers,
+            ),
+            (
+                "Content-MD5",
+                Always,
+                true,
+                with_header("Content-MD5", "1B2M2Y8AsgTpgAmY2PhCfg=="),
+                Headers,
+            ),
+            (
+                "a caller's x-oss header",
+                Always,
+                true,
+                with_header("x-oss-meta-a", "b"),
+                Headers,
+            ),
+            (
+                "a caller's plain header",
+                Always,
+                true,
+                with_header("Cache-Control", "no-cache"),
+                Headers,
+            ),
+            ("HEAD is not an append", Always, true, head, Headers),
+            ("seal is not an append", Always, true, seal, Headers),
+            ("PUT is not an append", Always, true, put, Headers),
+        ];
+        for (what, mode, browser, req, want) in cases {
+            assert_eq!(signature_place(mode, browser, &req), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn query_sign_option() {
+        let ok = |given| QuerySign::from_option(given, "x").unwrap();
+        assert_eq!(ok(QuerySignInput::Absent), QuerySign::Auto);
+        assert_eq!(ok(QuerySignInput::Text("auto")), QuerySign::Auto);
+        assert_eq!(ok(QuerySignInput::Flag(true)), QuerySign::Always);
+        assert_eq!(ok(QuerySignInput::Flag(false)), QuerySign::Never);
+        let bad = ["Auto", "yes", "", "true"]
+            .map(QuerySignInput::Text)
+            .into_iter()
+            .chain([QuerySignInput::Other]);
+        for given in bad {
+            let err = QuerySign::from_option(given, "\"bad\"").unwrap_err();
+            assert!(matches!(&err, Error::InvalidArgument { what, .. } if what == "querySign"));
+            assert!(
+                err.to_string().contains("'auto'") && err.to_string().contains("\"bad\""),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn query_signed_appends_carry_no_header_and_expire_soon() {
+        for version in [SigningVersion::V1, SigningVersion::V4] {
+            let cfg = config(version);
+            let mut req = append_request();
+            req.headers = crate::request::Headers::new();
+            sign_for(
+                SignaturePlace::Query,
+                &mut req,
+                &creds(Some(TOKEN)),
+                T0,
+                &cfg,
+            )
+            .unwrap();
+            assert!(req.headers.is_empty(), "{version:?}: {:?}", req.headers);
+            match version {
+                SigningVersion::V1 => {
+                    let expires = (T0.unix_seconds() + 60).to_string();
+                    assert_eq!(req.query_value("Expires"), Some(expires.as_str()));
+                    assert_eq!(req.query_value("security-token"), Some(TOKEN));
+                    assert!(req.query_value("Signature").is_some());
+                }
+                SigningVersion::V4 => {
+                    assert_eq!(req.query_value("x-oss-expires"), Some("60"));
+                    assert_eq!(req.query_value("x-oss-security-token"), Some(TOKEN));
+                    assert!(req.query_value("x-oss-signature").is_some());
+                }
+            }
+            let mut headers = append_request();
+            sign_for(
+                SignaturePlace::Headers,
+                &mut headers,
+                &creds(None),
+                T0,
+                &cfg,
+            )
+            .unwrap();
+            assert!(headers.headers.contains("authorization"));
+            assert_eq!(headers.query.len(), 2);
+        }
+    }
+
+    #[test]
+    fn redact_query_auth_hides_every_presign_value() {
+        let cases = [
+            (
+                "http://h/b/k?append&position=5&OSSAccessKeyId=ak&Expires=17&Signature=a%2Bb%3D&security-token=tok",
+                "http://h/b/k?append&position=5&OSSAccessKeyId=<redacted>&Expires=17&Signature=<redacted>&security-token=<redacted>",
+            ),
+            (
+                "https://b.h/k?append&position=0&x-oss-credential=ak%2F20231216%2Fcn-hangzhou%2Foss%2Faliyun_v4_request&x-oss-date=20231216T162057Z&x-oss-expires=60&x-oss-security-token=tok&x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-signature=ab12#frag",
+                "https://b.h/k?append&position=0&x-oss-credential=<redacted>&x-oss-date=20231216T162057Z&x-oss-expires=60&x-oss-security-token=<redacted>&x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-signature=<redacted>#frag",
+            ),
+            (
+                "failed POST http://h/k?signature=s1 and ?X-OSS-SIGNATURE%3Ds2 'x?Signature=s3'",
+                "failed POST http://h/k?signature=<redacted> and ?X-OSS-SIGNATURE%3D<redacted> 'x?Signature=<redacted>'",
+            ),
+            // Untouched: no presign parameter, a name that only starts like one, an empty value, plain words.
+            ("http://h/k?append&position=0", "http://h/k?append&position=0"),
+            ("http://h/k?Signatures=x&my-signature=y", "http://h/k?Signatures=x&my-signature=y"),
+            ("http://h/k?Signature=&a=b", "http://h/k?Signature=&a=b"),
+            ("the Signature we calculated", "the Signature we calculated"),
+            ("", ""),
+            ("?", "?"),
+            ("&Signature=", "&Signature="),
+            ("x&security-token=ü1", "x&security-token=<redacted>"),
+            ("x&Expires=1", "x&Expires=1"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(redact_query_auth(text), want, "{text}");
+        }
+        // Whatever a presign produces is hidden whole.
+        for version in [SigningVersion::V1, SigningVersion::V4] {
+            let mut req = append_request();
+            presign_request(&mut req, &creds(Some(TOKEN)), T0, 60, &config(version)).unwrap();
+            let mut url = String::from("http://h/bucket/rec/a.webm");
+            for (i, (k, v)) in req.query.iter().enumerate() {
+                url.push(if i == 0 { '?' } else { '&' });
+                url.push_str(&crate::encode::uri_encode(k));
+                if !v.is_empty() {
+                    url.push('=');
+                    url.push_str(&crate::encode::uri_encode(v));
+                }
+            }
+            let shown = redact_query_auth(&url);
+            let signature = req
+                .query_value("Signature")
+                .or(req.query_value("x-oss-signature"))
+                .unwrap();
+            for secret in [TOKEN, "ak", signature] {
+                assert!(
+                    !shown.contains(&format!("={}", crate::encode::uri_encode(secret))),
+                    "{shown}"
+                );
+            }
+            assert!(shown.contains("?append&position=0&"), "{shown}");
         }
     }
 

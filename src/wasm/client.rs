@@ -10,6 +10,7 @@ use web_sys::AbortSignal;
 
 use super::js_error::to_js_error;
 use super::options::JsOptions;
+use super::source::describe;
 use super::timer::{now_millis, random_unit, sleep};
 use super::transport::{self, js_message, Body, HttpResponse};
 use crate::append::AppendPolicy;
@@ -19,7 +20,7 @@ use crate::error::Error;
 use crate::request::Request;
 use crate::response::parse_service_error;
 use crate::retry::{CallRetries, Verdict};
-use crate::sign::sign_request;
+use crate::sign::{sign_for, signature_place, QuerySign, QuerySignInput, SignaturePlace};
 use crate::time::SigningTime;
 use crate::validate::MAX_OBJECT_SIZE;
 
@@ -51,6 +52,8 @@ pub(crate) struct Inner {
     /// Key, length and CRC-64 of objects after this client's own appends, so the next append is verified.
     /// A list: a client appends to a handful of objects, and a map's hashing code would outweigh it.
     known: RefCell<Vec<(String, u64, u64)>>,
+    /// The `querySign` option: which appends go as query-signed CORS simple requests.
+    query_sign: QuerySign,
 }
 
 /// One request/response exchange as ali-oss reports it in `res`.
@@ -112,6 +115,21 @@ impl Inner {
         let secret = o.string("accessKeySecret")?.unwrap_or_default();
         let token = o.string("stsToken")?;
         let credentials = Credentials::new(&id, &secret, token.as_deref())?;
+        let query_sign = match o.raw("querySign") {
+            None => QuerySign::from_option(QuerySignInput::Absent, "")?,
+            Some(v) => {
+                let text = v.as_string();
+                let given = match (v.as_bool(), text.as_deref()) {
+                    (Some(flag), _) => QuerySignInput::Flag(flag),
+                    (None, Some(t)) => QuerySignInput::Text(t),
+                    (None, None) => QuerySignInput::Other,
+                };
+                let shown = text
+                    .as_deref()
+                    .map_or_else(|| describe(&v), crate::validate::preview);
+                QuerySign::from_option(given, &shown)?
+            }
+        };
         Ok(Self {
             config,
             credentials: RefCell::new(credentials),
@@ -120,6 +138,7 @@ impl Inner {
             refreshing: RefCell::new(None),
             clock_offset_ms: Cell::new(0.0),
             known: RefCell::new(Vec::new()),
+            query_sign,
         })
     }
 
@@ -214,6 +233,9 @@ impl Inner {
     }
 
     /// Signs `request` afresh and sends it; any status comes back as a response.
+    ///
+    /// The core decides whether the signature goes in the headers or, for an append that needs no header,
+    /// in the query (a CORS simple request: no preflight). The exchange's `url` never shows a signature.
     pub(crate) async fn exchange(
         &self,
         mut request: Request,
@@ -223,20 +245,29 @@ impl Inner {
     ) -> Result<Exchange, Error> {
         self.refresh_if_due().await?;
         let credentials = self.credentials();
-        sign_request(
+        let place = signature_place(self.query_sign, transport::in_browser(), &request);
+        let url = self.config.request_url(&request);
+        sign_for(
+            place,
             &mut request,
             &credentials,
             self.signing_time(),
             &self.config.signing,
         )?;
-        let url = self.config.request_url(&request);
+        let simple = place == SignaturePlace::Query;
+        let sent_url = if simple {
+            self.config.request_url(&request)
+        } else {
+            url.clone()
+        };
         let response = transport::send(
             request.method.as_str(),
-            &url,
+            &sent_url,
             &request.headers,
             body,
             timeout_ms,
             signal,
+            simple,
         )
         .await?;
         Ok(Exchange { url, response })

@@ -12,18 +12,27 @@ export function ioTurn() {
   return inNode ? new Promise((resolve) => setImmediate(resolve)) : Promise.resolve();
 }
 
+/** Whether this runtime enforces CORS (a browser page or worker), where query-signed appends save a preflight. */
+export function inBrowser() {
+  return !inNode;
+}
+
 /**
  * Sends one request; the timeout covers the whole exchange, body included.
  * `headers` is "name\nvalue\n" repeated (header values never hold a newline: the core rejects control characters).
+ * `simple`: a query-signed request that must stay a CORS simple request, so the body carries no Content-Type.
  * Resolves `[status, headerLines, headersObject, body]` for any status, where `headerLines` has the same shape as
  * `headers` and `headersObject` maps lower-case names to values. Rejects with `{ timedOut, error }` otherwise.
  */
-export function send(method, url, headers, body, timeoutMs, signal) {
+export function send(method, url, headers, body, timeoutMs, signal, simple) {
   const init = { method, headers: {}, signal: undefined };
   const lines = headers.split('\n');
   for (let i = 0; i + 1 < lines.length; i += 2) init.headers[lines[i]] = lines[i + 1];
   // Byte bodies go out as they are: wrapping them in a Blob costs Chromium a quarter of its upload rate.
   if (body !== undefined) init.body = body;
+  // fetch sends a Blob's type as Content-Type, which would cost a preflight and break the signature; a slice
+  // without a type carries none (byte bodies never do).
+  if (simple && body instanceof Blob && body.type !== '') init.body = body.slice(0, body.size);
   // A growing object must never be read from an HTTP cache. Only reads get no-store: with it, fetch adds
   // `Cache-Control: no-cache`, which a PUT or a first append would store as a creation attribute.
   if (method === 'GET' || method === 'HEAD') init.cache = 'no-store';

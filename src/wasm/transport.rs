@@ -18,7 +18,10 @@ extern "C" {
         body: JsValue,
         timeout_ms: f64,
         signal: Option<AbortSignal>,
+        simple: bool,
     ) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = inBrowser)]
+    fn js_in_browser() -> bool;
     #[wasm_bindgen(js_name = ioTurn)]
     fn js_io_turn() -> js_sys::Promise;
 }
@@ -27,6 +30,12 @@ extern "C" {
 pub(crate) async fn io_turn() {
     // It never rejects.
     let _ = JsFuture::from(js_io_turn()).await;
+}
+
+/// Whether this runtime enforces CORS (a browser page or worker, not Node): where `querySign: 'auto'`
+/// signs appends in their query.
+pub(crate) fn in_browser() -> bool {
+    js_in_browser()
 }
 
 /// What goes out as the request body (cheap to clone: JS handles).
@@ -62,7 +71,8 @@ impl HttpResponse {
     }
 }
 
-/// Sends one request. The timeout covers the whole exchange, body included.
+/// Sends one request. The timeout covers the whole exchange, body included. `simple`: the request is
+/// query-signed and must stay a CORS simple request, so its body goes out without a Content-Type.
 ///
 /// # Errors
 /// `Aborted` when `signal` fired, `Timeout` when `timeout_ms` passed, `Request` for network failures.
@@ -73,6 +83,7 @@ pub(crate) async fn send(
     body: Body,
     timeout_ms: u64,
     signal: Option<&AbortSignal>,
+    simple: bool,
 ) -> Result<HttpResponse, Error> {
     if let Some(s) = signal {
         if s.aborted() {
@@ -92,6 +103,7 @@ pub(crate) async fn send(
         body.into_js(),
         timeout_ms as f64,
         signal.cloned(),
+        simple,
     );
     match JsFuture::from(promise).await {
         Ok(answer) => Ok(read_answer(&answer.unchecked_into())),
@@ -138,8 +150,9 @@ fn aborted(signal: &AbortSignal) -> Error {
 }
 
 fn network(e: &JsValue) -> Error {
+    // A runtime may quote the URL it failed on; a query-signed one must not show its signature.
     Error::Request {
-        message: js_message(e),
+        message: crate::sign::redact_query_auth(&js_message(e)),
     }
 }
 

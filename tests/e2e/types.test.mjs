@@ -25,7 +25,9 @@ const options: OSSOptions = {
   region: 'oss-cn-hangzhou', bucket: 'examplebucket', accessKeyId: 'id', accessKeySecret: 'secret',
   refreshSTSToken: async () => ({ accessKeyId: 'a', accessKeySecret: 'b', stsToken: 'c' }),
   authorizationV4: false, timeout: 10_000, retryMax: 2, pathStyle: true, endpoint: 'http://127.0.0.1:9000',
+  querySign: 'auto',
 };
+new OSS({ ...options, querySign: false });
 const client: Named = new OSS(options);
 
 export async function use(file: Blob, bytes: Uint8Array, stream: ReadableStream<Uint8Array>): Promise<string> {
@@ -74,6 +76,8 @@ export async function use(file: Blob, bytes: Uint8Array, stream: ReadableStream<
 client.append('k', new Blob([]), { position: {} });
 // @ts-expect-error an object name is required
 client.append(new Blob([]));
+// @ts-expect-error querySign is 'auto', true or false
+new OSS({ ...options, querySign: 'always' });
 // @ts-expect-error the bucket is required
 new OSS({ accessKeyId: 'a', accessKeySecret: 's' });
 // @ts-expect-error a version id is a string

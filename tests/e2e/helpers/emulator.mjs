@@ -1,5 +1,5 @@
 // Starts and stops the local `oss-emulator` for the end-to-end suites, and drives its control plane
-// (`/__emulator__/`): faults, clock, STS credentials, request log, state, reset.
+// (`/__emulator__/`): faults, clock, STS credentials, modelled network, request log, state, reset.
 // The binary is $OSS_EMULATOR or target/release/oss-emulator. It prints `listening on http://127.0.0.1:<port>` first
 // and `control token: <token>` second (the control plane wants it in `X-Emulator-Token`); later output is drained so
 // that it never blocks. Every wait is bounded; every started emulator is stopped by
@@ -59,12 +59,15 @@ export function emulatorBinary() {
  * @param {string} [o.stsToken]        require this STS token with the access key
  * @param {string} [o.corsExpose]      `--cors-expose` (e.g. 'none')
  * @param {'enabled'|'suspended'} [o.versioning]  `--versioning`: every bucket versioned
+ * @param {number} [o.latencyMs]       `--latency-ms`: a modelled round trip held on every answer
+ * @param {number} [o.uploadRate]      `--upload-rate`: request bytes per second (0: unpaced)
  * @param {string[]} [o.args]          further flags
  * @param {number} [o.port]            the port (default: a free one)
  * @param {string} [o.dataDir]         the data dir (default: a fresh temporary one)
  */
-export async function startEmulator({ auth = 'any', stsToken, corsExpose, versioning, args = [], port: askedPort = 0,
-  dataDir: askedDir } = {}) {
+export async function startEmulator({
+  auth = 'any', stsToken, corsExpose, versioning, latencyMs, uploadRate, args = [], port: askedPort = 0, dataDir: askedDir,
+} = {}) {
   const dataDir = askedDir ?? mkdtempSync(join(tmpdir(), 'oss-e2e-'));
   const argv = [
     '--port', String(askedPort),
@@ -77,6 +80,8 @@ export async function startEmulator({ auth = 'any', stsToken, corsExpose, versio
     ...(stsToken ? ['--sts-token', stsToken] : []),
     ...(corsExpose ? ['--cors-expose', corsExpose] : []),
     ...(versioning ? ['--versioning', versioning] : []),
+    ...(latencyMs ? ['--latency-ms', String(latencyMs)] : []),
+    ...(uploadRate ? ['--upload-rate', String(uploadRate)] : []),
     ...args,
   ];
   const child = spawn(emulatorBinary(), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -132,7 +137,7 @@ export async function startEmulator({ auth = 'any', stsToken, corsExpose, versio
   lines.on('line', () => {}); // keep draining stdout
 
   const emu = new Emulator({ child, exited, url, port, token, dataDir, auth, stsToken, stderr: () => stderr });
-  emu.startOptions = { auth, stsToken, corsExpose, versioning, args };
+  emu.startOptions = { auth, stsToken, corsExpose, versioning, latencyMs, uploadRate, args };
   return emu;
 }
 
@@ -241,6 +246,24 @@ export class Emulator {
     await this.control('POST', 'clock', { offset_ms: offsetMs });
   }
 
+  /**
+   * Sets the modelled network: `latencyMs` held on every answer (preflights included), `uploadRate` bytes per
+   * second for request bytes (0: unpaced). Either may be left out. Resolves what is in force.
+   */
+  async setNetwork({ latencyMs, uploadRate } = {}) {
+    const r = await this.control('POST', 'network', {
+      ...(latencyMs !== undefined ? { latency_ms: latencyMs } : {}),
+      ...(uploadRate !== undefined ? { upload_rate: uploadRate } : {}),
+    });
+    return { latencyMs: r.latency_ms, uploadRate: r.upload_rate };
+  }
+
+  /** The modelled network in force: { latencyMs, uploadRate }. */
+  async network() {
+    const r = await this.control('GET', 'network');
+    return { latencyMs: r.latency_ms, uploadRate: r.upload_rate };
+  }
+
   /** Marks every STS credential as expired: requests with them answer 403 SecurityTokenExpired. */
   async expireToken() {
     return (await this.control('POST', 'sts/expire', {})).expired;
@@ -264,7 +287,10 @@ export class Emulator {
     return creds;
   }
 
-  /** The request log, oldest first: [{ request_id, method, op, bucket, key, position, status, code, fault }]. */
+  /**
+   * The request log, oldest first: [{ request_id, method, op, bucket, key, position, status, code, fault,
+   * preflight_key }]; a CORS preflight has method OPTIONS, no key, and the key and position it precedes.
+   */
   async requestLog() {
     return (await this.control('GET', 'requests')).requests;
   }
