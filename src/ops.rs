@@ -7,8 +7,8 @@ use crate::error::Error;
 use crate::mime;
 use crate::request::{Headers, Method, Request};
 use crate::validate::{
-    check_bucket, check_header, check_key, check_meta, check_meta_size, check_mime, is_meta_header,
-    preview, META_PREFIX,
+    check_bucket, check_header, check_header_count, check_key, check_meta, check_meta_size,
+    check_mime, is_meta_header, preview, META_PREFIX,
 };
 
 /// The Content-Type sent when neither the caller nor the key's extension gives one.
@@ -120,6 +120,10 @@ pub fn content_type<'a>(key: &str, mime: Option<&'a str>) -> &'a str {
 ///
 /// Everything is validated either way, so that a bad option fails on every call, not only the first.
 fn write_headers(key: &str, options: &WriteOptions, creating: bool) -> Result<Headers, Error> {
+    check_header_count(
+        "options.headers",
+        options.headers.len() + options.meta.len(),
+    )?;
     let mut out = Headers::new();
     let mut seen: Vec<String> = Vec::new();
     for (name, value) in options.headers.iter() {

@@ -27,6 +27,11 @@ pub const ETAG: &str = "ETag";
 pub const APPEND_REQUIRED_HEADERS: [&str; 4] =
     [NEXT_APPEND_POSITION, HASH_CRC64ECMA, REQUEST_ID, ETAG];
 
+/// The most of a response body the client reads when it only parses it (an `<Error>` document, a few hundred
+/// bytes from OSS) or ignores it: a hostile or broken server cannot make it buffer more. Only a successful
+/// GET's body, which is the caller's data, is read whole.
+pub const MAX_PARSED_BODY_BYTES: u32 = 64 * 1024;
+
 /// What replaces a secret in anything we show.
 const REDACTED: &str = "<redacted>";
 
