@@ -353,6 +353,7 @@ fn write(shared: &Rc<Shared>, data: JsValue) -> Promise {
 /// Queues `data`, or refuses it at once (not bytes, a closed, failed or aborted appender, past the size
 /// limit); the promise resolves when the bytes are on the object.
 fn enqueue(shared: &Rc<Shared>, data: JsValue) -> Result<Promise, JsValue> {
+    let data = super::source::writable_data(&data)?;
     let Some(chunk) = data_chunk(&data) else {
         let e = Error::invalid(
             "data",

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
 use super::client::{set, spawn, Exchange, Inner, Oss, Params};
-use super::options::{integer_input, object_key, to_text, JsOptions};
+use super::options::{integer_input, object_key, scalar_text, JsOptions};
 use super::source::Source;
 use super::timer::now_millis;
 use super::transport::Body;
@@ -257,18 +257,13 @@ impl Oss {
             let o = JsOptions::new(&request, "request")?;
             let mut req = Request::new(method, Some(&inner.config.bucket), key.as_deref());
             req.headers = o.headers("headers")?;
-            if let Some(q) = o.raw("queries") {
-                for entry in Object::entries(q.unchecked_ref()).iter() {
-                    let entry: js_sys::Array = entry.unchecked_into();
-                    let k = entry.get(0).as_string().unwrap_or_default();
-                    let v = entry.get(1);
-                    let v = if v.is_null() || v.is_undefined() {
-                        String::new()
-                    } else {
-                        to_text(&v)
-                    };
-                    req.query.push((k, v));
-                }
+            for (k, v) in o.entries("queries")? {
+                let v = if v.is_null() || v.is_undefined() {
+                    String::new()
+                } else {
+                    scalar_text(&v, &format!("request.queries.{k}"))?
+                };
+                req.query.push((k, v));
             }
             let mut config = inner.config.signing.clone();
             if config.version == SigningVersion::V1 && config.region.is_empty() {

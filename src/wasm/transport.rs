@@ -7,6 +7,7 @@ use web_sys::{AbortController, AbortSignal, Blob};
 
 use crate::error::Error;
 use crate::request::Headers;
+use crate::response::MAX_PARSED_BODY_BYTES;
 
 #[wasm_bindgen(module = "/src/wasm/transport.js")]
 extern "C" {
@@ -18,6 +19,7 @@ extern "C" {
         body: JsValue,
         timeout_ms: f64,
         signal: Option<AbortSignal>,
+        body_limit: f64,
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = ioTurn)]
     fn js_io_turn() -> js_sys::Promise;
@@ -47,7 +49,8 @@ impl Body {
     }
 }
 
-/// A response with every header the runtime lets us read and the body, read whole.
+/// A response with every header the runtime lets us read and its body: whole for a successful GET, else
+/// at most [`MAX_PARSED_BODY_BYTES`].
 pub(crate) struct HttpResponse {
     pub(crate) status: u16,
     pub(crate) headers: Headers,
@@ -62,7 +65,8 @@ impl HttpResponse {
     }
 }
 
-/// Sends one request. The timeout covers the whole exchange, body included.
+/// Sends one request. The timeout covers the whole exchange, body included. Only a successful GET's body
+/// is read whole; any other is read up to [`MAX_PARSED_BODY_BYTES`] (it is only ever parsed as an error).
 ///
 /// # Errors
 /// `Aborted` when `signal` fired, `Timeout` when `timeout_ms` passed, `Request` for network failures.
@@ -92,6 +96,7 @@ pub(crate) async fn send(
         body.into_js(),
         timeout_ms as f64,
         signal.cloned(),
+        f64::from(MAX_PARSED_BODY_BYTES),
     );
     match JsFuture::from(promise).await {
         Ok(answer) => Ok(read_answer(&answer.unchecked_into())),
