@@ -90,6 +90,7 @@ async fn append(
     let key = object_key(&name)?;
     let mut source = Source::from_js(&file)?;
     let opts = AppendOptions::read(&inner, &options, &source)?;
+    source.watch(opts.signal.as_ref());
     // Building the first request checks headers and meta before any byte moves.
     ops::append_object(&inner.config.bucket, &key, opts.position, &opts.write)?;
     if let Some(total) = source.total() {

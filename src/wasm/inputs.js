@@ -238,3 +238,17 @@ export function isSignal(value) {
     return false;
   }
 }
+
+/** `reader.read()`, settled early (with `{ aborted: true }`) when `signal` aborts: a stream may never yield. */
+export function readChunk(reader, signal) {
+  const read = reader.read();
+  if (!signal) return read;
+  return new Promise((resolve, reject) => {
+    const abort = () => resolve({ aborted: true });
+    const done = () => signal.removeEventListener('abort', abort);
+    // Handled either way: a read left behind by an abort may still reject (the stream failing later).
+    read.then((r) => { done(); resolve(r); }, (e) => { done(); reject(e); });
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+  });
+}

@@ -135,11 +135,12 @@ impl Oss {
         spawn(Some(p), async move {
             let started = now_millis();
             let key = object_key(&name)?;
-            let source = Source::from_js(&file)?;
+            let mut source = Source::from_js(&file)?;
             let o = JsOptions::new(&options, "options")?;
             let write = o.write_options(source.mime())?;
             let timeout = o.timeout_ms(inner.config.timeout_ms)?;
             let signal = o.signal("signal")?;
+            source.watch(signal.as_ref());
             let bucket = inner.config.bucket.clone();
             ops::put_object(&bucket, &key, &write)?;
             if let Some(total) = source.total() {
@@ -380,7 +381,15 @@ async fn whole_body(mut source: Source, file: &JsValue) -> Result<(Body, u64, u6
     let (mut crc, mut len) = (0, 0);
     let parts = js_sys::Array::new();
     let streaming = source.total().is_none();
-    while let Some(part) = source.next_part(STEP).await? {
+    loop {
+        let part = match source.next_part(STEP).await {
+            Ok(Some(part)) => part,
+            Ok(None) => break,
+            Err(e) => {
+                source.cancel();
+                return Err(e);
+            }
+        };
         // Combining keeps memory flat: each part's own CRC is already known.
         crc = crc64::combine(crc, part.crc, part.len);
         len += part.len;

@@ -42,6 +42,8 @@ pub(crate) enum Source {
         reader: ReadableStreamDefaultReader,
         pending: Option<Uint8Array>,
         done: bool,
+        /// Ends a wait for the next chunk: a stream may never yield one.
+        signal: Option<web_sys::AbortSignal>,
     },
 }
 
@@ -71,6 +73,11 @@ extern "C" {
     pub(crate) fn js_is_signal(value: &JsValue) -> bool;
     #[wasm_bindgen(js_name = pause)]
     pub(crate) fn js_pause(ms: f64, signal: Option<&web_sys::AbortSignal>) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = readChunk)]
+    fn js_read_chunk(
+        reader: &ReadableStreamDefaultReader,
+        signal: Option<&web_sys::AbortSignal>,
+    ) -> js_sys::Promise;
 }
 
 /// A caller's value as inputs.js sorted it out, without a JS exception reaching wasm.
@@ -174,12 +181,23 @@ impl Source {
                 reader,
                 pending: None,
                 done: false,
+                signal: None,
             }),
             Sorted::Refused(reason) => Err(Error::invalid("file", reason)),
             Sorted::Other => Err(Error::invalid(
                 "file",
                 format!("{} is not accepted; pass {ACCEPTED}", describe(file)),
             )),
+        }
+    }
+
+    /// Lets `signal` end a wait for a stream's next chunk (with `Aborted`).
+    pub(crate) fn watch(&mut self, signal: Option<&web_sys::AbortSignal>) {
+        if let Self::Stream {
+            signal: watched, ..
+        } = self
+        {
+            *watched = signal.cloned();
         }
     }
 
@@ -249,6 +267,7 @@ impl Source {
                 reader,
                 pending,
                 done,
+                signal,
             } => {
                 let chunks = js_sys::Array::new();
                 let mut crc = Crc64::new();
@@ -256,7 +275,7 @@ impl Source {
                     let chunk = match pending.take() {
                         Some(c) => c,
                         None if *done => break,
-                        None => match read_chunk(reader).await? {
+                        None => match read_chunk(reader, signal.as_ref()).await? {
                             Some(c) => c,
                             None => {
                                 *done = true;
@@ -305,11 +324,20 @@ impl Source {
     }
 }
 
-async fn read_chunk(reader: &ReadableStreamDefaultReader) -> Result<Option<Uint8Array>, Error> {
+async fn read_chunk(
+    reader: &ReadableStreamDefaultReader,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Option<Uint8Array>, Error> {
     loop {
-        let result = JsFuture::from(reader.read())
+        let result = JsFuture::from(js_read_chunk(reader, signal))
             .await
             .map_err(|e| read_error(&e))?;
+        if let Some(s) = signal.filter(|s| s.aborted()) {
+            // The read may still be pending; cancel() releases it when the append fails.
+            return Err(Error::Aborted {
+                reason: s.reason().as_string(),
+            });
+        }
         let done = js_sys::Reflect::get(&result, &"done".into()).map_err(|e| read_error(&e))?;
         if done.is_truthy() {
             return Ok(None);
