@@ -628,4 +628,27 @@ mod tests {
             assert_eq!(invalid(result).0, want);
         }
     }
+
+    #[test]
+    fn headers_and_meta_count_together_against_the_cap() {
+        let entries = |headers: usize, meta: usize| WriteOptions {
+            headers: (0..headers)
+                .map(|i| (format!("x-oss-meta-h{i}"), "v".to_owned()))
+                .collect(),
+            meta: (0..meta)
+                .map(|i| (format!("m{i}"), "v".to_owned()))
+                .collect(),
+            mime: None,
+        };
+        assert!(append_object(BUCKET, "a", 0, &entries(40, 24)).is_ok());
+        for options in [entries(40, 25), entries(65, 0), entries(0, 65)] {
+            let (what, reason) = invalid(append_object(BUCKET, "a", 3, &options));
+            assert_eq!(what, "options.headers");
+            assert!(
+                reason.contains("65 headers are given; at most 64"),
+                "{reason}"
+            );
+            assert!(put_object(BUCKET, "a", &options).is_err());
+        }
+    }
 }
