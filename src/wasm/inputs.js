@@ -114,8 +114,8 @@ export function byteInput(value, copy) {
       }
     } else {
       if (value instanceof ArrayBuffer || value instanceof TypedArray.constructor || value instanceof DataView) {
-        return [4, `the value poses as ${what === 'ArrayBuffer' ? 'a byte array' : what} (a Proxy or a look-alike ` +
-          'object) but is none; pass a real Uint8Array, ArrayBuffer or typed array view'];
+        return [4, 'the value poses as a byte array (a Proxy or a look-alike object) but is none; pass a real ' +
+          'Uint8Array, ArrayBuffer or typed array view'];
       }
       return [0];
     }
