@@ -34,19 +34,22 @@ function isDetached(buffer) {
   }
 }
 
-function isShared(value) {
-  if (!sharedLength) return false;
+/** Whether `value` is a real ArrayBuffer (not a Proxy or look-alike); throws nothing on the common paths. */
+function isArrayBuffer(value) {
+  if (!(value instanceof ArrayBuffer) && Object.prototype.toString.call(value) !== '[object ArrayBuffer]') return false;
   try {
-    sharedLength.call(value);
+    bufferLength.call(value);
     return true;
   } catch {
     return false;
   }
 }
 
-function isArrayBuffer(value) {
+/** Whether `value` is a real SharedArrayBuffer. */
+function isShared(value) {
+  if (!sharedLength || !(value instanceof Shared)) return false;
   try {
-    bufferLength.call(value);
+    sharedLength.call(value);
     return true;
   } catch {
     return false;
@@ -80,15 +83,8 @@ export function byteInput(value, copy) {
     let buffer;
     let offset = 0;
     let length;
-    if (isArrayBuffer(value)) {
-      buffer = value;
-      if (isDetached(buffer)) return [4, DETACHED(what)];
-      length = bufferLength.call(buffer);
-    } else if (isShared(value)) {
-      buffer = value;
-      what = 'SharedArrayBuffer';
-      length = sharedLength.call(buffer);
-    } else if (ArrayBuffer.isView(value)) {
+    if (ArrayBuffer.isView(value)) {
+      // The common case first, and without exceptions: they cost more than the whole check.
       if (value instanceof DataView) {
         what = 'DataView';
         buffer = viewBuffer.call(value);
@@ -103,20 +99,29 @@ export function byteInput(value, copy) {
         what = typeName(value);
         buffer = typedBuffer.call(value);
         if (!isShared(buffer) && isDetached(buffer)) return [4, DETACHED(what)];
-        try {
-          // Validates the view: it throws when the view is out of its (resizable) buffer's bounds.
-          typedSlice.call(value, 0, 0);
-        } catch {
-          return [4, OUT_OF_BOUNDS(what)];
+        if (bufferResizable && !isShared(buffer) && bufferResizable.call(buffer)) {
+          try {
+            // Validates the view: it throws when the view is outside its (shrunk) buffer.
+            typedSlice.call(value, 0, 0);
+          } catch {
+            return [4, OUT_OF_BOUNDS(what)];
+          }
         }
         offset = typedOffset.call(value);
         length = typedLength.call(value);
       }
+    } else if (isArrayBuffer(value)) {
+      buffer = value;
+      if (isDetached(buffer)) return [4, DETACHED(what)];
+      length = bufferLength.call(buffer);
+    } else if (isShared(value)) {
+      buffer = value;
+      what = 'SharedArrayBuffer';
+      length = sharedLength.call(buffer);
+    } else if (value instanceof ArrayBuffer || value instanceof TypedArray.constructor || value instanceof DataView) {
+      return [4, 'the value poses as a byte array (a Proxy or a look-alike object) but is none; pass a real ' +
+        'Uint8Array, ArrayBuffer or typed array view'];
     } else {
-      if (value instanceof ArrayBuffer || value instanceof TypedArray.constructor || value instanceof DataView) {
-        return [4, 'the value poses as a byte array (a Proxy or a look-alike object) but is none; pass a real ' +
-          'Uint8Array, ArrayBuffer or typed array view'];
-      }
       return [0];
     }
     const shared = isShared(buffer);
@@ -124,7 +129,8 @@ export function byteInput(value, copy) {
     const view = new Uint8Array(buffer, offset, length);
     return [1, copy || shared || resizable ? view.slice() : view];
   } catch (e) {
-    return [4, `the ${what} cannot be read (${e?.message ?? e})`];
+    // A revoked Proxy throws on every look; it is no byte array either way.
+    return ArrayBuffer.isView(value) ? [4, `the ${what} cannot be read (${e?.message ?? e})`] : [0];
   }
 }
 

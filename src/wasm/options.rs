@@ -276,11 +276,12 @@ pub(crate) fn object_key(name: &JsValue) -> Result<String, Error> {
             format!("it is {units} characters long; an object name of 1 to 1023 bytes of UTF-8 is accepted"),
         ));
     }
-    let name = if text.is_valid_utf16() {
-        text.as_string().unwrap_or_default()
-    } else {
-        validate::decode_name(&text.iter().collect::<Vec<u16>>())?
-    };
+    // Lone surrogates arrive as U+FFFD; only then are the UTF-16 units read (one call each) to tell them from
+    // a real U+FFFD.
+    let mut name = text.as_string().unwrap_or_default();
+    if name.contains('\u{FFFD}') {
+        name = validate::decode_name(&text.iter().collect::<Vec<u16>>())?;
+    }
     validate::normalize_key(&name)
 }
 

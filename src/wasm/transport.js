@@ -67,6 +67,12 @@ export function send(method, url, headers, body, timeoutMs, signal, bodyLimit) {
 /** The first `limit` bytes of a response body; the rest is never read (the stream is cancelled). */
 async function readCapped(response, limit) {
   if (!response.body) return new Uint8Array(0);
+  // A declared length within the limit is read in one go (HTTP framing ends the body there): the usual case, and
+  // much cheaper than a stream reader.
+  const declared = response.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= limit) {
+    return new Uint8Array(await response.arrayBuffer());
+  }
   const reader = response.body.getReader();
   const parts = [];
   let size = 0;
