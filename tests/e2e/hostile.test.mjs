@@ -12,6 +12,8 @@ import { loadEsm } from './helpers/pkg.mjs';
 import { assertStored, payload, uniqueKey } from './helpers/util.mjs';
 import { Rng } from './pages/streams.js';
 
+let combineCrc64;
+
 const RUNS = Number(process.env.OSS_APPEND_HOSTILE_RUNS || 10_000);
 const SEED = Number(process.env.OSS_APPEND_HOSTILE_SEED || (Date.now() % 0x7fffffff));
 // Every call must settle within this; hostile calls that reach the emulator answer in milliseconds.
@@ -29,7 +31,7 @@ const unhandled = [];
 const onUnhandled = (e) => unhandled.push(e);
 
 before(async () => {
-  ({ default: OSS, crc64, Crc64 } = await loadEsm());
+  ({ default: OSS, crc64, Crc64, combineCrc64 } = await loadEsm());
   emu = await startEmulator();
   client = new OSS(emu.clientOptions({ retryMax: 0, timeout: 5_000 }));
   process.on('unhandledRejection', onUnhandled);
@@ -196,7 +198,7 @@ function show(v) {
 
 /** One random call on the public API; resolves when it settled (or rejects if it did not within SETTLE_MS). */
 function hostileCall(rng, appender) {
-  const op = rng.int(0, 11);
+  const op = rng.int(0, 14);
   const input = () => (rng.float() < 0.5 ? hostileBytes(rng) : hostileStream(rng));
   let label;
   let args;
@@ -216,6 +218,9 @@ function hostileCall(rng, appender) {
         [rng.pick(['region', 'accessKeyId', 'stsToken', 'endpoint', 'timeout', 'refreshSTSToken'])]: hostileValue(rng) })])()];
       break;
     case 10: label = 'openAppender'; args = [hostileName(rng), hostileOptions(rng)]; break;
+    case 11: label = 'signatureUrl'; args = [hostileName(rng), rng.pick([() => hostileOptions(rng), () => ({ response: hostileValue(rng), subResource: hostileValue(rng), expires: hostileValue(rng) })])()]; break;
+    case 12: label = 'sealAppend'; args = [hostileName(rng), hostileValue(rng), hostileOptions(rng)]; break;
+    case 13: target = null; label = 'combineCrc64'; args = [hostileValue(rng), hostileValue(rng), hostileValue(rng)]; break;
     default:
       label = 'signatureUrlV4';
       args = ['GET', hostileValue(rng), rng.pick([() => ({ queries: hostileValue(rng) }), () => hostileValue(rng)])(), hostileName(rng)];
@@ -227,6 +232,7 @@ function hostileCall(rng, appender) {
     if (label === 'crc64') return crc64(args[0]);
     if (label === 'Crc64.update') return new Crc64(args[0]).update(args[1]);
     if (label === 'new OSS') return new OSS(args[0]);
+    if (label === 'combineCrc64') return combineCrc64(...args);
     return target[label](...args);
   };
   const what = () => `${label}(${args.map(show).join(', ')})`;
