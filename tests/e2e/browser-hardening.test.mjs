@@ -1,7 +1,8 @@
 // Headless Chromium, where detaching takes another path (ArrayBuffer.prototype.transfer and .detached), where fetch
-// silently drops forbidden request headers, and where an abort must end a retry wait at once: detached buffers are
-// refused before anything is sent and leave the module healthy, forbidden headers fail locally, and an abort during
-// a backoff settles within 100 ms.
+// silently drops forbidden request headers and refuses resizable buffers, and where an abort must end a retry wait at
+// once: detached buffers are refused before anything is sent and leave the module healthy, a stream's reused buffer
+// and a resizable buffer send the bytes they held when handed over, forbidden headers fail locally, and an abort
+// during a backoff settles within 100 ms.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -76,6 +77,39 @@ describe('headless Chromium: hostile inputs', () => {
     assert.deepEqual(problems, []);
     await page.close();
   });
+
+  test('a stream refilling one buffer and a resizable buffer: the bytes at hand-over, out of bounds refused', T,
+    async () => {
+      const { page, problems } = await ready();
+      const keys = [uniqueKey('chrome-reused'), uniqueKey('chrome-resizable'), uniqueKey('chrome-oob')];
+      const out = await page.evaluate(async ({ options, keys }) => {
+        const { default: OSS } = window.ossAppend;
+        const client = new OSS(options);
+        const buffer = new Uint8Array(1000);
+        let n = 0;
+        const stream = new ReadableStream({
+          pull(c) {
+            if (n === 5) { c.close(); return; }
+            buffer.fill(n++);
+            c.enqueue(buffer);
+          },
+        }, { highWaterMark: 0 });
+        const reused = await client.append(keys[0], stream).then((r) => r.nextAppendPosition, (e) => e.code);
+        const rab = new ArrayBuffer(8, { maxByteLength: 16 });
+        new Uint8Array(rab).set([1, 2, 3, 4, 5, 6, 7, 8]);
+        const resizable = await client.append(keys[1], new Uint8Array(rab)).then((r) => r.nextAppendPosition, (e) => e.code);
+        const fixed = new Uint8Array(rab, 4, 4);
+        rab.resize(2);
+        const oob = await client.append(keys[2], fixed).then(() => 'sent', (e) => `${e.code} ${/outside its resizable/.test(e.message)}`);
+        return { reused, resizable, oob };
+      }, { options: emu.clientOptions(), keys });
+      assert.deepEqual(out, { reused: '5000', resizable: '8', oob: 'InvalidArgument true' });
+      await assertStored(emu, keys[0], Buffer.concat([0, 1, 2, 3, 4].map((i) => Buffer.alloc(1000, i))));
+      await assertStored(emu, keys[1], Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]));
+      assert.equal((await emu.requestsFor(keys[2])).length, 0);
+      assert.deepEqual(problems, []);
+      await page.close();
+    });
 
   test('headers fetch would drop are refused before anything is sent', T, async () => {
     const { page, problems } = await ready();
