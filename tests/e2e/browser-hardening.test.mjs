@@ -1,9 +1,10 @@
 // Headless Chromium, where detaching takes another path (ArrayBuffer.prototype.transfer and .detached), where fetch
 // silently drops forbidden request headers and refuses resizable buffers, and where an abort must end a retry wait at
 // once: detached buffers are refused before anything is sent and leave the module healthy, a stream's reused buffer
-// and a resizable buffer send the bytes they held when handed over, forbidden headers fail locally, and an abort
-// during a backoff settles within 100 ms.
+// and a resizable buffer send the bytes they held when handed over, an endless error body is cut short, forbidden
+// headers fail locally, and an abort during a backoff settles within 100 ms.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { launchBrowser, openPage, PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
@@ -110,6 +111,51 @@ describe('headless Chromium: hostile inputs', () => {
       assert.deepEqual(problems, []);
       await page.close();
     });
+
+  test('an endless error body ends the call at once', T, async () => {
+    let served = 0;
+    const sockets = new Set();
+    const server = createServer((req, res) => {
+      const cors = { 'access-control-allow-origin': '*', 'access-control-expose-headers': '*' };
+      req.resume();
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { ...cors, 'access-control-allow-methods': '*', 'access-control-allow-headers': '*' }).end();
+        return;
+      }
+      if (req.method === 'HEAD') { res.writeHead(404, cors).end(); return; }
+      res.writeHead(500, { ...cors, 'content-type': 'application/xml' });
+      res.write('<?xml version="1.0"?><Error><Code>InternalError</Code><Message>');
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const pump = () => {
+        let more = true;
+        while (!res.destroyed && more) {
+          more = res.write(chunk);
+          served += chunk.length;
+        }
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    server.on('connection', (sock) => { sockets.add(sock); sock.on('close', () => sockets.delete(sock)); });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const { page } = await ready();
+    try {
+      const endpoint = `http://127.0.0.1:${server.address().port}`;
+      const out = await page.evaluate(async ({ options }) => {
+        const { default: OSS } = window.ossAppend;
+        const started = performance.now();
+        const e = await new OSS(options).append('endless', new Uint8Array(1)).then(() => null, (x) => x);
+        return { status: e?.status, code: e?.code, ms: performance.now() - started };
+      }, { options: { ...emu.clientOptions(), endpoint, retryMax: 0, timeout: 20_000 } });
+      assert.equal(out.status, 500, JSON.stringify(out));
+      assert.ok(out.ms < 5000, `settled in ${out.ms} ms`);
+      assert.ok(served < 64 * 1024 * 1024, `the page stopped reading early (${served} bytes served)`);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      await new Promise((r) => server.close(r));
+      await page.close();
+    }
+  });
 
   test('headers fetch would drop are refused before anything is sent', T, async () => {
     const { page, problems } = await ready();
