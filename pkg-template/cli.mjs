@@ -225,8 +225,19 @@ async function main(argv) {
     });
   }
   try {
+    let resume = opts.resume;
+    if (!resume && fd) {
+      // A re-run of a finished upload finds the whole file already there: continue from its end (nothing to
+      // send, or only what --follow adds) and say so, rather than count bytes the object already had as sent.
+      const head = await client.head(opts.key).catch((e) => {
+        if (e.status === 404) return null;
+        throw e;
+      });
+      const length = Number(head?.nextAppendPosition ?? 0);
+      resume = length > 0 && length === (await fd.stat()).size && (await fileCrc(fd, length)) === head.crc64;
+    }
     const appender = await client.openAppender(opts.key, {
-      position: opts.resume ? 'resume' : 0,
+      position: resume ? 'resume' : 0,
       partSize: opts.partSize,
       minPartSize: opts.partSize,
       flushInterval: opts.follow ? opts.poll : 1000,
@@ -291,7 +302,8 @@ async function main(argv) {
     if (head.nextAppendPosition !== result.nextAppendPosition || head.crc64 !== result.crc64) {
       throw new Error(`after the upload the object reports length ${head.nextAppendPosition} and CRC-64 ${head.crc64}, expected ${result.nextAppendPosition} and ${result.crc64}`);
     }
-    process.stdout.write(`appended ${appended} bytes to oss://${opts.bucket}/${opts.key}: `
+    const had = startedAt > 0n ? ` (the object already had ${startedAt})` : '';
+    process.stdout.write(`appended ${appended} bytes to oss://${opts.bucket}/${opts.key}${had}: `
       + `nextAppendPosition ${result.nextAppendPosition}, crc64 ${result.crc64} (verified)\n`);
     return interrupted.signal.aborted && appended === 0n ? 130 : 0;
   } finally {

@@ -19,8 +19,9 @@ impl Credentials {
     /// Builds credentials, trimming surrounding whitespace as ali-oss does.
     ///
     /// # Errors
-    /// `InvalidArgument` when the id or the secret is empty, or when a value holds a line break
-    /// (it would corrupt the signed headers).
+    /// `InvalidArgument` when the id or the secret is empty, when a value holds anything but printable
+    /// ASCII (it would corrupt the signed headers or fail in `fetch`), or when the id holds `:` (V1's
+    /// separator).
     pub fn new(
         access_key_id: &str,
         access_key_secret: &str,
@@ -46,12 +47,18 @@ impl Credentials {
             ("accessKeySecret", secret),
             ("stsToken", token.unwrap_or("")),
         ] {
-            if value.chars().any(|c| c.is_control()) {
-                return Err(Error::invalid(
-                    what,
-                    "it contains a control character; only printable characters are accepted",
-                ));
-            }
+            check_printable(what, value)?;
+        }
+        if let Some(at) = id.find(':') {
+            // V1's `Authorization: OSS <id>:<signature>` splits at the first ':'.
+            return Err(Error::invalid(
+                "accessKeyId",
+                format!(
+                    "it contains ':' (at character {}), which V1 signing uses as its separator; an AccessKey \
+                     ID of printable ASCII without ':' or spaces is accepted",
+                    id[..at].chars().count() + 1
+                ),
+            ));
         }
         Ok(Self {
             access_key_id: id.to_owned(),
@@ -74,6 +81,36 @@ impl Credentials {
     pub fn security_token(&self) -> Option<&str> {
         self.security_token.as_deref()
     }
+}
+
+/// Credentials travel in headers (`Authorization`, `x-oss-security-token`) and in V4's signed scope, so
+/// only printable US-ASCII survives every runtime's `fetch` unchanged; the id, which V4's `Credential=` scope
+/// carries between spaces and commas, takes no spaces either.
+///
+/// # Errors
+/// `InvalidArgument` naming `what` and the position of the first other character, never the value.
+fn check_printable(what: &str, value: &str) -> Result<(), Error> {
+    let spaces = what != "accessKeyId";
+    let accepted = |c: char| c.is_ascii_graphic() || (spaces && c == ' ');
+    let Some((at, c)) = value.chars().enumerate().find(|(_, c)| !accepted(*c)) else {
+        return Ok(());
+    };
+    let kind = if c == ' ' || c == '\t' {
+        "a space"
+    } else if c.is_control() {
+        "a control character"
+    } else {
+        "a non-ASCII character"
+    };
+    let rule = if spaces {
+        "only printable ASCII characters (' ' to '~') are accepted"
+    } else {
+        "only printable ASCII characters without spaces ('!' to '~') are accepted"
+    };
+    Err(Error::invalid(
+        what,
+        format!("it contains {kind} at character {}; {rule}", at + 1),
+    ))
 }
 
 impl fmt::Debug for Credentials {
@@ -134,5 +171,80 @@ mod tests {
             "{e}"
         );
         assert!(Credentials::new("", "s", None).is_err());
+    }
+
+    #[test]
+    fn accepts_printable_ascii_only_and_no_colon_in_the_id() {
+        let secret_value = "s3cr\u{e9}t";
+        for (id, secret, token, what, problem) in [
+            (
+                "LTAI id",
+                "s",
+                None,
+                "accessKeyId",
+                "a space at character 5",
+            ),
+            (
+                "LTAI\u{e9}",
+                "s",
+                None,
+                "accessKeyId",
+                "a non-ASCII character at character 5",
+            ),
+            (
+                "LTAI\u{7f}x",
+                "s",
+                None,
+                "accessKeyId",
+                "a control character at character 5",
+            ),
+            ("LT:AI", "s", None, "accessKeyId", "':' (at character 3)"),
+            (
+                "id",
+                secret_value,
+                None,
+                "accessKeySecret",
+                "a non-ASCII character",
+            ),
+            (
+                "id",
+                "s\te",
+                None,
+                "accessKeySecret",
+                "a space at character 2",
+            ),
+            (
+                "id",
+                "s",
+                Some("tok\u{2028}en"),
+                "stsToken",
+                "a non-ASCII character at character 4",
+            ),
+            (
+                "id",
+                "s",
+                Some("tok\u{0}"),
+                "stsToken",
+                "a control character",
+            ),
+        ] {
+            let e = Credentials::new(id, secret, token).expect_err(id);
+            let Error::InvalidArgument { what: w, reason } = &e else {
+                panic!("{e:?}")
+            };
+            assert_eq!(w, what, "{id:?} {reason}");
+            assert!(reason.contains(problem), "{reason}");
+            assert!(reason.contains("accepted"), "{reason}");
+            assert!(
+                !reason.contains(secret_value) && !reason.contains("tok"),
+                "{reason}"
+            );
+        }
+        let ok = Credentials::new(
+            "STS.NUgYrLnoC:".trim_end_matches(':'),
+            "a!~Z09+/=",
+            Some("CAIS+/=_-.~"),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 }

@@ -7,8 +7,8 @@ use crate::error::Error;
 use crate::mime;
 use crate::request::{Headers, Method, Request};
 use crate::validate::{
-    check_bucket, check_header, check_key, check_meta, check_meta_size, check_mime, is_meta_header,
-    preview, META_PREFIX,
+    check_bucket, check_header, check_header_count, check_key, check_meta, check_meta_size,
+    check_mime, is_meta_header, preview, META_PREFIX,
 };
 
 /// The Content-Type sent when neither the caller nor the key's extension gives one.
@@ -120,6 +120,10 @@ pub fn content_type<'a>(key: &str, mime: Option<&'a str>) -> &'a str {
 ///
 /// Everything is validated either way, so that a bad option fails on every call, not only the first.
 fn write_headers(key: &str, options: &WriteOptions, creating: bool) -> Result<Headers, Error> {
+    check_header_count(
+        "options.headers",
+        options.headers.len() + options.meta.len(),
+    )?;
     let mut out = Headers::new();
     let mut seen: Vec<String> = Vec::new();
     for (name, value) in options.headers.iter() {
@@ -681,6 +685,29 @@ mod tests {
         ];
         for (result, want) in results {
             assert_eq!(invalid(result).0, want);
+        }
+    }
+
+    #[test]
+    fn headers_and_meta_count_together_against_the_cap() {
+        let entries = |headers: usize, meta: usize| WriteOptions {
+            headers: (0..headers)
+                .map(|i| (format!("x-oss-meta-h{i}"), "v".to_owned()))
+                .collect(),
+            meta: (0..meta)
+                .map(|i| (format!("m{i}"), "v".to_owned()))
+                .collect(),
+            mime: None,
+        };
+        assert!(append_object(BUCKET, "a", 0, &entries(40, 24)).is_ok());
+        for options in [entries(40, 25), entries(65, 0), entries(0, 65)] {
+            let (what, reason) = invalid(append_object(BUCKET, "a", 3, &options));
+            assert_eq!(what, "options.headers");
+            assert!(
+                reason.contains("65 headers are given; at most 64"),
+                "{reason}"
+            );
+            assert!(put_object(BUCKET, "a", &options).is_err());
         }
     }
 }

@@ -27,6 +27,11 @@ pub const ETAG: &str = "ETag";
 pub const APPEND_REQUIRED_HEADERS: [&str; 4] =
     [NEXT_APPEND_POSITION, HASH_CRC64ECMA, REQUEST_ID, ETAG];
 
+/// The most of a response body the client reads when it only parses it (an `<Error>` document, a few hundred
+/// bytes from OSS) or ignores it: a hostile or broken server cannot make it buffer more. Only a successful
+/// GET's body, which is the caller's data, is read whole.
+pub const MAX_PARSED_BODY_BYTES: u32 = 64 * 1024;
+
 /// What replaces a secret in anything we show.
 const REDACTED: &str = "<redacted>";
 
@@ -172,9 +177,14 @@ fn unreadable_body_message(reason: &str, body: &[u8]) -> String {
         .collect();
     let collapsed = strings::join(&words, " ");
     let snippet = clip(&redact(&collapsed), SNIPPET_CHARS);
+    // The transport stops reading at the cap, so a body of exactly that size was longer.
+    let size = if body.len() >= MAX_PARSED_BODY_BYTES as usize {
+        format!("its first {} bytes, the most read", body.len())
+    } else {
+        format!("{} bytes", body.len())
+    };
     format!(
-        "the error response body ({} bytes) could not be read as an OSS error ({}); it begins: {}",
-        body.len(),
+        "the error response body ({size}) could not be read as an OSS error ({}); it begins: {}",
         clip(&redact(reason), 160),
         snippet
     )
@@ -1069,14 +1079,14 @@ c46d96390bdbc2d739ac9363293ae9d710b1a5c4cd57b05b2de2bd8ae1ac5a4b</StringToSign>
         let page = format!(
             "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<center><h1>502 Bad Gateway</h1></center>\n\
              <p>upstream: /b/k?append&amp;position=0&amp;security-token={TOKEN}</p>{}</body></html>",
-            "<p>filler</p>".repeat(10_000)
+            "<p>filler</p>".repeat(1_000)
         );
         let h = headers(&[("x-oss-request-id", "R3")]);
         let e = parse_service_error(502, &h, page.as_bytes());
         assert_eq!((e.status, e.code.as_str()), (502, ""));
         assert!(
             e.message.starts_with(&format!(
-            "the error response body ({} bytes) could not be read as an OSS error (malformed XML: ",
+            "the error response body ({} bytes) could not be read as an OSS error (the root element is <html>",
             page.len()
         )),
             "{}",
@@ -1093,6 +1103,18 @@ c46d96390bdbc2d739ac9363293ae9d710b1a5c4cd57b05b2de2bd8ae1ac5a4b</StringToSign>
         assert!(e.message.chars().count() < 500, "{}", e.message);
         assert_eq!(e.request_id.as_deref(), Some("R3"));
         assert_no_token(&e);
+
+        // The transport reads at most the cap: a body of that size was cut there.
+        let capped = vec![b'x'; MAX_PARSED_BODY_BYTES as usize];
+        let e = parse_service_error(500, &Headers::new(), &capped);
+        assert!(
+            e.message.starts_with(
+                "the error response body (its first 65536 bytes, the most read) could not be read as an OSS error"
+            ),
+            "{}",
+            e.message
+        );
+        assert!(e.message.chars().count() < 500, "{}", e.message);
 
         let e = parse_service_error(
             500,

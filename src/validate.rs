@@ -14,8 +14,10 @@ pub const MAX_POSITION: u64 = MAX_OBJECT_SIZE;
 pub const DEFAULT_PART_SIZE: u64 = 8 * MIB;
 /// The smallest `partSize`: one byte (tiny parts are slow but valid; tests use them).
 pub const MIN_PART_SIZE: u64 = 1;
-/// The largest `partSize`: one append can never carry more than a whole object.
-pub const MAX_PART_SIZE: u64 = MAX_OBJECT_SIZE;
+/// The largest `partSize`: 4 GiB less one byte. A part's body is one JS byte array or Blob slice whose length
+/// crosses the bindings as a 32-bit integer, so this is the most one request can carry without truncation;
+/// larger inputs (up to [`MAX_OBJECT_SIZE`]) go out in several parts.
+pub const MAX_PART_SIZE: u64 = u32::MAX as u64;
 /// How much a live appender gathers before it sends, unless `minPartSize` says otherwise.
 ///
 /// 64 KiB keeps the request count low for video while audio-only recordings still reach OSS every few seconds.
@@ -331,6 +333,38 @@ impl Default for PartSizes {
     }
 }
 
+/// The byte range `[start, end)` of the next part of an input of `total` bytes consumed up to `at`, at most
+/// `part_size` bytes long (64-bit throughout: inputs reach 5 GiB); `None` once the input is exhausted.
+pub fn next_part_range(at: u64, total: u64, part_size: u64) -> Option<(u64, u64)> {
+    (at < total).then(|| (at, total.min(at.saturating_add(part_size.max(1)))))
+}
+
+/// Decodes an object name from its UTF-16 code units (a JS string), refusing lone surrogates: a lossy
+/// conversion would store the object under another name (U+FFFD in place of the surrogate).
+///
+/// # Errors
+/// `InvalidArgument` (`name`) naming the surrogate and its position.
+pub fn decode_name(units: &[u16]) -> Result<String, Error> {
+    let mut out = String::with_capacity(units.len());
+    for (at, c) in char::decode_utf16(units.iter().copied()).enumerate() {
+        match c {
+            Ok(c) => out.push(c),
+            Err(e) => {
+                return Err(Error::invalid(
+                    "name",
+                    format!(
+                        "it contains a lone surrogate (U+{:04X}) at character {}, which is not Unicode text; a \
+                         name of well-formed Unicode (surrogates only in pairs) is accepted",
+                        e.unpaired_surrogate(),
+                        at + 1
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Parses a timeout in ms (`what` as the user spells it): from 1 to [`MAX_TIMER_MS`].
 ///
 /// Besides numbers, text with a unit is accepted as ali-oss does (`'60s'`, `'1.5m'`, `'500ms'`, `'1h'`).
@@ -561,6 +595,131 @@ const RESERVED_HEADERS: [(&str, &str); 9] = [
     ),
 ];
 
+/// Headers a browser's `fetch` refuses to send (the Fetch standard's forbidden request-header names) and
+/// hop-by-hop headers: Node would send them while browsers drop them silently, so the same call would mean
+/// two things. `Proxy-*` and `Sec-*` names are refused as well ([`FORBIDDEN_HEADER_PREFIXES`]).
+const FORBIDDEN_HEADERS: [&str; 20] = [
+    "accept-charset",
+    "accept-encoding",
+    "access-control-request-headers",
+    "access-control-request-method",
+    "access-control-request-private-network",
+    "cookie",
+    "cookie2",
+    "dnt",
+    "expect",
+    "keep-alive",
+    "origin",
+    "referer",
+    "set-cookie",
+    "te",
+    "trailer",
+    "upgrade",
+    "via",
+    "x-http-method",
+    "x-http-method-override",
+    "x-method-override",
+];
+/// Name prefixes of forbidden request headers (see [`FORBIDDEN_HEADERS`]).
+const FORBIDDEN_HEADER_PREFIXES: [&str; 2] = ["proxy-", "sec-"];
+/// The most headers one call may add, `options.headers` and `options.meta` entries together: far more than
+/// any OSS request needs, and few enough that a runaway object is refused before it is copied.
+pub const MAX_USER_HEADERS: usize = 64;
+/// The longest header a caller may add, name and value together, in bytes (OSS's whole metadata budget).
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+/// The storage classes OSS knows (`x-oss-storage-class`, any case).
+const STORAGE_CLASSES: [&str; 5] = [
+    "Standard",
+    "IA",
+    "Archive",
+    "ColdArchive",
+    "DeepColdArchive",
+];
+/// The object ACLs OSS knows (`x-oss-object-acl`).
+const OBJECT_ACLS: [&str; 4] = ["default", "private", "public-read", "public-read-write"];
+
+/// Checks how many headers a call adds (`options.headers` plus `options.meta` entries) against
+/// [`MAX_USER_HEADERS`].
+///
+/// # Errors
+/// `InvalidArgument` (`what`, e.g. `options.headers`).
+pub fn check_header_count(what: &str, count: usize) -> Result<(), Error> {
+    if count > MAX_USER_HEADERS {
+        return Err(Error::invalid(
+            what,
+            format!(
+                "{count} headers are given; at most {MAX_USER_HEADERS} headers and metadata entries together \
+                 are accepted"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a header's size (name and value together) against [`MAX_HEADER_BYTES`].
+///
+/// # Errors
+/// `InvalidArgument` (`what`).
+pub fn check_header_size(what: &str, name: &str, value_len: usize) -> Result<(), Error> {
+    let total = name.len().saturating_add(value_len);
+    if total > MAX_HEADER_BYTES {
+        return Err(Error::invalid(
+            what,
+            format!(
+                "{} takes {total} bytes with its value; a header of at most {MAX_HEADER_BYTES} bytes (name and \
+                 value) is accepted",
+                preview(name)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the values OSS itself would refuse, so that they fail before anything is sent: `Content-MD5`
+/// (the base64 of a 16-byte digest), `x-oss-storage-class` and `x-oss-object-acl` (known names).
+fn check_known_value(name: &str, value: &str) -> Result<(), Error> {
+    const WHAT: &str = "options.headers";
+    let value = value.trim();
+    if name.eq_ignore_ascii_case("content-md5") && !is_md5_base64(value) {
+        return Err(Error::invalid(
+            WHAT,
+            format!(
+                "Content-MD5 {} is not the base64 of a 16-byte MD5 digest; 24 characters ending in '==' are \
+                 accepted, e.g. '1B2M2Y8AsgTpgAmY2PhCfg=='",
+                preview(value)
+            ),
+        ));
+    }
+    for (header, known) in [
+        ("x-oss-storage-class", &STORAGE_CLASSES[..]),
+        ("x-oss-object-acl", &OBJECT_ACLS[..]),
+    ] {
+        if name.eq_ignore_ascii_case(header) && !known.iter().any(|k| k.eq_ignore_ascii_case(value))
+        {
+            return Err(Error::invalid(
+                WHAT,
+                format!(
+                    "{name} {} is not one OSS knows; {} are accepted",
+                    preview(value),
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `value` is the canonical base64 of 16 bytes: 22 characters of the standard alphabet, the last
+/// carrying only 2 bits (one of `AQgw`), then `==`.
+fn is_md5_base64(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let is_b64 = |b: &u8| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/';
+    bytes.len() == 24
+        && bytes[..22].iter().all(is_b64)
+        && b"AQgw".contains(&bytes[21])
+        && &bytes[22..] == b"=="
+}
+
 /// Whether `c` may appear in an HTTP header name (an RFC 9110 token).
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || u8::try_from(c).is_ok_and(|b| b"!#$%&'*+-.^_`|~".contains(&b))
@@ -597,7 +756,9 @@ fn check_header_value(what: &str, name: &str, value: &str) -> Result<(), Error> 
 /// Checks a caller-supplied request header (`options.headers`): a valid header name, a printable
 /// US-ASCII value, and not one of the headers the client sets itself (`Authorization`, `Host`,
 /// `Content-Length`, `Transfer-Encoding`, `Connection`, `Date`, `x-oss-date`, `x-oss-content-sha256`,
-/// `x-oss-security-token`). `x-oss-meta-*` names must also follow [`check_meta`]'s key rule.
+/// `x-oss-security-token`), nor one `fetch` forbids ([`FORBIDDEN_HEADERS`]); at most [`MAX_HEADER_BYTES`];
+/// `Content-MD5`, `x-oss-storage-class` and `x-oss-object-acl` values OSS would accept. `x-oss-meta-*`
+/// names must also follow [`check_meta`]'s key rule.
 ///
 /// # Errors
 /// `InvalidArgument` (`options.headers`).
@@ -621,11 +782,29 @@ pub fn check_header(name: &str, value: &str) -> Result<(), Error> {
             format!("{} cannot be set: {why}", preview(name)),
         ));
     }
+    let lower = name.to_ascii_lowercase();
+    if FORBIDDEN_HEADERS.contains(&lower.as_str())
+        || FORBIDDEN_HEADER_PREFIXES
+            .iter()
+            .any(|p| lower.starts_with(p))
+    {
+        return Err(Error::invalid(
+            WHAT,
+            format!(
+                "{} cannot be set: browsers refuse it (a forbidden request header, with Proxy-* and Sec-*) or it \
+                 is hop-by-hop, so it would be sent by Node only; object headers such as Cache-Control, \
+                 Content-Disposition and x-oss-* are accepted",
+                preview(name)
+            ),
+        ));
+    }
+    check_header_size(WHAT, name, value.len())?;
     if is_meta_header(name) {
         // Header names are ASCII here, so the prefix ends on a character boundary.
         return check_meta(&name[META_PREFIX.len()..], value);
     }
-    check_header_value(WHAT, name, value)
+    check_header_value(WHAT, name, value)?;
+    check_known_value(name, value)
 }
 
 /// The prefix of user metadata headers.
@@ -664,7 +843,9 @@ pub fn check_meta(key: &str, value: &str) -> Result<(), Error> {
             ),
         ));
     }
-    check_header_value(WHAT, &format!("{META_PREFIX}{key}"), value)
+    let name = format!("{META_PREFIX}{key}");
+    check_header_size(WHAT, &name, value.len())?;
+    check_header_value(WHAT, &name, value)
 }
 
 /// Checks `options.mime`: a printable US-ASCII Content-Type (or an extension such as `webm`).
@@ -878,8 +1059,7 @@ mod tests {
         let (what, reason) = invalid_parts(PartSizes::from_options(Some(&zero), None).unwrap_err());
         assert_eq!(what, "options.partSize");
         assert!(
-            reason.contains("0 is below the minimum")
-                && reason.contains("from 1 to 5368709120 (5 GiB)"),
+            reason.contains("0 is below the minimum") && reason.contains("from 1 to 4294967295"),
             "{reason}"
         );
         let big = IntegerInput::from(16 * MIB);
@@ -902,6 +1082,162 @@ mod tests {
         assert!(reason.starts_with("0.5 is not a whole number"), "{reason}");
         let too_big = IntegerInput::from(MAX_PART_SIZE + 1);
         assert!(PartSizes::from_options(Some(&too_big), None).is_err());
+    }
+
+    #[test]
+    fn part_size_stops_where_a_32_bit_body_length_would_wrap() {
+        let largest = IntegerInput::from(4_294_967_295u64);
+        assert_eq!(
+            PartSizes::from_options(Some(&largest), None).map(|p| p.part_size),
+            Ok(u64::from(u32::MAX))
+        );
+        for input in [
+            IntegerInput::from(4_294_967_296u64),
+            IntegerInput::from(5 * GIB),
+            IntegerInput::from("5368709120"),
+        ] {
+            let (what, reason) =
+                invalid_parts(PartSizes::from_options(Some(&input), None).unwrap_err());
+            assert_eq!(what, "options.partSize");
+            assert!(reason.contains("from 1 to 4294967295"), "{reason}");
+        }
+        let (what, _) = invalid_parts(
+            PartSizes::from_options(Some(&largest), Some(&IntegerInput::from(4_294_967_296u64)))
+                .unwrap_err(),
+        );
+        assert_eq!(what, "options.minPartSize");
+    }
+
+    #[test]
+    fn part_ranges_are_64_bit_past_4_gib() {
+        let total = 5 * GIB;
+        let mut at = 0;
+        let mut parts = Vec::new();
+        while let Some((start, end)) = next_part_range(at, total, MAX_PART_SIZE) {
+            assert_eq!(start, at);
+            parts.push(end - start);
+            at = end;
+        }
+        assert_eq!(parts, [u64::from(u32::MAX), GIB + 1]);
+        assert_eq!(
+            next_part_range(4 * GIB, total, 8 * MIB),
+            Some((4 * GIB, 4 * GIB + 8 * MIB))
+        );
+        assert_eq!(next_part_range(total, total, 1), None);
+        assert_eq!(
+            next_part_range(u64::MAX - 1, u64::MAX, u64::MAX),
+            Some((u64::MAX - 1, u64::MAX))
+        );
+        assert_eq!(
+            next_part_range(0, 3, 0),
+            Some((0, 1)),
+            "a zero part size still moves"
+        );
+    }
+
+    #[test]
+    fn names_with_lone_surrogates_are_refused() {
+        let utf16 = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
+        assert_eq!(
+            decode_name(&utf16("rec/\u{1F600}.webm")).as_deref(),
+            Ok("rec/\u{1F600}.webm")
+        );
+        assert_eq!(decode_name(&[]).as_deref(), Ok(""));
+        for (units, problem) in [
+            (vec![0x61, 0xD800], "U+D800) at character 2"),
+            (vec![0xDC00, 0x61], "U+DC00) at character 1"),
+            (vec![0x61, 0xD83D, 0x61], "U+D83D) at character 2"),
+            (vec![0xDE00, 0xD83D], "U+DE00) at character 1"),
+        ] {
+            let (what, reason) = invalid_parts(decode_name(&units).unwrap_err());
+            assert_eq!(what, "name");
+            assert!(reason.contains(problem), "{reason}");
+            assert!(reason.contains("well-formed Unicode"), "{reason}");
+        }
+    }
+
+    #[test]
+    fn headers_refused_by_browsers_or_by_oss_fail_locally() {
+        for name in [
+            "Expect",
+            "keep-alive",
+            "Upgrade",
+            "TE",
+            "Trailer",
+            "Transfer-Encoding",
+            "Host",
+            "Content-Length",
+            "Connection",
+            "Cookie",
+            "Date",
+            "Origin",
+            "Referer",
+            "Via",
+            "Proxy-Authorization",
+            "proxy-x",
+            "Sec-Fetch-Mode",
+            "Accept-Encoding",
+            "DNT",
+            "X-HTTP-Method-Override",
+        ] {
+            let (what, reason) = invalid_parts(check_header(name, "1").unwrap_err());
+            assert_eq!(what, "options.headers");
+            assert!(reason.contains("cannot be set"), "{name}: {reason}");
+        }
+        assert!(check_header("Content-MD5", "1B2M2Y8AsgTpgAmY2PhCfg==").is_ok());
+        assert!(check_header("content-md5", " 1B2M2Y8AsgTpgAmY2PhCfg== ").is_ok());
+        for bad in [
+            "",
+            "abc",
+            "1B2M2Y8AsgTpgAmY2PhCfg=",
+            "1B2M2Y8AsgTpgAmY2PhCfh==",
+            "1B2M2Y8AsgTpgAmY2PhC*g==",
+            "1B2M2Y8AsgTpgAmY2PhCfg==x",
+            "d41d8cd98f00b204e9800998ecf8427e",
+        ] {
+            let (_, reason) = invalid_parts(check_header("Content-MD5", bad).unwrap_err());
+            assert!(
+                reason.contains("base64 of a 16-byte MD5"),
+                "{bad:?}: {reason}"
+            );
+        }
+        for good in [
+            "Standard",
+            "IA",
+            "archive",
+            "ColdArchive",
+            "DeepColdArchive",
+        ] {
+            assert!(check_header("x-oss-storage-class", good).is_ok(), "{good}");
+        }
+        let (_, reason) =
+            invalid_parts(check_header("x-oss-storage-class", "Glacier").unwrap_err());
+        assert!(
+            reason.contains("'Glacier' is not one OSS knows")
+                && reason.contains("Standard, IA, Archive"),
+            "{reason}"
+        );
+        let (_, reason) = invalid_parts(check_header("x-oss-object-acl", "public").unwrap_err());
+        assert!(reason.contains("private, public-read"), "{reason}");
+
+        let at_limit = "v".repeat(MAX_HEADER_BYTES - "Cache-Control".len());
+        assert!(check_header("Cache-Control", &at_limit).is_ok());
+        let (_, reason) =
+            invalid_parts(check_header("Cache-Control", &format!("{at_limit}v")).unwrap_err());
+        assert!(
+            reason.contains("takes 8193 bytes") && reason.contains("at most 8192"),
+            "{reason}"
+        );
+        let (what, _) = invalid_parts(check_meta("k", &"v".repeat(MAX_HEADER_BYTES)).unwrap_err());
+        assert_eq!(what, "options.meta");
+
+        assert!(check_header_count("options.headers", MAX_USER_HEADERS).is_ok());
+        let (_, reason) =
+            invalid_parts(check_header_count("options.headers", MAX_USER_HEADERS + 1).unwrap_err());
+        assert!(
+            reason.contains("65 headers") && reason.contains("at most 64"),
+            "{reason}"
+        );
     }
 
     #[test]

@@ -19,6 +19,11 @@ const DEFAULTS = {
   prefix: 'rec/',
 };
 const STORAGE_KEY = 'oss-append-demo.settings';
+// What the page may remember between visits: never the AccessKey secret or an STS token, which stay in the form
+// only (local storage is readable by any script on the origin and outlives the session).
+const REMEMBERED = ['endpoint', 'bucket', 'region', 'accessKeyId', 'signature', 'source', 'prefix'];
+// Never taken from the URL either: a link must not carry a secret into the form (or into history).
+const SECRET_FIELDS = new Set(['accessKeySecret']);
 const TIMESLICE_MS = 1000;
 const URL_EXPIRES_S = 600;
 // Errors of getUserMedia/getDisplayMedia after which the generated source stands in.
@@ -114,10 +119,21 @@ function notice(text) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Settings: URL query > localStorage > the serving script's /config.json > built-in defaults
+// Settings: URL query > localStorage (no secrets, same endpoint only) > the serving script's /config.json > defaults
 
+/** The remembered settings; anything else an older version stored (a secret) is dropped from storage too. */
 function loadStored() {
-  try { return JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}') ?? {}; } catch { return {}; }
+  let stored;
+  try { stored = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}') ?? {}; } catch { return {}; }
+  if (typeof stored !== 'object') return {};
+  const kept = Object.fromEntries(REMEMBERED.filter((n) => typeof stored[n] === 'string').map((n) => [n, stored[n]]));
+  if (Object.keys(stored).some((n) => !REMEMBERED.includes(n))) remember(kept);
+  return kept;
+}
+
+function remember(settings) {
+  const kept = Object.fromEntries(REMEMBERED.map((n) => [n, settings[n]]));
+  try { localStorage.setItem(STORAGE_KEY, JSON.stringify(kept)); } catch { /* private mode: not remembered */ }
 }
 
 async function serverConfig() {
@@ -129,7 +145,11 @@ async function serverConfig() {
 
 async function fillSettings() {
   const query = new URLSearchParams(location.search);
-  const stored = loadStored();
+  for (const name of SECRET_FIELDS) query.delete(name);
+  let stored = loadStored();
+  // Remembered settings (the AccessKey ID among them) belong to the endpoint they were used with: a link naming
+  // another endpoint gets none of them, so they never go to an endpoint the user did not type.
+  if (query.has('endpoint') && query.get('endpoint') !== stored.endpoint) stored = {};
   const fromServer = stored.endpoint || query.get('endpoint') ? {} : await serverConfig();
   for (const name of FIELDS) {
     const v = query.get(name) ?? stored[name] ?? fromServer[name] ?? DEFAULTS[name];
@@ -152,7 +172,7 @@ function readSettings() {
   for (const n of ['bucket', 'accessKeyId', 'accessKeySecret']) {
     if (!s[n]) throw Object.assign(new Error(`${n} is empty`), { name: 'InvalidSettings' });
   }
-  try { localStorage.setItem(STORAGE_KEY, JSON.stringify(s)); } catch { /* private mode: not remembered */ }
+  remember(s);
   return s;
 }
 

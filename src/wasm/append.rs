@@ -103,8 +103,9 @@ async fn append(
     let before = |e: Error| (e, None);
     let started = now_millis();
     let key = object_key(&name).map_err(before)?;
-    let source = Source::from_js(&file).map_err(before)?;
+    let mut source = Source::from_js(&file).map_err(before)?;
     let opts = AppendOptions::read(&inner, &options, &source).map_err(before)?;
+    source.watch(opts.signal.as_ref());
     // Building the first request checks headers and meta before any byte moves.
     ops::append_object(&inner.config.bucket, &key, opts.position, &opts.write).map_err(before)?;
     if let Some(total) = source.total() {

@@ -304,6 +304,10 @@ impl Appender {
     /// Queues `data` (Blob, Uint8Array, Buffer, ArrayBuffer) after everything written before; resolves
     /// when its bytes are on the object. Rejects with `BufferFullError` past `maxBuffered`.
     pub fn write(&self, data: JsValue) -> Promise {
+        let data = match super::source::writable_data(&data) {
+            Ok(data) => data,
+            Err(e) => return Promise::reject(&e),
+        };
         match data_chunk(&data) {
             Some(chunk) => enqueue(&self.shared, chunk).unwrap_or_else(|e| Promise::reject(&e)),
             None => Promise::reject(&not_bytes(&data)),
@@ -378,6 +382,10 @@ impl Appender {
         let sink = js_sys::Object::new();
         let s = Rc::clone(&self.shared);
         let write_fn = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |chunk: JsValue| {
+            let chunk = match super::source::writable_data(&chunk) {
+                Ok(chunk) => chunk,
+                Err(e) => return Promise::reject(&e),
+            };
             let Some(chunk) = data_chunk(&chunk) else {
                 return Promise::reject(&not_bytes(&chunk));
             };

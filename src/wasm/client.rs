@@ -414,10 +414,10 @@ fn run_as_promise(
     })
 }
 
-/// Waits `ms`, unless aborted first.
+/// Waits `ms`, unless aborted first: an abort ends the wait at once.
 pub(crate) async fn pause(ms: u64, signal: Option<&AbortSignal>) -> Result<(), Error> {
     if ms > 0 {
-        sleep(ms).await;
+        sleep(ms, signal).await;
     }
     match signal {
         Some(s) if s.aborted() => Err(Error::Aborted {

@@ -1,8 +1,9 @@
 //! The CRC-64 helpers exported to JS: `crc64`, `Crc64`, `combineCrc64`; values cross as decimal strings.
 
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
+use super::source::{byte_input, sub_view};
 use super::transport::io_turn;
 use crate::crc64;
 use crate::error::Error;
@@ -17,59 +18,69 @@ pub(crate) fn feed(state: &mut crc64::Crc64, data: &JsValue, what: &str) -> Resu
         state.update(text.as_bytes());
         return Ok(());
     }
-    let bytes = if let Some(b) = data.dyn_ref::<Uint8Array>() {
-        b.clone()
-    } else if let Some(b) = data.dyn_ref::<ArrayBuffer>() {
-        Uint8Array::new(b)
-    } else if ArrayBuffer::is_view(data) {
-        let view: &js_sys::DataView = data.unchecked_ref();
-        Uint8Array::new_with_byte_offset_and_length(
-            &view.buffer(),
-            view.byte_offset() as u32,
-            view.byte_length() as u32,
-        )
-    } else {
+    let Some(bytes) = byte_input(data, false, what)? else {
         return Err(Error::invalid(
             what,
             "expected a Uint8Array, Buffer, ArrayBuffer, typed array view or string",
         ));
     };
+    // Nothing runs between the check and the read, so the bytes cannot go away meanwhile.
     feed_bytes(state, &bytes);
     Ok(())
 }
 
-/// Feeds a `Uint8Array` chunk by chunk.
+/// Feeds a `Uint8Array` chunk by chunk; stops early if its buffer goes away (the caller's length check
+/// then tells).
 pub(crate) fn feed_bytes(state: &mut crc64::Crc64, bytes: &Uint8Array) {
     let mut buf = Vec::new();
+    let len = bytes.length();
     let mut at = 0;
-    while at < bytes.length() {
-        at = feed_chunk(state, &mut buf, bytes, at);
+    while at < len {
+        match feed_chunk(state, &mut buf, bytes, at, len) {
+            Some(next) => at = next,
+            None => return,
+        }
     }
 }
 
 /// As [`feed_bytes`], but an input of several chunks gives the runtime's I/O a turn before each chunk: Node's
 /// fetch writes request bodies from this thread, and a part's CRC must not stall the upload running beside it.
-pub(crate) async fn feed_bytes_beside_io(state: &mut crc64::Crc64, bytes: &Uint8Array) {
+/// `None` when the bytes were detached or shrank meanwhile (caller code runs during those turns).
+pub(crate) async fn try_feed_bytes_beside_io(
+    state: &mut crc64::Crc64,
+    bytes: &Uint8Array,
+) -> Option<()> {
     let mut buf = Vec::new();
+    let len = bytes.length();
     let mut at = 0;
-    while at < bytes.length() {
-        if bytes.length() > COPY_CHUNK {
+    while at < len {
+        if len > COPY_CHUNK {
             io_turn().await;
         }
-        at = feed_chunk(state, &mut buf, bytes, at);
+        at = feed_chunk(state, &mut buf, bytes, at, len)?;
     }
+    Some(())
 }
 
-/// Copies the chunk of `bytes` at `at` into `buf`, feeds it, and returns where the next chunk starts.
-fn feed_chunk(state: &mut crc64::Crc64, buf: &mut Vec<u8>, bytes: &Uint8Array, at: u32) -> u32 {
-    let n = (bytes.length() - at).min(COPY_CHUNK);
+/// Copies the chunk of `bytes` (`len` long when checked) at `at` into `buf`, feeds it, and returns where the
+/// next chunk starts; `None` when the chunk is no longer there.
+fn feed_chunk(
+    state: &mut crc64::Crc64,
+    buf: &mut Vec<u8>,
+    bytes: &Uint8Array,
+    at: u32,
+    len: u32,
+) -> Option<u32> {
+    let n = len.saturating_sub(at).min(COPY_CHUNK);
+    let chunk = sub_view(bytes, u64::from(at), u64::from(at + n))?;
+    if chunk.length() != n {
+        return None;
+    }
     // Never zeroed: the copy writes what the CRC then reads.
     buf.reserve(n as usize);
-    let chunk = bytes
-        .subarray(at, at + n)
-        .copy_to_uninit(&mut buf.spare_capacity_mut()[..n as usize]);
-    state.update(chunk);
-    at + n
+    let copied = chunk.copy_to_uninit(&mut buf.spare_capacity_mut()[..n as usize]);
+    state.update(copied);
+    Some(at + n)
 }
 
 /// Parses a CRC given as a decimal string, a bigint or a safe integer number.

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
 use super::client::{set, spawn, Exchange, Inner, Oss, Params};
-use super::options::{integer_input, object_key, to_text, JsOptions};
+use super::options::{integer_input, object_key, scalar_text, JsOptions};
 use super::source::Source;
 use super::timer::now_millis;
 use super::transport::Body;
@@ -155,11 +155,12 @@ impl Oss {
         spawn(Some(p), async move {
             let started = now_millis();
             let key = object_key(&name)?;
-            let source = Source::from_js(&file)?;
+            let mut source = Source::from_js(&file)?;
             let o = JsOptions::new(&options, "options")?;
             let write = o.write_options(source.mime())?;
             let timeout = o.timeout_ms(inner.config.timeout_ms)?;
             let signal = o.signal("signal")?;
+            source.watch(signal.as_ref());
             let bucket = inner.config.bucket.clone();
             ops::put_object(&bucket, &key, &write)?;
             if let Some(total) = source.total() {
@@ -278,18 +279,13 @@ impl Oss {
             let o = JsOptions::new(&request, "request")?;
             let mut req = Request::new(method, Some(&inner.config.bucket), key.as_deref());
             req.headers = o.headers("headers")?;
-            if let Some(q) = o.raw("queries") {
-                for entry in Object::entries(q.unchecked_ref()).iter() {
-                    let entry: js_sys::Array = entry.unchecked_into();
-                    let k = entry.get(0).as_string().unwrap_or_default();
-                    let v = entry.get(1);
-                    let v = if v.is_null() || v.is_undefined() {
-                        String::new()
-                    } else {
-                        to_text(&v)
-                    };
-                    req.query.push((k, v));
-                }
+            for (k, v) in o.entries("queries")? {
+                let v = if v.is_null() || v.is_undefined() {
+                    String::new()
+                } else {
+                    scalar_text(&v, &format!("request.queries.{k}"))?
+                };
+                req.query.push((k, v));
             }
             let mut config = inner.config.signing.clone();
             if config.version == SigningVersion::V1 && config.region.is_empty() {
@@ -413,7 +409,15 @@ async fn whole_body(mut source: Source, file: &JsValue) -> Result<(Body, u64, u6
     let (mut crc, mut len) = (0, 0);
     let parts = js_sys::Array::new();
     let streaming = source.total().is_none();
-    while let Some(part) = source.next_part(STEP).await? {
+    loop {
+        let part = match source.next_part(STEP).await {
+            Ok(Some(part)) => part,
+            Ok(None) => break,
+            Err(e) => {
+                source.cancel();
+                return Err(e);
+            }
+        };
         // Combining keeps memory flat: each part's own CRC is already known.
         crc = crc64::combine(crc, part.crc, part.len);
         len += part.len;

@@ -1,14 +1,16 @@
 //! Reads an append's input part by part: Blob slices, byte-array windows or stream chunks, with CRC.
 
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader};
+use web_sys::{Blob, ReadableStreamDefaultReader};
 
-use super::crc::{feed_bytes, feed_bytes_beside_io};
+use super::crc::{feed_bytes, try_feed_bytes_beside_io};
+use super::js_error::to_js_error;
 use super::transport::{js_message, Body};
 use crate::crc64::Crc64;
 use crate::error::Error;
+use crate::validate::next_part_range;
 
 /// What `append` accepts, in words, for the error on anything else.
 pub(crate) const ACCEPTED: &str =
@@ -26,7 +28,9 @@ pub(crate) struct Part {
 pub(crate) enum Source {
     Bytes {
         bytes: Uint8Array,
-        at: u32,
+        /// 64-bit: a byte array may pass 4 GiB, where a 32-bit length would wrap.
+        at: u64,
+        total: u64,
     },
     Blob {
         blob: Blob,
@@ -38,6 +42,8 @@ pub(crate) enum Source {
         reader: ReadableStreamDefaultReader,
         pending: Option<Uint8Array>,
         done: bool,
+        /// Ends a wait for the next chunk: a stream may never yield one.
+        signal: Option<web_sys::AbortSignal>,
     },
 }
 
@@ -47,64 +53,158 @@ extern "C" {
     fn read_blob(blob: &Blob, scratch: &JsValue) -> js_sys::Promise;
 }
 
+#[wasm_bindgen(module = "/src/wasm/inputs.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = byteInput)]
+    fn js_byte_input(value: &JsValue, copy: bool) -> Array;
+    #[wasm_bindgen(js_name = appendInput)]
+    fn js_append_input(value: &JsValue) -> Array;
+    #[wasm_bindgen(js_name = subView)]
+    fn js_sub_view(bytes: &Uint8Array, start: f64, end: f64) -> JsValue;
+    #[wasm_bindgen(js_name = byteLength)]
+    fn js_byte_length(bytes: &Uint8Array) -> f64;
+    /// Marks a promise's rejection as handled (Node ends the process on an unhandled one).
+    #[wasm_bindgen(js_name = quiet)]
+    pub(crate) fn quiet(promise: &JsValue);
+    // The other readers of caller values, declared here once: one import block per JS file.
+    #[wasm_bindgen(js_name = entries)]
+    pub(crate) fn js_entries(object: &JsValue, max: u32) -> Array;
+    #[wasm_bindgen(js_name = isSignal)]
+    pub(crate) fn js_is_signal(value: &JsValue) -> bool;
+    #[wasm_bindgen(js_name = pause)]
+    pub(crate) fn js_pause(ms: f64, signal: Option<&web_sys::AbortSignal>) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = readChunk)]
+    fn js_read_chunk(
+        reader: &ReadableStreamDefaultReader,
+        signal: Option<&web_sys::AbortSignal>,
+    ) -> js_sys::Promise;
+}
+
+/// A caller's value as inputs.js sorted it out, without a JS exception reaching wasm.
+enum Sorted {
+    /// Not a form this call accepts.
+    Other,
+    /// Bytes, attached and in bounds (a copy when asked, or when the buffer is resizable or shared).
+    Bytes(Uint8Array),
+    Blob(Blob),
+    /// A ReadableStream's reader, taken.
+    Stream(ReadableStreamDefaultReader),
+    /// A value of an accepted form that cannot be used, and why (e.g. a detached buffer).
+    Refused(String),
+}
+
+impl Sorted {
+    fn from_answer(answer: &Array) -> Self {
+        let payload = answer.get(1);
+        match answer.get(0).as_f64().map(|t| t as u8) {
+            Some(1) => Self::Bytes(payload.unchecked_into()),
+            Some(2) => Self::Blob(payload.unchecked_into()),
+            Some(3) => Self::Stream(payload.unchecked_into()),
+            Some(4) => Self::Refused(payload.as_string().unwrap_or_default()),
+            _ => Self::Other,
+        }
+    }
+}
+
+/// A byte value (`Uint8Array`, `Buffer`, `ArrayBuffer`, typed array or `DataView`) as a plain `Uint8Array`,
+/// copied when `copy` is set (bytes the caller may reuse at once); `None` when `value` is not bytes.
+///
+/// # Errors
+/// `InvalidArgument` naming `what` for bytes that cannot be read: a detached buffer, a view out of its
+/// resizable buffer's bounds, a Proxy posing as a typed array.
+pub(crate) fn byte_input(
+    value: &JsValue,
+    copy: bool,
+    what: &str,
+) -> Result<Option<Uint8Array>, Error> {
+    match Sorted::from_answer(&js_byte_input(value, copy)) {
+        Sorted::Bytes(bytes) => Ok(Some(bytes)),
+        Sorted::Refused(reason) => Err(Error::invalid(what, reason)),
+        _ => Ok(None),
+    }
+}
+
+/// What an appender may take from `write(data)`: bytes that cannot be read are refused here, with nothing
+/// queued; resizable or shared buffers become a copy; everything else passes through as it came.
+///
+/// # Errors
+/// An `InvalidArgument` JS error naming `data` (e.g. a detached buffer).
+pub(crate) fn writable_data(data: &JsValue) -> Result<JsValue, JsValue> {
+    match byte_input(data, false, "data") {
+        Ok(Some(bytes)) => Ok(bytes.into()),
+        Ok(None) => match Sorted::from_answer(&js_append_input(data)) {
+            Sorted::Refused(reason) => Err(to_js_error(&Error::invalid("data", reason), None)),
+            _ => Ok(data.clone()),
+        },
+        Err(e) => Err(to_js_error(&e, None)),
+    }
+}
+
+/// The length of a `Uint8Array`, exact past 4 GiB.
+pub(crate) fn byte_length(bytes: &Uint8Array) -> u64 {
+    js_byte_length(bytes) as u64
+}
+
+/// `bytes[start..end]` as a view, or `None` when the buffer was detached or shrank since it was checked.
+pub(crate) fn sub_view(bytes: &Uint8Array, start: u64, end: u64) -> Option<Uint8Array> {
+    let view = js_sub_view(bytes, start as f64, end as f64);
+    (!view.is_undefined()).then(|| view.unchecked_into())
+}
+
+/// The error for bytes that went away while they were being read.
+pub(crate) fn changed_under_us(what: &str) -> Error {
+    Error::invalid(
+        what,
+        "its buffer was detached or shrank while it was being read; keep the bytes of an input unchanged until \
+         the call settles (as with a fetch body), or pass a copy",
+    )
+}
+
 impl Source {
     /// Recognizes the input type.
     ///
     /// # Errors
-    /// `InvalidArgument` naming what is accepted.
+    /// `InvalidArgument` naming what is accepted, or why an input of an accepted type cannot be read.
     pub(crate) fn from_js(file: &JsValue) -> Result<Self, Error> {
-        if let Some(blob) = file.dyn_ref::<Blob>() {
-            return Ok(Self::Blob {
-                blob: blob.clone(),
+        match Sorted::from_answer(&js_append_input(file)) {
+            Sorted::Bytes(bytes) => Ok(Self::Bytes {
+                total: byte_length(&bytes),
+                bytes,
+                at: 0,
+            }),
+            Sorted::Blob(blob) => Ok(Self::Blob {
+                blob,
                 at: 0.0,
                 scratch: JsValue::UNDEFINED,
-            });
-        }
-        if let Some(bytes) = file.dyn_ref::<Uint8Array>() {
-            return Ok(Self::Bytes {
-                bytes: bytes.clone(),
-                at: 0,
-            });
-        }
-        if let Some(buffer) = file.dyn_ref::<ArrayBuffer>() {
-            return Ok(Self::Bytes {
-                bytes: Uint8Array::new(buffer),
-                at: 0,
-            });
-        }
-        if ArrayBuffer::is_view(file) {
-            let view: &js_sys::DataView = file.unchecked_ref();
-            let bytes = Uint8Array::new_with_byte_offset_and_length(
-                &view.buffer(),
-                view.byte_offset() as u32,
-                view.byte_length() as u32,
-            );
-            return Ok(Self::Bytes { bytes, at: 0 });
-        }
-        if let Some(stream) = file.dyn_ref::<ReadableStream>() {
-            if stream.locked() {
-                return Err(Error::invalid(
-                    "file",
-                    "the ReadableStream is locked by another reader; pass an unread stream",
-                ));
-            }
-            let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-            return Ok(Self::Stream {
+            }),
+            Sorted::Stream(reader) => Ok(Self::Stream {
                 reader,
                 pending: None,
                 done: false,
-            });
+                signal: None,
+            }),
+            Sorted::Refused(reason) => Err(Error::invalid("file", reason)),
+            Sorted::Other => Err(Error::invalid(
+                "file",
+                format!("{} is not accepted; pass {ACCEPTED}", describe(file)),
+            )),
         }
-        Err(Error::invalid(
-            "file",
-            format!("{} is not accepted; pass {ACCEPTED}", describe(file)),
-        ))
+    }
+
+    /// Lets `signal` end a wait for a stream's next chunk (with `Aborted`).
+    pub(crate) fn watch(&mut self, signal: Option<&web_sys::AbortSignal>) {
+        if let Self::Stream {
+            signal: watched, ..
+        } = self
+        {
+            *watched = signal.cloned();
+        }
     }
 
     /// The total length when it is known up front (not for streams).
     pub(crate) fn total(&self) -> Option<u64> {
         match self {
-            Self::Bytes { bytes, .. } => Some(u64::from(bytes.length())),
+            Self::Bytes { total, .. } => Some(*total),
             Self::Blob { blob, .. } => Some(blob.size() as u64),
             Self::Stream { .. } => None,
         }
@@ -121,16 +221,16 @@ impl Source {
     /// Reads the next part of at most `max` bytes; `None` once the input is exhausted.
     pub(crate) async fn next_part(&mut self, max: u64) -> Result<Option<Part>, Error> {
         match self {
-            Self::Bytes { bytes, at } => {
-                let len = bytes.length();
-                if *at >= len {
+            Self::Bytes { bytes, at, total } => {
+                let Some((start, end)) = next_part_range(*at, *total, max) else {
                     return Ok(None);
-                }
-                let end = len.min(at.saturating_add(max.min(u64::from(u32::MAX)) as u32));
-                let window = bytes.subarray(*at, end);
+                };
+                let window = sub_view(bytes, start, end).ok_or_else(|| changed_under_us("file"))?;
                 *at = end;
                 let mut crc = Crc64::new();
-                feed_bytes_beside_io(&mut crc, &window).await;
+                try_feed_bytes_beside_io(&mut crc, &window)
+                    .await
+                    .ok_or_else(|| changed_under_us("file"))?;
                 Ok(Some(Part {
                     len: crc.len(),
                     crc: crc.value(),
@@ -151,7 +251,9 @@ impl Source {
                     .map_err(|e| read_error(&e))?
                     .unchecked_into();
                 let mut crc = Crc64::new();
-                feed_bytes_beside_io(&mut crc, &bytes).await;
+                try_feed_bytes_beside_io(&mut crc, &bytes)
+                    .await
+                    .ok_or_else(|| changed_under_us("file"))?;
                 *scratch = bytes.buffer().into();
                 *at = end;
                 // The slice itself is the body: the runtime streams it without another copy of ours.
@@ -165,6 +267,7 @@ impl Source {
                 reader,
                 pending,
                 done,
+                signal,
             } => {
                 let chunks = js_sys::Array::new();
                 let mut crc = Crc64::new();
@@ -172,7 +275,7 @@ impl Source {
                     let chunk = match pending.take() {
                         Some(c) => c,
                         None if *done => break,
-                        None => match read_chunk(reader).await? {
+                        None => match read_chunk(reader, signal.as_ref()).await? {
                             Some(c) => c,
                             None => {
                                 *done = true;
@@ -215,26 +318,34 @@ impl Source {
             ..
         } = self
         {
-            let _ = reader.cancel();
+            // The stream may have failed already; its cancel() then rejects, which must not end Node.
+            quiet(&reader.cancel());
         }
     }
 }
 
-async fn read_chunk(reader: &ReadableStreamDefaultReader) -> Result<Option<Uint8Array>, Error> {
+async fn read_chunk(
+    reader: &ReadableStreamDefaultReader,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Option<Uint8Array>, Error> {
     loop {
-        let result = JsFuture::from(reader.read())
+        let result = JsFuture::from(js_read_chunk(reader, signal))
             .await
             .map_err(|e| read_error(&e))?;
+        if let Some(s) = signal.filter(|s| s.aborted()) {
+            // The read may still be pending; cancel() releases it when the append fails.
+            return Err(Error::Aborted {
+                reason: s.reason().as_string(),
+            });
+        }
         let done = js_sys::Reflect::get(&result, &"done".into()).map_err(|e| read_error(&e))?;
         if done.is_truthy() {
             return Ok(None);
         }
         let value = js_sys::Reflect::get(&result, &"value".into()).map_err(|e| read_error(&e))?;
-        let chunk = if let Some(b) = value.dyn_ref::<Uint8Array>() {
-            b.clone()
-        } else if let Some(b) = value.dyn_ref::<ArrayBuffer>() {
-            Uint8Array::new(b)
-        } else {
+        // A copy: a stream may hand out one buffer and refill it for the next chunk, and the part is sent
+        // only once it is complete.
+        let Some(chunk) = byte_input(&value, true, "file")? else {
             return Err(Error::invalid(
                 "file",
                 format!(

@@ -2,6 +2,9 @@
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+use web_sys::AbortSignal;
+
+use super::source::js_pause;
 
 #[wasm_bindgen]
 extern "C" {
@@ -21,13 +24,10 @@ pub(crate) fn random_unit() -> f64 {
     js_sys::Math::random()
 }
 
-/// Resolves after `ms` milliseconds.
-pub(crate) async fn sleep(ms: u64) {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        set_timeout(&resolve, ms as f64);
-    });
-    // A timer promise never rejects.
-    let _ = JsFuture::from(promise).await;
+/// Resolves after `ms` milliseconds, or as soon as `signal` aborts.
+pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) {
+    // It never rejects.
+    let _ = JsFuture::from(js_pause(ms as f64, signal)).await;
 }
 
 /// A one-shot timer that calls `callback` after `ms` unless dropped first.

@@ -22,9 +22,10 @@ export function inBrowser() {
  * `headers` is "name\nvalue\n" repeated (header values never hold a newline: the core rejects control characters).
  * `simple`: a query-signed request that must stay a CORS simple request, so the body carries no Content-Type.
  * Resolves `[status, headerLines, headersObject, body]` for any status, where `headerLines` has the same shape as
- * `headers` and `headersObject` maps lower-case names to values. Rejects with `{ timedOut, error }` otherwise.
+ * `headers` and `headersObject` maps lower-case names to values; `body` is whole only for a successful GET, and at
+ * most `bodyLimit` bytes otherwise. Rejects with `{ timedOut, error }` otherwise.
  */
-export function send(method, url, headers, body, timeoutMs, signal, simple) {
+export function send(method, url, headers, body, timeoutMs, signal, simple, bodyLimit) {
   const init = { method, headers: {}, signal: undefined };
   const lines = headers.split('\n');
   for (let i = 0; i + 1 < lines.length; i += 2) init.headers[lines[i]] = lines[i + 1];
@@ -58,7 +59,11 @@ export function send(method, url, headers, body, timeoutMs, signal, simple) {
         lines += `${name}\n${value}\n`;
         object[name] = value;
       }
-      const bytes = new Uint8Array(await response.arrayBuffer());
+      // Only a successful GET's body is the caller's data; any other body is parsed (an error document) or
+      // ignored, so it is read up to the limit and the rest is left unread.
+      const bytes = method === 'GET' && response.ok
+        ? new Uint8Array(await response.arrayBuffer())
+        : await readCapped(response, bodyLimit);
       done();
       return [response.status, lines, object, bytes];
     })
@@ -66,4 +71,43 @@ export function send(method, url, headers, body, timeoutMs, signal, simple) {
       done();
       throw { timedOut, error };
     });
+}
+
+/** The first `limit` bytes of a response body; the rest is never read (the stream is cancelled). */
+async function readCapped(response, limit) {
+  if (!response.body) return new Uint8Array(0);
+  // A declared length within the limit is read in one go (HTTP framing ends the body there): the usual case, and
+  // much cheaper than a stream reader.
+  const declared = response.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= limit) {
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  const reader = response.body.getReader();
+  const parts = [];
+  let size = 0;
+  let full = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const take = Math.min(value.byteLength, limit - size);
+      parts.push(value.subarray(0, take));
+      size += take;
+      if (size >= limit) {
+        full = true;
+        break;
+      }
+    }
+  } finally {
+    if (full) reader.cancel().catch(() => {});
+    else reader.releaseLock();
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }

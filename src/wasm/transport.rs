@@ -7,6 +7,7 @@ use web_sys::{AbortSignal, Blob};
 
 use crate::error::Error;
 use crate::request::Headers;
+use crate::response::MAX_PARSED_BODY_BYTES;
 
 #[wasm_bindgen(module = "/src/wasm/transport.js")]
 extern "C" {
@@ -19,6 +20,7 @@ extern "C" {
         timeout_ms: f64,
         signal: Option<AbortSignal>,
         simple: bool,
+        body_limit: f64,
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = inBrowser)]
     fn js_in_browser() -> bool;
@@ -56,7 +58,8 @@ impl Body {
     }
 }
 
-/// A response with every header the runtime lets us read and the body, read whole.
+/// A response with every header the runtime lets us read and its body: whole for a successful GET, else
+/// at most [`MAX_PARSED_BODY_BYTES`].
 pub(crate) struct HttpResponse {
     pub(crate) status: u16,
     pub(crate) headers: Headers,
@@ -71,8 +74,10 @@ impl HttpResponse {
     }
 }
 
-/// Sends one request. The timeout covers the whole exchange, body included. `simple`: the request is
-/// query-signed and must stay a CORS simple request, so its body goes out without a Content-Type.
+/// Sends one request. The timeout covers the whole exchange, body included. Only a successful GET's body
+/// is read whole; any other is read up to [`MAX_PARSED_BODY_BYTES`] (it is only ever parsed as an error).
+/// `simple`: the request is query-signed and must stay a CORS simple request, so its body goes out without
+/// a Content-Type.
 ///
 /// # Errors
 /// `Aborted` when `signal` fired, `Timeout` when `timeout_ms` passed, `Request` for network failures.
@@ -104,6 +109,7 @@ pub(crate) async fn send(
         timeout_ms as f64,
         signal.cloned(),
         simple,
+        f64::from(MAX_PARSED_BODY_BYTES),
     );
     match JsFuture::from(promise).await {
         Ok(answer) => Ok(read_answer(&answer.unchecked_into())),

@@ -59,11 +59,16 @@ describe('oss-append CLI', () => {
     let r = await run([file, ...target(key), '--part-size', '256k']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /appended 700000 bytes .* nextAppendPosition 700000, crc64 \d+ \(verified\)/);
-    assert.ok((await emu.requestsFor(key)).filter((q) => q.method === 'POST').length >= 3, 'several appends');
+    const posts = async () => (await emu.requestsFor(key)).filter((q) => q.method === 'POST').length;
+    const firstPosts = await posts();
+    assert.ok(firstPosts >= 3, 'several appends');
     await assertStored(emu, key, first);
 
     r = await run([file, ...target(key)]);
     assert.equal(r.code, 0, 'the same upload again finds its bytes already there: nothing is written twice');
+    assert.match(r.stdout, /^appended 0 bytes to \S+ \(the object already had 700000\): nextAppendPosition 700000/,
+      'it reports what it sent, not what was there');
+    assert.equal(await posts(), firstPosts, 'no append was sent');
     await assertStored(emu, key, first);
 
     const more = randomBytes(300_000);

@@ -297,6 +297,42 @@ describe('demo web app', () => {
       await context.close();
     });
 
+  test('never stores the secret, and a link to another endpoint gets no remembered settings', { timeout: 60_000 },
+    async () => {
+      const { context, page, problems } = await openDemo({ source: 'generated', signature: 'v4' });
+      await record(page, 2_500);
+      const settings = () => page.evaluate(() => localStorage.getItem('oss-append-demo.settings'));
+      const saved = JSON.parse(await settings());
+      assert.equal(saved.endpoint, emulator.url);
+      assert.equal(saved.accessKeyId, AK);
+      assert.ok(!(await settings()).includes(SK), `the secret is not stored: ${await settings()}`);
+      assert.equal(saved.accessKeySecret, undefined);
+      assert.deepEqual(problems, []);
+
+      // What an older version left behind: a remembered secret beside a custom key id.
+      await page.evaluate((url) => localStorage.setItem('oss-append-demo.settings', JSON.stringify({
+        endpoint: url, accessKeyId: 'remembered-id', accessKeySecret: 'remembered-secret', bucket: 'remembered-bucket',
+      })), emulator.url);
+      const field = (p, name) => p.inputValue(`[name="${name}"]`);
+      const elsewhere = await context.newPage();
+      await elsewhere.goto(`${site}/?${new URLSearchParams({ endpoint: 'http://127.0.0.1:9', accessKeySecret: 'from-link' })}`);
+      await elsewhere.waitForSelector('#status[data-status="ready"]', { timeout: 20_000 });
+      assert.equal(await field(elsewhere, 'endpoint'), 'http://127.0.0.1:9');
+      assert.notEqual(await field(elsewhere, 'accessKeyId'), 'remembered-id', 'no remembered key id for another endpoint');
+      assert.notEqual(await field(elsewhere, 'bucket'), 'remembered-bucket');
+      for (const secret of ['remembered-secret', 'from-link']) {
+        assert.notEqual(await field(elsewhere, 'accessKeySecret'), secret, 'no secret from storage or from the URL');
+      }
+      assert.ok(!(await settings()).includes('remembered-secret'), 'the old secret is scrubbed from storage');
+
+      const same = await context.newPage();
+      await same.goto(`${site}/?${new URLSearchParams({ endpoint: emulator.url })}`);
+      await same.waitForSelector('#status[data-status="ready"]', { timeout: 20_000 });
+      assert.equal(await field(same, 'accessKeyId'), 'remembered-id', 'the same endpoint gets its remembered key id');
+      assert.notEqual(await field(same, 'accessKeySecret'), 'remembered-secret');
+      await context.close();
+    });
+
   test('falls back to the generated source when the camera is denied (V1 signing)', { timeout: 60_000 }, async () => {
     const deny = () => {
       navigator.mediaDevices.getUserMedia = async () => {
