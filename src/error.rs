@@ -87,6 +87,19 @@ pub enum Error {
         /// The last transient failure.
         last: Box<Error>,
     },
+    /// A spool cannot be continued: the object does not continue its bytes, or the spool is unreadable.
+    /// The spool is left as it is.
+    #[error("the spool cannot be continued: {reason} (object length {}, spool from {spool_start} to {spool_end}); the spool is kept: discardSpool(id) drops it", object_length.map_or_else(|| "unknown".to_owned(), |l| l.to_string()))]
+    SpoolMismatch {
+        /// What is wrong.
+        reason: String,
+        /// The object's length, when a HEAD said it.
+        object_length: Option<u64>,
+        /// The object position where the spooled bytes start.
+        spool_start: u64,
+        /// Where they end.
+        spool_end: u64,
+    },
     /// The request never got a response: the network failed.
     #[error("request failed before a response arrived: {message}")]
     Request {
@@ -146,6 +159,7 @@ impl Error {
             Self::ObjectTooLarge { .. } => "ObjectTooLarge",
             Self::BufferFull { .. } => "BufferFull",
             Self::GaveUp { .. } => "GaveUp",
+            Self::SpoolMismatch { .. } => "SpoolMismatch",
             Self::Request { .. } => "RequestError",
             Self::Timeout { .. } => "ConnectionTimeoutError",
             Self::Aborted { .. } => "Aborted",
@@ -178,6 +192,7 @@ impl Error {
             Self::InvalidArgument { .. }
             | Self::ObjectTooLarge { .. }
             | Self::BufferFull { .. }
+            | Self::SpoolMismatch { .. }
             | Self::Aborted { .. } => None,
         }
     }
