@@ -272,10 +272,9 @@ pub fn survey(start: u64, entries: &[(String, u64)]) -> Survey {
     segments.sort();
     let mut pieces = Vec::new();
     let mut cursor = start;
-    let mut broken = false;
     for (segment, name, size) in segments {
-        let usable =
-            !broken && size == segment.len && segment.offset <= cursor && segment.end() > cursor;
+        // Sorted by offset, so once one does not continue the run (a gap, an incomplete one), none after does.
+        let usable = size == segment.len && segment.offset <= cursor && segment.end() > cursor;
         if usable {
             pieces.push(Piece {
                 segment,
@@ -283,10 +282,6 @@ pub fn survey(start: u64, entries: &[(String, u64)]) -> Survey {
             });
             cursor = segment.end();
         } else {
-            if segment.end() > cursor {
-                // A gap or an incomplete segment: nothing after it counts.
-                broken = true;
-            }
             stale.push(name.to_owned());
         }
     }
@@ -525,7 +520,8 @@ mod tests {
 
     #[test]
     fn writes_split_into_segments_of_at_most_a_part() {
-        let table: &[(u64, u64, u64, &[(u64, u64)])] = &[
+        type Row = (u64, u64, u64, &'static [(u64, u64)]);
+        let table: &[Row] = &[
             (0, 10, 4, &[(0, 4), (4, 4), (8, 2)]),
             (100, 3, 8, &[(100, 3)]),
             (5, 8, 8, &[(5, 8)]),
