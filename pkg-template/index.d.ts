@@ -218,6 +218,29 @@ export interface OpenAppenderOptions {
   /** The object's CRC-64 at `position` (decimal string), so that every part is verified. */
   initCrc64?: string;
   timeout?: number;
+  /**
+   * Keeps every accepted byte in a local spool with this id (1-128 of `A-Za-z0-9._-`) until OSS confirms it:
+   * OPFS (IndexedDB where OPFS is missing) in browsers, files under `spoolDir` in Node. Opening the same id again
+   * after a reload or a crash sends the spooled bytes first. Implies `position: 'resume'`.
+   */
+  spool?: string;
+  /** The most unconfirmed bytes a spool holds; a write past it rejects with `BufferFull`. Default 4 GiB. */
+  maxSpool?: number;
+  /** Node: the directory that holds spools (also a client option). Default: the user's state directory. */
+  spoolDir?: string;
+}
+
+/** A spool with bytes OSS has not confirmed, as `listUnfinished()` reports it. */
+export interface UnfinishedSpool {
+  /** The spool id. */
+  spool: string;
+  /** The object key. */
+  name: string;
+  /** The object's confirmed length where the spooled bytes start (decimal string). */
+  position: string;
+  /** Spooled bytes not confirmed on OSS. */
+  pending: number;
+  updatedAt: Date;
 }
 
 export interface AppenderState {
@@ -247,6 +270,8 @@ export interface Appender {
   readonly pending: number;
   /** The same target as a WHATWG WritableStream, e.g. for `readable.pipeTo(appender.writable)`. */
   readonly writable: WritableStream<Uint8Array | Blob | ArrayBuffer>;
+  /** Bytes written since opening that are safe in the spool or confirmed on the object. */
+  readonly spooled: number;
 }
 
 /** Every rejection is an `Error` with these fields, shaped like ali-oss's. No secret ever appears in it. */
@@ -302,6 +327,10 @@ export declare class OSS {
   ): Promise<string>;
   /** Opens a live append target for sources that produce data over time (MediaRecorder, a growing file). */
   openAppender(name: string, options?: OpenAppenderOptions): Promise<Appender>;
+  /** The spools of this client's bucket and endpoint that hold unconfirmed bytes. */
+  listUnfinished(options?: { spoolDir?: string }): Promise<UnfinishedSpool[]>;
+  /** Deletes a spool and its bytes. */
+  discardSpool(id: string, options?: { spoolDir?: string }): Promise<void>;
 }
 
 export default OSS;

@@ -16,6 +16,7 @@ use super::driver::{report_progress, Driver};
 use super::js_error::to_js_error;
 use super::options::{object_key, JsOptions};
 use super::source::{describe, Part};
+use super::spool::{self as local_spool, Spool, SpoolOptions};
 use super::timer::{now_millis, random_unit, Timeout};
 use super::transport::{js_message, Body};
 use crate::append::{AppendPolicy, AppendSession};
@@ -99,6 +100,9 @@ struct Shared {
     on_retry: Option<Function>,
     /// Cancels the request under way when the appender is aborted (or the caller's signal fires).
     controller: AbortController,
+    /// The local spool of unconfirmed bytes (`options.spool`), and the bytes memory holds with one.
+    spool: Option<Rc<Spool>>,
+    max_memory: u64,
     state: RefCell<State>,
 }
 
@@ -112,6 +116,8 @@ struct Settler {
 enum Chunk {
     Bytes(Uint8Array),
     Blob(Blob),
+    /// Object range `[start, end)`, on the spool only.
+    Spooled(u64, u64),
 }
 
 impl Chunk {
@@ -119,6 +125,7 @@ impl Chunk {
         match self {
             Chunk::Bytes(b) => u64::from(b.length()),
             Chunk::Blob(b) => b.size() as u64,
+            Chunk::Spooled(start, end) => end - start,
         }
     }
 
@@ -136,6 +143,10 @@ impl Chunk {
                     Chunk::Blob(blob_slice(&b, n as f64, size)),
                 )
             }
+            Chunk::Spooled(start, end) => (
+                Chunk::Spooled(start, start + n),
+                Chunk::Spooled(start + n, end),
+            ),
         }
     }
 
@@ -143,6 +154,7 @@ impl Chunk {
         match self {
             Chunk::Bytes(b) => b.into(),
             Chunk::Blob(b) => b.into(),
+            Chunk::Spooled(..) => JsValue::UNDEFINED,
         }
     }
 }
@@ -211,6 +223,21 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
     let on_state_change = o.function("onStateChange")?;
     let on_retry = o.function("onRetry")?;
     let signal = o.signal("signal")?;
+    let spool_options = SpoolOptions::read(&o)?;
+    if spool_options.is_some() && o.raw("position").is_some() && !resume {
+        return Err(Error::invalid(
+            "options.position",
+            "a spooled appender continues the object where it ends: leave position out or pass 'resume'",
+        ));
+    }
+    let max_memory = limits.max_buffered;
+    let limits = match &spool_options {
+        Some(sp) => LiveLimits {
+            max_buffered: sp.max_spool,
+            ..limits
+        },
+        None => limits,
+    };
     write.check_content_md5(Sending::Live)?;
     ops::append_object(&inner.config.bucket, &key, position, &write)?;
 
@@ -229,7 +256,24 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         retry_max: 0,
         ..inner.append_policy()
     };
-    let session = if resume {
+    let mut spool = None;
+    let session = if let Some(sp) = &spool_options {
+        let mut driver = Driver {
+            inner: &inner,
+            key: &key,
+            write: &write,
+            timeout_ms,
+            signal: signal.as_ref(),
+            progress: None,
+            urls: Vec::new(),
+            last: None,
+        };
+        let head = driver.head().await;
+        let (opened, preload) =
+            local_spool::open(&inner, &key, sp, sizes.part_size, head.clone()).await?;
+        spool = Some((opened, preload));
+        AppendSession::resume_from_head(head?.as_ref(), policy)?
+    } else if resume {
         let mut driver = Driver {
             inner: &inner,
             key: &key,
@@ -245,12 +289,27 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         let prior = init_crc.or_else(|| inner.known_crc(&key, position));
         AppendSession::new(position, prior, policy)
     };
+    let mut live = Live::new(session.position(), sizes, limits);
+    let mut queue = VecDeque::new();
+    let spool = spool.map(|(opened, preload)| {
+        // The spooled bytes the object does not hold go first, in order; nobody waits on them.
+        for (start, end) in preload {
+            let noop = Settler {
+                resolve: local_spool::noop_function(),
+                reject: local_spool::noop_function(),
+            };
+            if live.write(end - start, noop).is_ok() {
+                queue.push_back(Chunk::Spooled(start, end));
+            }
+        }
+        opened
+    });
     let state = State {
-        live: Live::new(session.position(), sizes, limits),
+        live,
         position: session.position(),
         crc64: session.crc64(),
         session: Some(session),
-        queue: VecDeque::new(),
+        queue,
         part_pieces: Vec::new(),
         part: None,
         end_error: None,
@@ -269,8 +328,18 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         on_state_change,
         on_retry,
         controller,
+        spool,
+        max_memory,
         state: RefCell::new(state),
     });
+    if let Some(sp) = &shared.spool {
+        let weak = Rc::downgrade(&shared);
+        *sp.on_persisted.borrow_mut() = Some(Box::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                spill(&shared);
+            }
+        }));
+    }
     let weak = Rc::downgrade(&shared);
     let online = Closure::<dyn FnMut()>::new(move || {
         if let Some(shared) = weak.upgrade() {
@@ -362,6 +431,16 @@ impl Appender {
     #[wasm_bindgen(getter)]
     pub fn crc64(&self) -> Option<String> {
         self.shared.state.borrow().crc64.map(|c| c.to_string())
+    }
+
+    /// Bytes written since opening that are safe on the local spool or confirmed on the object (with a
+    /// `spool`; without one, the confirmed bytes).
+    #[wasm_bindgen(getter)]
+    pub fn spooled(&self) -> f64 {
+        match &self.shared.spool {
+            Some(sp) => sp.spooled() as f64,
+            None => self.shared.state.borrow().live.confirmed() as f64,
+        }
     }
 
     /// Bytes written but not yet on the object (the same as `buffered`).
@@ -457,9 +536,16 @@ fn enqueue(shared: &Rc<Shared>, chunk: Chunk) -> Result<Promise, JsValue> {
     let mut refused = None;
     let promise = Promise::new(&mut |resolve, reject| {
         let mut st = shared.state.borrow_mut();
-        match st.live.write(len, Settler { resolve, reject }) {
+        let accepted = match shared.spool.as_ref().and_then(|sp| sp.refusal()) {
+            Some(e) => Err((e, Settler { resolve, reject })),
+            None => st.live.write(len, Settler { resolve, reject }),
+        };
+        match accepted {
             Ok(()) => {
                 if let Some(c) = chunk.take().filter(|c| c.len() > 0) {
+                    if let Some(sp) = &shared.spool {
+                        sp.persist(&c.js(), len);
+                    }
                     st.queue.push_back(c);
                 }
             }
@@ -472,6 +558,7 @@ fn enqueue(shared: &Rc<Shared>, chunk: Chunk) -> Result<Promise, JsValue> {
         }
     });
     after_change(shared);
+    spill(shared);
     kick(shared);
     match refused {
         Some(e) => {
@@ -509,7 +596,52 @@ fn close(shared: &Rc<Shared>) -> Promise {
     let promise = waiter(shared, |live, s| live.close(s));
     shared.state.borrow_mut().flush_timer = None;
     kick(shared);
-    promise
+    match &shared.spool {
+        // Everything is on the object: the spool goes before close() resolves.
+        Some(sp) => {
+            let sp = Rc::clone(sp);
+            future_to_promise(async move {
+                let value = JsFuture::from(promise).await?;
+                JsFuture::from(sp.finish()).await?;
+                Ok(value)
+            })
+        }
+        None => promise,
+    }
+}
+
+/// With a spool, memory holds at most `maxBuffered`: the newest persisted bytes in the queue are dropped from
+/// memory and read back from the spool when their turn comes.
+fn spill(shared: &Rc<Shared>) {
+    let Some(sp) = &shared.spool else {
+        return;
+    };
+    let mut st = shared.state.borrow_mut();
+    let in_memory = |c: &Chunk| !matches!(c, Chunk::Spooled(..));
+    let mut held: u64 = st
+        .queue
+        .iter()
+        .filter(|c| in_memory(c))
+        .map(Chunk::len)
+        .sum();
+    if held <= shared.max_memory {
+        return;
+    }
+    let persisted = sp.persisted_end();
+    let in_part: u64 = st.part_pieces.iter().map(Chunk::len).sum();
+    let mut end = st.position + in_part + st.queue.iter().map(Chunk::len).sum::<u64>();
+    for chunk in st.queue.iter_mut().rev() {
+        let len = chunk.len();
+        let start = end - len;
+        if in_memory(chunk) && end <= persisted {
+            *chunk = Chunk::Spooled(start, end);
+            held -= len;
+            if held <= shared.max_memory {
+                break;
+            }
+        }
+        end = start;
+    }
 }
 
 fn abort(shared: &Rc<Shared>, reason: JsValue) {
@@ -572,7 +704,12 @@ fn end_error(shared: &Rc<Shared>) -> JsValue {
         .cloned()
         .unwrap_or(Error::Aborted { reason: None });
     let js = to_js_error(&error, None);
-    if st.live.state() == LiveState::Failed {
+    if let Some(sp) = &shared.spool {
+        // Every unconfirmed byte is kept in the spool: reopen it, or discardSpool(id).
+        set(&js, "spool", sp.id.as_str());
+    }
+    let spooled_only = st.queue.iter().any(|c| matches!(c, Chunk::Spooled(..)));
+    if st.live.state() == LiveState::Failed && !spooled_only {
         let parts: Array = st
             .part_pieces
             .iter()
@@ -719,7 +856,7 @@ async fn pump(shared: &Rc<Shared>) {
         after_change(shared);
         let part = match job {
             Job::Resend(part) => Ok(part),
-            Job::Gather(pieces, len) => gather(pieces, len).await,
+            Job::Gather(pieces, len) => gather(pieces, len, shared.spool.as_deref()).await,
         };
         let mut session = shared
             .state
@@ -754,6 +891,9 @@ async fn pump(shared: &Rc<Shared>) {
                 st.position = done.next_position;
                 st.crc64 = Some(done.crc64);
                 drop(st);
+                if let Some(sp) = &shared.spool {
+                    sp.confirmed(done.next_position, done.crc64);
+                }
                 shared
                     .inner
                     .remember(&shared.key, Some((done.next_position, done.crc64)));
@@ -809,7 +949,7 @@ fn take_pieces(queue: &mut VecDeque<Chunk>, len: u64) -> Vec<Chunk> {
 }
 
 /// Reads the pieces of one part in order into a single body, computing its CRC-64 on the way.
-async fn gather(pieces: Vec<Chunk>, len: u64) -> Result<Part, Error> {
+async fn gather(pieces: Vec<Chunk>, len: u64, spool: Option<&Spool>) -> Result<Part, Error> {
     let mut crc = Crc64::new();
     let mut arrays = Vec::with_capacity(pieces.len());
     for piece in pieces {
@@ -826,6 +966,10 @@ async fn gather(pieces: Vec<Chunk>, len: u64) -> Result<Part, Error> {
                         })?;
                 Uint8Array::new(&buffer)
             }
+            Chunk::Spooled(start, end) => match spool {
+                Some(sp) => sp.read_range(start, end).await?,
+                None => unreachable!("only a spooled appender queues spooled bytes"),
+            },
         };
         feed_bytes(&mut crc, &bytes);
         arrays.push(bytes);
