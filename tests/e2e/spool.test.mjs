@@ -137,9 +137,13 @@ describe('spool', () => {
     const w = await client.openAppender(key, { spool: 'rec-lost', minPartSize: 0, maxRetryDelay: 600_000,
       onRetry: (r) => retries.push(r) });
     await w.write(a);
+    // The append lands but its answer is lost, and so are the answers that would tell the appender so.
     await emu.armFault({ kind: 'drop_after_commit', op: 'append', key });
+    await emu.armFault({ kind: 'error_before_commit', status: 503, op: 'head', key, count: 100 });
+    await emu.armFault({ kind: 'error_before_commit', status: 503, op: 'append', key, count: 100 });
     w.write(b).catch(() => {});
     await until(() => retries.length > 0 && w.spooled === a.length + b.length, 15_000, 'the answer was lost');
+    await emu.clearFaults();
     await w.abort();   // the process ends here, as a crash would: the spool stays
     const listed = await client.listUnfinished();
     assert.deepEqual(listed.map((l) => [l.spool, l.position, l.pending]), [['rec-lost', String(a.length), b.length]]);
