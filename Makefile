@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(HOME)/.cache/oss-append-tools/node_modules/.
 
 EMULATOR := target/release/oss-emulator
 
-.PHONY: demo test check test-native test-interop test-wasm test-e2e test-www serve bench emulator pkg tools-rust tools-wasm tools-browser wasm-check
+.PHONY: demo test test-long check test-native test-interop test-wasm test-e2e test-www serve bench emulator pkg tools-rust tools-wasm tools-browser wasm-check
 
 ## make demo: the main job, against the local emulator
 demo: pkg emulator
@@ -56,6 +56,11 @@ test-wasm: emulator tools-wasm tools-browser
 ## JS end-to-end: the built package in Node and headless Chromium
 test-e2e: pkg emulator tools-browser
 	OSS_EMULATOR=$(abspath $(EMULATOR)) bash tests/e2e/run.sh
+
+## the long outage proofs, not in `make test` (about 10 minutes): 10 randomized recordings with 1-30 s outages mixed
+## with faults (Node), and the 20 s emulator outage in headless Chromium besides the offline one
+test-long: pkg emulator tools-browser
+	OSS_EMULATOR=$(abspath $(EMULATOR)) OSS_E2E_LONG=1 bash tests/e2e/run.sh outage-random.test.mjs browser-outage.test.mjs
 
 ## the live-recording demo in headless Chromium with fake media devices
 test-www: pkg emulator tools-browser

@@ -5,7 +5,7 @@
 //   bash bench/run.sh            (what `make bench` runs; installs bench/node_modules, then runs this)
 //   node bench/run.mjs           when bench/node_modules, pkg/ and the emulator are already there
 //
-// Environment: BENCH_RUNS (rounds per row, default 7), BENCH_ONLY=crc,append,overhead,memory,size,ceiling (a subset,
+// Environment: BENCH_RUNS (rounds per row, default 7), BENCH_ONLY=crc,append,overhead,memory,outage,size,ceiling (a subset,
 // for development; RESULTS.md is then not written unless BENCH_WRITE=1), OSS_APPEND_PKG (default pkg/),
 // OSS_EMULATOR (default target/release/oss-emulator), CHROMIUM (default /usr/bin/chromium).
 import { createRequire } from 'node:module';
@@ -20,6 +20,7 @@ import { crcChrome, crcNode } from './lib/crc.mjs';
 import { appendChrome, appendNode } from './lib/append.mjs';
 import { describeMachine, loadavg } from './lib/machine.mjs';
 import { ensureFile, memoryChrome, memoryNode } from './lib/memory.mjs';
+import { outageRecording } from './lib/outage.mjs';
 import { overheadLoopback, overheadStubbed } from './lib/overhead.mjs';
 import { render } from './lib/report.mjs';
 import { shippedSize } from './lib/size.mjs';
@@ -70,6 +71,7 @@ try {
   if (want('append')) {
     results.appendNode = await appendNode({ emu, OSS, AliOSS, crc64, runs: RUNS, total: config.appendTotal, part: config.part });
   }
+  if (want('outage')) results.outage = await outageRecording({ emu });
   let file;
   if (want('memory')) {
     mkdirSync(join(BENCH, '.tmp'), { recursive: true });

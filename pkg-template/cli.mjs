@@ -19,6 +19,8 @@ Options:
                        (Ctrl-C) or idle for --idle seconds
   --idle <seconds>     with --follow: stop after this long without new bytes (default: never)
   --poll <ms>          with --follow: how often to look for new bytes (default 500)
+                       While OSS is unreachable (network errors, timeouts, 5xx, 429) every byte is kept and
+                       the append goes on when it is back ("retrying in N s"); Ctrl-C twice quits at once.
   --v1                 sign with V1 (HMAC-SHA1) instead of V4
   --quiet              no progress output
   -h, --help           this help
@@ -135,7 +137,39 @@ class Progress {
     }
   }
 
+  /** OSS is unreachable: "retrying in N s", counted down in place on a terminal, a line per retry otherwise. */
+  retry({ attempt, delayMs, error, buffered }) {
+    if (this.quiet) return;
+    this.retryUntil = Date.now() + delayMs;
+    this.retryText = (secs) => `OSS unreachable (${error.code}): retrying in ${secs} s (attempt ${attempt}), `
+      + `${human(buffered)} waiting`;
+    if (!this.tty) {
+      process.stderr.write(`${this.retryText(Math.ceil(delayMs / 1000))}\n`);
+      return;
+    }
+    this.drawRetry();
+    if (!this.ticker) {
+      this.ticker = setInterval(() => this.drawRetry(), 1000);
+      this.ticker.unref();
+    }
+  }
+
+  drawRetry() {
+    const secs = Math.max(0, Math.ceil((this.retryUntil - Date.now()) / 1000));
+    process.stderr.write(`\r${this.retryText(secs)}\x1b[K`);
+  }
+
+  /** A part landed again after an outage. */
+  resumed() {
+    if (this.retryUntil === undefined) return;
+    this.retryUntil = undefined;
+    clearInterval(this.ticker);
+    this.ticker = null;
+    if (!this.quiet) process.stderr.write(this.tty ? '\r\x1b[K' : 'OSS reachable again; appending\n');
+  }
+
   done() {
+    clearInterval(this.ticker);
     if (!this.quiet && this.tty) process.stderr.write('\n');
   }
 }
@@ -183,6 +217,8 @@ async function main(argv) {
 
   let fd = null;
   let offset = 0;
+  let refused = null;
+  const readChunk = 1024 * 1024;
   if (opts.source !== '-') {
     fd = await fs.promises.open(opts.source, 'r').catch((e) => {
       throw new Error(`cannot open ${opts.source}: ${e.code || e.message}`);
@@ -194,7 +230,11 @@ async function main(argv) {
       partSize: opts.partSize,
       minPartSize: opts.partSize,
       flushInterval: opts.follow ? opts.poll : 1000,
+      // Outages are waited out with every byte kept; two parts and a read fit, whatever the part size.
+      maxBuffered: Math.min(5 * 1024 ** 3, Math.max(64 * 1024 ** 2, 2 * opts.partSize + readChunk)),
       progress: (_p, info) => progress.update(info.loaded, info.position),
+      onRetry: (info) => progress.retry(info),
+      onStateChange: (state) => { if (state !== 'retrying') progress.resumed(); },
     });
     const startedAt = BigInt(appender.position);
     if (fd) {
@@ -213,10 +253,11 @@ async function main(argv) {
       progress.total = opts.follow ? null : (await fd.stat()).size - offset;
     }
 
-    const readChunk = 1024 * 1024;
+    // A failed write rejects close() too, with the same error; a refused one (BufferFull) must not pass silently.
     const write = async (chunk) => {
-      appender.write(chunk).catch(() => {});
+      appender.write(chunk).catch((e) => { if (e.code === 'BufferFull') refused ??= e; });
       await appender.ready();
+      if (refused) throw refused;
     };
 
     if (!fd) {
@@ -237,7 +278,8 @@ async function main(argv) {
         }
         if (!opts.follow || interrupted.signal.aborted) break;
         if (opts.idle !== null && Date.now() - idleSince >= opts.idle * 1000) break;
-        await appender.flush();
+        // Sent in the background: during an outage the file itself keeps what is not read yet.
+        appender.flush().catch(() => {});
         await delay(opts.poll, undefined, { signal: interrupted.signal }).catch(() => {});
         if (interrupted.signal.aborted) break;
       }

@@ -219,6 +219,22 @@ export interface OpenAppenderOptions {
   initCrc64?: string;
   timeout?: number;
   /**
+   * The most accepted-but-unconfirmed bytes held (during an outage they pile up). A `write()` past it rejects with
+   * `BufferFullError` and nothing accepted before is dropped; `writable` waits for room instead. Default 64 MiB.
+   */
+  maxBuffered?: number;
+  /** Milliseconds: the cap of the backoff between attempts while OSS is unreachable. Default 30000. */
+  maxRetryDelay?: number;
+  /**
+   * Milliseconds without a confirmed part, while attempts fail, after which the appender fails with `GaveUpError`.
+   * Default `Infinity`: transient failures never fail it.
+   */
+  giveUpAfter?: number;
+  /** Called with the new `state` on every change. */
+  onStateChange?: (state: AppenderStateName) => void;
+  /** Called when a part failed transiently and is tried again after `delayMs`. */
+  onRetry?: (info: RetryInfo) => void;
+  /**
    * Keeps every accepted byte in a local spool with this id (1-128 of `A-Za-z0-9._-`) until OSS confirms it:
    * OPFS (IndexedDB where OPFS is missing) in browsers, files under `spoolDir` in Node. Opening the same id again
    * after a reload or a crash sends the spooled bytes first. Implies `position: 'resume'`.
@@ -243,6 +259,20 @@ export interface UnfinishedSpool {
   updatedAt: Date;
 }
 
+/** Where a live appender is: `retrying` from a transient failure until a part is confirmed again. */
+export type AppenderStateName = 'open' | 'retrying' | 'closing' | 'closed' | 'failed' | 'aborted';
+
+export interface RetryInfo {
+  /** 1 for the first retry since the last confirmed part. */
+  attempt: number;
+  /** How long the appender waits before trying again (capped exponential backoff with full jitter; the cap while offline). */
+  delayMs: number;
+  /** What failed: a network error, a timeout, a 5xx or a 429. */
+  error: OSSError;
+  /** Accepted bytes not yet confirmed. */
+  buffered: number;
+}
+
 export interface AppenderState {
   /** The object key. */
   name: string;
@@ -250,25 +280,41 @@ export interface AppenderState {
   crc64: string;
 }
 
-/** A live append target: writes go out in order, coalesced, each byte exactly once. */
+/**
+ * A live append target: writes go out in order, coalesced, each byte exactly once. Network errors, timeouts, 5xx and
+ * 429 (and a browser that is offline) never fail it: it keeps every accepted byte and tries again, at once on the
+ * `online` event or `retryNow()`. A fatal failure rejects every pending call with an error that carries `unsent`.
+ */
 export interface Appender {
-  /** Queues bytes after everything written before; resolves when they are on the object. */
+  /**
+   * Queues bytes after everything written before; resolves when they are on the object. Rejects with
+   * `BufferFullError` when they would take `buffered` past `maxBuffered` (the appender goes on).
+   */
   write(chunk: Blob | ArrayBuffer | ArrayBufferView): Promise<void>;
   /** Sends everything queued; resolves when it is on the object. */
   flush(): Promise<void>;
-  /** Flushes and ends the appender; later writes reject. */
+  /** Flushes and ends the appender once everything is on the object, however long an outage lasts; later writes reject. */
   close(): Promise<AppenderState>;
-  /** Stops at once: the request under way is cancelled, unsent writes reject; what is on the object stays. */
+  /** Stops at once in every state, a retry wait included: pending calls reject with AbortError; what is on the object stays. */
   abort(reason?: unknown): Promise<void>;
+  /** While retrying: tries the waiting part now instead of after the backoff. Returns whether it did. */
+  retryNow(): boolean;
+  /** `'open' | 'retrying' | 'closing' | 'closed' | 'failed' | 'aborted'`. */
+  readonly state: AppenderStateName;
+  /** Accepted bytes not yet confirmed on the object. */
+  readonly buffered: number;
   /** Resolves when fewer than `partSize` bytes wait to be sent (backpressure for fast producers). */
   ready(): Promise<void>;
   /** The object's length after the last confirmed part (decimal string). */
   readonly position: string;
   /** The object's CRC-64 at `position` (decimal string), or null when unknown. */
   readonly crc64: string | null;
-  /** Bytes written but not yet on the object. */
+  /** Bytes written but not yet on the object (the same as `buffered`). */
   readonly pending: number;
-  /** The same target as a WHATWG WritableStream, e.g. for `readable.pipeTo(appender.writable)`. */
+  /**
+   * The same target as a WHATWG WritableStream, e.g. for `readable.pipeTo(appender.writable)`; a chunk that would pass
+   * `maxBuffered` waits for room (backpressure) instead of failing.
+   */
   readonly writable: WritableStream<Uint8Array | Blob | ArrayBuffer>;
   /** Bytes written since opening that are safe in the spool or confirmed on the object. */
   readonly spooled: number;
@@ -281,7 +327,8 @@ export interface OSSError extends Error {
   /**
    * OSS's error code (`PositionNotEqualToLength`, `ObjectNotAppendable`, `SignatureDoesNotMatch`, ...) or ours:
    * `InvalidArgument`, `CrcMismatch`, `Aborted`, `MissingExposedHeader`, `ObjectTooLarge`, `RequestError`,
-   * `ConnectionTimeoutError`, `InvalidResponse`.
+   * `ConnectionTimeoutError`, `InvalidResponse`, `BufferFull` (an appender's write past `maxBuffered`), `GaveUp` (an
+   * appender's `giveUpAfter` passed; `cause` is the last failure).
    */
   code: string;
   /** The HTTP status; -1 for a network error, -2 for a timeout; absent for errors raised before sending. */
@@ -290,10 +337,17 @@ export interface OSSError extends Error {
   hostId?: string;
   /** OSS's `EC` error detail code. */
   ecCode?: string;
-  /** From a 409 or a CRC mismatch: the object's length on the server (decimal string). */
+  /**
+   * From a 409 or a CRC mismatch: the object's length on the server (decimal string). From an `append()` that failed
+   * after some parts landed: the length after its last confirmed part, to continue with `{ position, initCrc64 }`.
+   */
   nextAppendPosition?: string;
-  /** From a 409 or a CRC mismatch: the whole-object CRC-64 on the server (decimal string). */
+  /** The whole-object CRC-64 at `nextAppendPosition` (decimal string). */
   crc64?: string;
+  /** A failed appender's error: every accepted byte not confirmed on the object, in order. */
+  unsent?: Blob;
+  /** `GaveUp`: the last transient failure. */
+  cause?: OSSError;
   /** `CrcMismatch`: the CRC-64 the client expected and the one the server reported. */
   localCrc64?: string;
   serverCrc64?: string;

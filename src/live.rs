@@ -366,7 +366,7 @@ impl<W> Live<W> {
         Ok(())
     }
 
-    /// `ready()`: `waiter` resolves once less than a part's worth waits to be sent.
+    /// `ready()`: `waiter` resolves once less than a part's worth waits to be sent (at once when closed).
     ///
     /// # Errors
     /// The waiter back with the error of a failed or aborted appender.
@@ -378,7 +378,11 @@ impl<W> Live<W> {
                     .unwrap_or(Error::Aborted { reason: None });
                 Err((e, waiter))
             }
-            _ => {
+            Some(_) => {
+                self.notices.push(Notice::Resolve(waiter));
+                Ok(())
+            }
+            None => {
                 self.ready.push(waiter);
                 self.settle();
                 Ok(())
@@ -1048,6 +1052,17 @@ mod tests {
         l.wait_ready("r").unwrap();
         assert!(names(&mut l).is_empty());
         assert_eq!(l.next_part(0), Some(100));
+        assert_eq!(names(&mut l), ["resolve r"]);
+    }
+
+    #[test]
+    fn ready_resolves_at_once_once_closed() {
+        let mut l = live(LiveLimits::default());
+        l.close("c").unwrap();
+        l.next_part(0);
+        l.part_confirmed();
+        l.take_notices();
+        l.wait_ready("r").unwrap();
         assert_eq!(names(&mut l), ["resolve r"]);
     }
 

@@ -64,7 +64,7 @@ function el(tag, attrs = {}, ...children) {
 
 const STATUS_TEXT = {
   loading: 'Loading…', ready: 'Ready', starting: 'Starting…', recording: '● Recording', finishing: 'Finishing…',
-  verified: '✓ Verified', failed: '✕ Failed',
+  retrying: '⟳ Offline: recording, uploads wait', verified: '✓ Verified', failed: '✕ Failed',
 };
 
 function setStatus(status, text = STATUS_TEXT[status]) {
@@ -88,6 +88,12 @@ function showError(err, context) {
   }
   const hint = hintFor(err);
   if (hint) box.append(el('p', { class: 'hint' }, hint));
+  // A failed appender hands back every byte that did not reach OSS: nothing recorded is lost.
+  if (err?.unsent instanceof Blob && err.unsent.size > 0) {
+    const link = el('a', { href: URL.createObjectURL(err.unsent), download: 'unsent.webm' },
+      `Download the ${fmtBytes(err.unsent.size)} not uploaded`);
+    box.append(el('p', {}, link));
+  }
   box.hidden = false;
 }
 
@@ -347,6 +353,25 @@ function renderStats(s) {
   $('st-position').textContent = group(s.appender?.position ?? '0');
   $('st-parts').textContent = `${s.parts} · ${fmtBytes(s.written - s.confirmed)}`;
   $('st-crc').textContent = s.appender?.crc64 ?? '–';
+  $('st-state').textContent = s.appender?.state ?? '–';
+  $('st-buffered').textContent = s.appender ? fmtBytes(s.appender.buffered) : '–';
+}
+
+/** The appender's state: while OSS is unreachable it keeps recording, holds the bytes and tries again. */
+function onAppenderState(s, state) {
+  $('st-state').textContent = state;
+  if (s.failed) return;
+  if (state === 'retrying') setStatus('retrying');
+  else if (document.body.dataset.status === 'retrying') {
+    setStatus(s.stopping ? 'finishing' : 'recording');
+    notice('');
+  }
+}
+
+function onAppenderRetry(s, { delayMs, error, buffered }) {
+  const wait = delayMs >= 1000 ? `${Math.round(delayMs / 1000)} s` : `${delayMs} ms`;
+  notice(`OSS unreachable (${error.code}): still recording; ${fmtBytes(buffered)} kept, retrying in ${wait} ` +
+    '(at once when the browser is back online).');
 }
 
 async function start() {
@@ -409,6 +434,8 @@ async function start() {
       mime: mime.container,
       meta: { source: s.source.kind },
       progress: (_p, info) => onPartDone(s, Number(info.position)),
+      onStateChange: (state) => onAppenderState(s, state),
+      onRetry: (info) => onAppenderRetry(s, info),
     });
 
     s.recorder = new MediaRecorder(s.source.stream, {

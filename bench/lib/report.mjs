@@ -69,6 +69,17 @@ function rows(r) {
       { v: m.total['fetch+crc'].bytes / MiB, name: 'hand loop: read + CRC + fetch' },
       { v: m.total.fetch.bytes / MiB, name: 'bare fetch' }, 1);
   }
+  if (r.outage) {
+    const o = r.outage;
+    const what = `${o.outageS} s outage in a ${o.seconds / 60}-minute live recording, Node`;
+    // Bytes lost counts what the object misses, and all of it when what it holds is not exactly what was written.
+    const lost = (v) => (v.intact ? v.lost : v.written);
+    add(`Bytes lost, ${what}`, 'bytes ↓', { v: lost(o.ours) }, { v: lost(o['ali-oss']), name: 'ali-oss, append per chunk' },
+      null);
+    add(`Peak RSS growth, ${what}`, 'MiB ↓', { v: o.ours.growth / MiB },
+      { v: o['ali-oss'].growth / MiB, name: 'ali-oss, append per chunk' },
+      { v: o.bound / MiB, name: 'maxBuffered + one part' }, 1);
+  }
   if (r.size) {
     const s = r.size;
     add('Shipped size, browser: .wasm + JS, gzip -9', 'kB ↓', s.web.gz !== undefined && { v: s.web.gz / kB },
@@ -154,6 +165,15 @@ function details(r) {
         `the package's wasm linear memory went from ${num(last.wasmBefore / MiB, 1)} to ${num(last.wasmAfter / MiB, 1)} MiB`);
     }
   }
+  if (r.outage) {
+    const o = r.outage;
+    for (const v of ['ours', 'ali-oss']) {
+      const x = o[v];
+      d.push(`- Outage, ${v}: wrote ${num(x.written)} bytes; the object holds ${num(x.stored)}` +
+        ` (${x.intact ? 'exactly the bytes written' : 'not the bytes written'}); peak RSS growth ${num(x.growth / MiB, 1)} MiB;` +
+        ` ended ${num(x.ms / 1e3, 1)} s after the recording began`);
+    }
+  }
   if (r.size) {
     const s = r.size;
     const parts = (m) => (m.parts ? m.parts.map((p) => `${p.file.split('/').slice(-2).join('/')} ${num(p.raw)} B → ${num(p.gz)} B`).join(', ') : m.problem);
@@ -219,6 +239,13 @@ const METHOD = (r) => `
   it has no CRC-64). Reading parts into fresh ArrayBuffers is what costs memory, as the hand loop shows: V8 frees
   them late. Ours reads every part into one reused buffer (a BYOB reader). "All processes" sums each
   process's own peak growth (an upper bound: the peaks need not coincide).
+- **Outage in a live recording.** A ${r.outage ? r.outage.seconds : 120} s recording in Node, ${r.outage ? r.outage.chunk / 1024 : 64} KiB of fresh random bytes every
+  ${r.outage ? r.outage.everyMs : 250} ms (2 Mbit/s, a MediaRecorder's pace), with the emulator stopped from the 30th second for 60 s and
+  started again on the same port and data dir. Ours: \`openAppender\` with every default (maxBuffered 64 MiB, partSize
+  8 MiB), then \`close()\`; peer: ali-oss's \`append\` for each chunk in turn at the last \`nextAppendPosition\`, a
+  chunk whose append fails being gone (ali-oss has no appender). Both run at once in fresh processes against the same
+  emulator; bytes lost = written − stored, or everything when what is stored is not exactly what was written (MD5);
+  peak RSS growth as for the file rows (clear_refs before the recording). The bound is maxBuffered + one part.
 - **Shipped size.** Each file a runtime loads, gzipped with \`gzip -9\` and summed: browser = every file of \`web/\`
   (the .wasm, its bindings and the JS they import) + \`web.js\`; Node = every file of \`node/\` + \`node.cjs\` +
   \`node.mjs\`; peer = ali-oss's browser bundle \`dist/aliyun-oss-sdk.min.js\`.

@@ -177,9 +177,10 @@ struct State {
     session: Option<AppendSession>,
     /// Accepted bytes not yet taken into a part, in order.
     queue: VecDeque<Chunk>,
-    /// The bytes of the part out or waiting to be tried again, as written...
+    /// The bytes of the part out or waiting to be tried again: as written until they are read into one body, then
+    /// that body...
     part_pieces: Vec<Chunk>,
-    /// ...and read into one body with its CRC-64, kept until the part is confirmed.
+    /// ...with its CRC-64, kept until the part is confirmed.
     part: Option<Part>,
     position: u64,
     crc64: Option<u64>,
@@ -856,7 +857,18 @@ async fn pump(shared: &Rc<Shared>) {
         after_change(shared);
         let part = match job {
             Job::Resend(part) => Ok(part),
-            Job::Gather(pieces, len) => gather(pieces, len, shared.spool.as_deref()).await,
+            Job::Gather(pieces, len) => {
+                let part = gather(pieces, len, shared.spool.as_deref()).await;
+                // From now on the part's body is its bytes (for `unsent` too): the pieces may go.
+                if let Ok(Part {
+                    body: Body::Bytes(bytes),
+                    ..
+                }) = &part
+                {
+                    shared.state.borrow_mut().part_pieces = vec![Chunk::Bytes(bytes.clone())];
+                }
+                part
+            }
         };
         let mut session = shared
             .state

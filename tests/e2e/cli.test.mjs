@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, BUCKET, startEmulator } from './helpers/emulator.mjs';
 import { CONSUMER } from './helpers/install-pkg.mjs';
-import { assertStored, uniqueKey } from './helpers/util.mjs';
+import { assertStored, sleep, uniqueKey } from './helpers/util.mjs';
 
 const T = { timeout: 30_000 };
 const BIN = join(CONSUMER, 'node_modules', '.bin', 'oss-append');
@@ -116,6 +116,43 @@ describe('oss-append CLI', () => {
     assert.equal(r.code, 0, r.stderr);
     await assertStored(emu, key, Buffer.from(lines.join('')));
   });
+
+  test('--follow rides out an outage: every line lands, and a terminal shows "retrying in N s"', { timeout: 60_000 },
+    async (t) => {
+      try {
+        execFileSync('script', ['--version'], { stdio: 'ignore' });
+      } catch {
+        t.skip('script(1) is not installed');
+        return;
+      }
+      const key = uniqueKey('cli-follow-outage');
+      const file = join(dir, 'outage.log');
+      writeFileSync(file, 'start\n');
+      const lines = ['start\n'];
+      const writer = setInterval(() => {
+        const line = `line ${lines.length} ${Date.now()}\n`;
+        lines.push(line);
+        appendFileSync(file, line);
+        if (lines.length === 40) clearInterval(writer);
+      }, 100);
+      const cmd = [BIN, file, ...target(key), '--follow', '--idle', '2', '--poll', '50'].map((a) => `'${a}'`).join(' ');
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      const exited = new Promise((res) => child.on('exit', (code) => res(code)));
+      await sleep(800);
+      await emu.halt();
+      await sleep(4000);
+      await emu.restart();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      const code = await exited;
+      clearTimeout(timer);
+      clearInterval(writer);
+      assert.equal(code, 0, out);
+      assert.match(out, /retrying in \d+ s/, 'the terminal shows the wait');
+      assert.match(out, /appended \d+ bytes/);
+      await assertStored(emu, key, Buffer.from(lines.join('')));
+    });
 
   test('bad usage exits 2 with one line; missing credentials too', T, async () => {
     for (const args of [[], ['only-one'], ['x', 'not-a-url'], ['x', 'oss://b/k', '--part-size', 'huge'], ['x', 'oss://b/k', '--bogus']]) {

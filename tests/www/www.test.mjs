@@ -278,4 +278,50 @@ describe('demo web app', () => {
     console.log(`generated: ${bytes} bytes in ${rec.blobs.length} blobs, ${appends} appends`);
     await context.close();
   });
+
+  test('keeps recording while the browser is offline: shows the state and the bytes waiting, loses nothing',
+    { timeout: 90_000 }, async () => {
+      const { context, page, problems } = await openDemo({ source: 'camera', signature: 'v4' });
+      await page.click('#start');
+      await page.waitForSelector('#status[data-status="recording"]', { timeout: 20_000 });
+      const key = await page.evaluate(() => window.__recorded.key);
+      await page.waitForTimeout(2000);
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      const network = (offline) => cdp.send('Network.emulateNetworkConditions',
+        { offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await network(true);
+      await page.waitForSelector('#status[data-status="retrying"]', { timeout: 10_000 });
+      const blobsBefore = await page.evaluate(() => window.__recorded.blobs.length);
+      await page.waitForTimeout(5000);
+      const during = await page.evaluate(() => ({
+        state: document.querySelector('#st-state').textContent,
+        buffered: document.querySelector('#st-buffered').textContent,
+        badge: document.querySelector('#status').textContent,
+        notice: document.querySelector('#notice').textContent,
+        blobs: window.__recorded.blobs.length,
+      }));
+      await page.screenshot({ path: join(OUT, 'demo-offline.png'), fullPage: true });
+      assert.equal(during.state, 'retrying');
+      assert.match(during.buffered, /[1-9]/, `bytes wait: ${during.buffered}`);
+      assert.match(during.badge, /Offline/);
+      assert.match(during.notice, /still recording/);
+      assert.ok(during.blobs >= blobsBefore + 3, `recording went on offline (${blobsBefore} -> ${during.blobs} blobs)`);
+      await network(false);
+      await page.waitForSelector('#status[data-status="recording"]', { timeout: 5_000 });
+      assert.equal(await page.textContent('#st-state'), 'open');
+      await page.waitForTimeout(1500);
+      await page.click('#stop');
+      await page.waitForSelector('#status[data-status="verified"], #status[data-status="failed"]');
+      if (await page.getAttribute('#status', 'data-status') !== 'verified') {
+        assert.fail(`the page reported: ${await page.textContent('#error')}`);
+      }
+      await page.waitForSelector('#playback-box[data-playback="ready"]');
+      const rec = await recorded(page);
+      await assertObjectIsRecording(key, rec);
+      // Requests fail while offline, as they must; nothing else may go wrong.
+      const offline = /ERR_INTERNET_DISCONNECTED|Failed to load resource|Failed to fetch/;
+      assert.deepEqual(problems.filter((p) => !offline.test(p)), []);
+      await context.close();
+    });
 });

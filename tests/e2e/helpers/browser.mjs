@@ -31,9 +31,9 @@ const MIME = {
 
 /**
  * Serves `mounts` ({ '/pkg/': dir, '/': dir }) on 127.0.0.1:0. Only GET/HEAD, no directory listings, nothing outside
- * the mounted directories. Resolves { origin, close() }.
+ * the mounted directories; `headers` go with every file (e.g. a Content-Security-Policy). Resolves { origin, close() }.
  */
-export async function startStaticServer(mounts) {
+export async function startStaticServer(mounts, { headers = {} } = {}) {
   const entries = Object.entries(mounts).sort((a, b) => b[0].length - a[0].length);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -52,6 +52,7 @@ export async function startStaticServer(mounts) {
       'content-type': MIME[extname(file)] ?? 'application/octet-stream',
       'content-length': statSync(file).size,
       'cache-control': 'no-store',
+      ...headers,
     });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
