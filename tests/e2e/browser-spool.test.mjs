@@ -1,0 +1,144 @@
+// Recordings survive a tab crash and a reload, in headless Chromium: a page records with a spool, the network goes
+// offline (DevTools protocol), more than 5 MiB more is written, then the renderer crashes (Page.crash) or the page
+// reloads. A new page on the same origin lists the spool and reopens it: the object is byte-identical to everything
+// written before, and no secret is in OPFS.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
+import { startEmulator } from './helpers/emulator.mjs';
+import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
+import { controller, launchChromium, openStreamsPage } from './helpers/streaming.mjs';
+import { assertStored, uniqueKey } from './helpers/util.mjs';
+
+const KIB = 1024;
+const FIRST = 512 * KIB;
+const OFFLINE = 5 * 1024 * KIB + 300 * KIB;
+const T = { timeout: 60_000 };
+
+let OSS;
+let emu;
+let site;
+let browser;
+before(async () => {
+  ({ default: OSS } = await loadEsm());
+  emu = await startEmulator();
+  site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
+  browser = await launchChromium();
+});
+after(async () => {
+  await Promise.allSettled([browser?.close(), site?.close()]);
+  await emu?.stop();
+});
+
+/** The recording's bytes `[from, to)`: the same pattern in the page and here. */
+function pattern(from, to) {
+  const out = new Uint8Array(to - from);
+  for (let i = from; i < to; i++) out[i - from] = (i * 31 + (i >> 11)) & 255;
+  return out;
+}
+
+/** In the page: records FIRST bytes (confirmed), then waits for the test to go offline and spools OFFLINE more. */
+async function recordInPage(page, cfg) {
+  await page.evaluate(async ({ options, key, first }) => {
+    const { default: OSS } = window.ossAppend;
+    const client = new OSS(options);
+    window.w = await client.openAppender(key, { spool: 'rec-tab', minPartSize: 0, maxRetryDelay: 600_000 });
+    window.pattern = (from, to) => {
+      const out = new Uint8Array(to - from);
+      for (let i = from; i < to; i++) out[i - from] = (i * 31 + (i >> 11)) & 255;
+      return out;
+    };
+    await window.w.write(window.pattern(0, first));
+  }, cfg);
+}
+
+async function spoolOffline(page, { first, offline }) {
+  return page.evaluate(async ({ first, offline }) => {
+    const w = window.w;
+    for (let at = first; at < first + offline; at += 256 * 1024) {
+      w.write(window.pattern(at, Math.min(at + 256 * 1024, first + offline))).catch(() => {});
+    }
+    const t0 = Date.now();
+    while (w.spooled < first + offline) {
+      if (Date.now() - t0 > 20_000) throw new Error(`spooled ${w.spooled} of ${first + offline}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { spooled: w.spooled, buffered: w.buffered, position: w.position };
+  }, { first, offline });
+}
+
+/** OPFS's files under the spool directory, as latin1 text, from a page of the origin. */
+function opfsTexts(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    const walk = async (dir, path) => {
+      for await (const [name, h] of dir.entries()) {
+        if (h.kind === 'directory') await walk(h, `${path}/${name}`);
+        else {
+          const bytes = new Uint8Array(await (await h.getFile()).arrayBuffer());
+          let text = '';
+          for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+          out.push([`${path}/${name}`, text]);
+        }
+      }
+    };
+    await walk(await navigator.storage.getDirectory(), '');
+    return out;
+  });
+}
+
+async function resumeInNewPage(context, key) {
+  const page = await context.newPage();
+  await page.goto(`${site.origin}/streams.html`);
+  await page.waitForFunction(() => window.ossReady !== undefined, null, { timeout: 20_000 });
+  const secretsSeen = (await opfsTexts(page))
+    .filter(([, text]) => text.includes(emu.accessKeySecret) || text.includes(emu.accessKeyId)).map(([p]) => p);
+  const out = await page.evaluate(async ({ options, key }) => {
+    const { default: OSS } = window.ossAppend;
+    const client = new OSS(options);
+    const listed = (await client.listUnfinished()).map((l) => ({ ...l, updatedAt: typeof l.updatedAt.getTime() }));
+    const w = await client.openAppender(key, { spool: 'rec-tab' });
+    const closed = await w.close();
+    return { listed, closed, after: await client.listUnfinished() };
+  }, { options: emu.clientOptions(), key });
+  await page.close();
+  return { ...out, secretsSeen };
+}
+
+for (const how of ['crash', 'reload']) {
+  test(`a spooled recording survives a tab ${how} while offline: the new page resumes it byte-identical`, T,
+    async () => {
+      const key = uniqueKey(`spool-tab-${how}`, 'rec.webm');
+      const { control } = controller(emu, OSS);
+      const { page, context } = await openStreamsPage(browser, site.origin, control,
+        { ignore: [/./] });
+      await recordInPage(page, { options: emu.clientOptions(), key, first: FIRST });
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions',
+        { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      const before = await spoolOffline(page, { first: FIRST, offline: OFFLINE });
+      assert.equal(before.position, String(FIRST), 'nothing reached OSS while offline');
+      assert.equal(before.buffered, OFFLINE);
+      if (how === 'crash') {
+        const crashed = new Promise((r) => page.once('crash', r));
+        cdp.send('Page.crash').catch(() => {});   // never answers: the renderer is gone
+        await crashed;
+      } else {
+        await cdp.send('Network.emulateNetworkConditions',
+          { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+        // A reload that cuts the appender off: the page goes away before it could send anything.
+        await page.goto('about:blank');
+        await page.close();
+      }
+      const out = await resumeInNewPage(context, key);
+      assert.deepEqual(out.listed, [{ spool: 'rec-tab', name: key, position: String(FIRST), pending: OFFLINE,
+        updatedAt: 'number' }]);
+      assert.equal(out.closed.nextAppendPosition, String(FIRST + OFFLINE));
+      assert.deepEqual(out.after, [], 'a successful close deletes the spool');
+      assert.deepEqual(out.secretsSeen, [], 'no credential in OPFS');
+      await assertStored(emu, key, Buffer.from(pattern(0, FIRST + OFFLINE)), 'byte-identical, CRC verified');
+      await context.close();
+    });
+}
