@@ -24,9 +24,10 @@ describe('the tarball', () => {
   test('ships exactly the entry points, both builds and the docs', T, () => {
     const files = packInfo().files.map((f) => f.path).sort();
     assert.deepEqual(files, [
-      'README.md', 'cli.mjs', 'index.d.ts', 'node.cjs', 'node.mjs', 'node/blob.cjs', 'node/oss_append.cjs',
-      'node/oss_append_bg.wasm', 'node/shapes.cjs', 'node/transport.cjs', 'package.json', 'web.js', 'web/blob.js',
-      'web/oss_append.js', 'web/oss_append_bg.wasm', 'web/shapes.js', 'web/transport.js',
+      'README.md', 'cli.mjs', 'index.d.ts', 'node.cjs', 'node.mjs', 'node/blob.cjs', 'node/live.cjs',
+      'node/oss_append.cjs', 'node/oss_append_bg.wasm', 'node/shapes.cjs', 'node/spool.cjs', 'node/transport.cjs',
+      'package.json', 'spool-node.cjs', 'web.js', 'web/blob.js', 'web/live.js', 'web/oss_append.js',
+      'web/oss_append_bg.wasm', 'web/shapes.js', 'web/spool.js', 'web/transport.js',
     ]);
   });
 
