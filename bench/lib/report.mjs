@@ -72,9 +72,8 @@ function rows(r) {
   if (r.outage) {
     const o = r.outage;
     const what = `${o.outageS} s outage in a ${o.seconds / 60}-minute live recording, Node`;
-    // Bytes lost counts what the object misses, and all of it when what it holds is not exactly what was written.
-    const lost = (v) => (v.intact ? v.lost : v.written);
-    add(`Bytes lost, ${what}`, 'bytes ↓', { v: lost(o.ours) }, { v: lost(o['ali-oss']), name: 'ali-oss, append per chunk' },
+    // Written minus stored; whether what is stored is exactly the recording is under "All samples".
+    add(`Bytes lost, ${what}`, 'bytes ↓', { v: o.ours.lost }, { v: o['ali-oss'].lost, name: 'ali-oss, append per chunk' },
       null);
     add(`Peak RSS growth, ${what}`, 'MiB ↓', { v: o.ours.growth / MiB },
       { v: o['ali-oss'].growth / MiB, name: 'ali-oss, append per chunk' },
@@ -244,7 +243,7 @@ const METHOD = (r) => `
   started again on the same port and data dir. Ours: \`openAppender\` with every default (maxBuffered 64 MiB, partSize
   8 MiB), then \`close()\`; peer: ali-oss's \`append\` for each chunk in turn at the last \`nextAppendPosition\`, a
   chunk whose append fails being gone (ali-oss has no appender). Both run at once in fresh processes against the same
-  emulator; bytes lost = written − stored, or everything when what is stored is not exactly what was written (MD5);
+  emulator; bytes lost = written − stored, and the MD5 says whether what is stored is exactly what was written;
   peak RSS growth as for the file rows (clear_refs before the recording). The bound is maxBuffered + one part.
 - **Shipped size.** Each file a runtime loads, gzipped with \`gzip -9\` and summed: browser = every file of \`web/\`
   (the .wasm, its bindings and the JS they import) + \`web.js\`; Node = every file of \`node/\` + \`node.cjs\` +
