@@ -21,6 +21,16 @@ function defaultSpoolDir() {
   return path.join(process.env.XDG_STATE_HOME || path.join(home, '.local', 'state'), 'oss-append', 'spool');
 }
 
+/** Whether process `pid` runs (EPERM: it does, as another user). */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
 const missing = (e) => e && (e.code === 'ENOENT' || e.code === 'ENOTDIR');
 
 async function syncDir(dir) {
@@ -92,6 +102,23 @@ function nodeStore(dir) {
     },
     async remove(id, name) {
       await fs.promises.unlink(at(id, name)).catch((e) => { if (!missing(e)) throw e; });
+    },
+    /** Holds spool `id` for this process (a lock file with its pid; a dead process's lock is taken over). */
+    async lock(id) {
+      const file = path.join(root, `${id}.lock`);
+      await fs.promises.mkdir(root, { recursive: true });
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          await fs.promises.writeFile(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+          return () => { try { fs.unlinkSync(file); } catch { /* already gone */ } };
+        } catch (e) {
+          if (e.code !== 'EEXIST') throw e;
+        }
+        const pid = Number(await fs.promises.readFile(file, 'utf8').catch(() => ''));
+        if (Number.isInteger(pid) && pid > 0 && alive(pid)) return null;
+        await fs.promises.unlink(file).catch(() => {});
+      }
+      return null;
     },
     async discard(id) {
       await fs.promises.rm(at(id), { recursive: true, force: true });

@@ -80,6 +80,23 @@ pub fn max_spool(input: Option<&IntegerInput>) -> Result<u64, Error> {
     }
 }
 
+/// Whether a write of `length` bytes fits in a spool holding `unconfirmed` bytes under `max_spool`.
+///
+/// # Errors
+/// [`Error::SpoolFull`] (code `BufferFull`) naming the limit.
+pub fn check_room(unconfirmed: u64, length: u64, max_spool: u64) -> Result<(), Error> {
+    match unconfirmed.checked_add(length) {
+        Some(total) if total <= max_spool => Ok(()),
+        total => Err(Error::SpoolFull {
+            length,
+            reason: format!(
+                "it would hold {} unconfirmed bytes, over maxSpool ({max_spool})",
+                total.map_or_else(|| "too many".to_owned(), |t| t.to_string())
+            ),
+        }),
+    }
+}
+
 /// What a spool remembers besides its bytes: where they go and where they start. Never a credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SpoolRecord {
@@ -464,6 +481,29 @@ mod tests {
         for bad in [0.0, -1.0, 1.5, f64::NAN, 6.0 * (1u64 << 30) as f64] {
             let e = max_spool(Some(&IntegerInput::Number(bad))).unwrap_err();
             assert!(e.to_string().contains("options.maxSpool"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_write_fits_under_max_spool_or_is_refused_as_buffer_full() {
+        let table: &[(u64, u64, u64, bool)] = &[
+            (0, 10, 10, true),
+            (5, 5, 10, true),
+            (5, 6, 10, false),
+            (0, 11, 10, false),
+            (u64::MAX, 1, u64::MAX, false),
+            (0, 0, 1, true),
+        ];
+        for &(unconfirmed, length, max, fits) in table {
+            let got = check_room(unconfirmed, length, max);
+            assert_eq!(got.is_ok(), fits, "{unconfirmed} + {length} under {max}");
+            if let Err(e) = got {
+                assert_eq!(
+                    (e.code(), e.name().as_str()),
+                    ("BufferFull", "BufferFullError")
+                );
+                assert!(e.to_string().contains("maxSpool"), "{e}");
+            }
         }
     }
 

@@ -396,7 +396,11 @@ impl Appender {
     /// reject with `AbortError`; what is already on the object stays.
     pub fn abort(&self, reason: JsValue) -> Promise {
         abort(&self.shared, reason);
-        Promise::resolve(&JsValue::UNDEFINED)
+        match &self.shared.spool {
+            // Resolves once the spool is consistent and let go, so that it can be reopened at once.
+            Some(sp) => sp.settled(),
+            None => Promise::resolve(&JsValue::UNDEFINED),
+        }
     }
 
     /// Resolves when fewer than `partSize` bytes wait to be sent (backpressure for fast producers).
@@ -537,7 +541,12 @@ fn enqueue(shared: &Rc<Shared>, chunk: Chunk) -> Result<Promise, JsValue> {
     let mut refused = None;
     let promise = Promise::new(&mut |resolve, reject| {
         let mut st = shared.state.borrow_mut();
-        let accepted = match shared.spool.as_ref().and_then(|sp| sp.refusal()) {
+        let unconfirmed = st.live.buffered();
+        let accepted = match shared
+            .spool
+            .as_ref()
+            .and_then(|sp| sp.refusal(unconfirmed, len))
+        {
             Some(e) => Err((e, Settler { resolve, reject })),
             None => st.live.write(len, Settler { resolve, reject }),
         };
@@ -756,6 +765,9 @@ fn after_change(shared: &Rc<Shared>) {
                         // An end: build the end error now, so that `unsent` holds the bytes as they were.
                         if state != LiveState::Closed {
                             end_error(shared);
+                            if let Some(sp) = &shared.spool {
+                                sp.let_go();
+                            }
                         } else {
                             shared.state.borrow_mut().watches.clear();
                         }

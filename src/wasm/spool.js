@@ -39,6 +39,7 @@ function opfsStore(dir) {
     }
   };
   return {
+    dir: `opfs:${dir}`,
     async ids() {
       let d;
       try { d = await root(false); } catch (e) { if (notFound(e)) return []; throw e; }
@@ -124,6 +125,7 @@ function idbStore(dir) {
     return keys.map((k, i) => [k.slice(prefix.length), records[i]]);
   };
   return {
+    dir: `idb:${dir}`,
     async ids() {
       const keys = await run('readonly', (s) => request(s.getAllKeys(range(`${dir}\n`))));
       return [...new Set(keys.map((k) => k.split('\n')[1]))];
@@ -165,4 +167,39 @@ export function noopFunction() {
 /** What `listUnfinished()` resolves for one spool. */
 export function unfinished(spool, name, position, pending, updatedAt) {
   return { spool, name, position, pending, updatedAt: new Date(updatedAt) };
+}
+
+const held = new Set();
+
+/**
+ * Holds spool `id` of `store` for one appender: resolves a function that lets it go, or null when another appender
+ * holds it (here, in another tab through the Web Locks API, or in another process through the store's own lock).
+ * A crashed tab or process lets go of its locks.
+ */
+export async function lockSpool(store, id) {
+  const name = `oss-append-spool\n${store.dir ?? ''}\n${id}`;
+  if (held.has(name)) return null;
+  held.add(name);
+  const releases = [() => held.delete(name)];
+  const release = () => { for (const r of releases.splice(0)) r(); };
+  try {
+    if (typeof store.lock === 'function') {
+      const unlock = await store.lock(id);
+      if (!unlock) { release(); return null; }
+      releases.push(unlock);
+    } else if (typeof globalThis.navigator?.locks?.request === 'function') {
+      const unlock = await new Promise((resolve, reject) => {
+        navigator.locks.request(name, { ifAvailable: true }, (lock) => {
+          if (!lock) { resolve(null); return undefined; }
+          return new Promise((done) => resolve(done));
+        }).catch(reject);
+      });
+      if (!unlock) { release(); return null; }
+      releases.push(unlock);
+    }
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return release;
 }

@@ -28,6 +28,8 @@ extern "C" {
     fn spool_store(dir: &JsValue) -> Result<Store, JsValue>;
     #[wasm_bindgen(js_name = noopFunction)]
     pub(crate) fn noop_function() -> Function;
+    #[wasm_bindgen(js_name = lockSpool, catch)]
+    async fn lock_spool(store: &Store, id: &str) -> Result<JsValue, JsValue>;
     fn unfinished(
         spool: &str,
         name: &str,
@@ -166,9 +168,12 @@ pub(crate) struct Spool {
     /// Segments are at most this long (the part size), so the spool stays within the unconfirmed bytes plus
     /// one part.
     max_segment: u64,
+    max_spool: u64,
     state: RefCell<SpoolState>,
     /// Called when more bytes are persisted (the appender may then drop them from memory).
     pub(crate) on_persisted: RefCell<Option<Box<dyn Fn()>>>,
+    /// Lets go of the spool's lock (once).
+    unlock: RefCell<Option<Function>>,
 }
 
 struct SpoolState {
@@ -185,8 +190,9 @@ struct SpoolState {
     confirmed: u64,
     /// The last job: storage work runs one job at a time, in order.
     tail: Promise,
-    /// Why storage failed, when it did: writes past it are refused.
-    failed: Option<Error>,
+    /// Why storage failed, when it did: writes are refused until every byte accepted so far is confirmed
+    /// (a spool cannot have a gap).
+    failed: Option<String>,
 }
 
 /// What reopening a spool leaves to send first: object ranges `[start, end)` read back from the spool.
@@ -202,6 +208,43 @@ pub(crate) async fn open(
     head: Result<Option<ObjectHead>, Error>,
 ) -> Result<(Rc<Spool>, Preload), Error> {
     let store = open_store(options.dir.as_deref())?;
+    let unlock = lock_spool(&store, &options.id)
+        .await
+        .map_err(|e| storage_error(&e))?;
+    let Some(unlock) = unlock.dyn_ref::<Function>().cloned() else {
+        return Err(Error::invalid(
+            "options.spool",
+            format!(
+                "spool {:?} is open in another appender (in this page or process, another tab or another process); close or abort that one first",
+                options.id
+            ),
+        ));
+    };
+    let opened = open_locked(
+        inner,
+        key,
+        options,
+        max_segment,
+        head,
+        store,
+        unlock.clone(),
+    )
+    .await;
+    if opened.is_err() {
+        let _ = unlock.call0(&JsValue::UNDEFINED);
+    }
+    opened
+}
+
+async fn open_locked(
+    inner: &Inner,
+    key: &str,
+    options: &SpoolOptions,
+    max_segment: u64,
+    head: Result<Option<ObjectHead>, Error>,
+    store: Store,
+    unlock: Function,
+) -> Result<(Rc<Spool>, Preload), Error> {
     let id = options.id.clone();
     let base = SpoolRecord {
         bucket: inner.config.bucket.clone(),
@@ -282,6 +325,7 @@ pub(crate) async fn open(
         id,
         base,
         max_segment,
+        max_spool: options.max_spool,
         state: RefCell::new(SpoolState {
             stored,
             written_end: end,
@@ -293,6 +337,7 @@ pub(crate) async fn open(
             failed: None,
         }),
         on_persisted: RefCell::new(None),
+        unlock: RefCell::new(Some(unlock)),
     });
     // The record at the object's position, before any write counts; then what it makes stale goes.
     spool.write_record(start, crc).await?;
@@ -366,9 +411,16 @@ impl Spool {
         self.state.borrow_mut().tail = next;
     }
 
-    /// Why a write cannot be spooled now: storage failed, or it would take the spool past `maxSpool`.
-    pub(crate) fn refusal(&self) -> Option<Error> {
-        self.state.borrow().failed.clone()
+    /// Why a write of `length` bytes cannot be spooled now (with `unconfirmed` bytes accepted and not
+    /// confirmed): it would take the spool past `maxSpool`, or storage failed.
+    pub(crate) fn refusal(&self, unconfirmed: u64, length: u64) -> Option<Error> {
+        if let Some(reason) = &self.state.borrow().failed {
+            return Some(Error::SpoolFull {
+                length,
+                reason: reason.clone(),
+            });
+        }
+        spool::check_room(unconfirmed, length, self.max_spool).err()
     }
 
     /// Persists an accepted write (`data`: a Uint8Array or a Blob of `len` bytes), in order after every write
@@ -404,7 +456,9 @@ impl Spool {
                             f();
                         }
                     }
-                    Err(e) => me.state.borrow_mut().failed = Some(storage_error(&e)),
+                    Err(e) => {
+                        me.state.borrow_mut().failed = Some(storage_error(&e).to_string());
+                    }
                 }
             });
         }
@@ -412,7 +466,15 @@ impl Spool {
 
     /// OSS confirmed the object up to `position` with `crc`: the record moves there, then what it covers goes.
     pub(crate) fn confirmed(self: &Rc<Self>, position: u64, crc: u64) {
-        self.state.borrow_mut().confirmed = position;
+        {
+            let mut st = self.state.borrow_mut();
+            st.confirmed = position;
+            if st.failed.is_some() && position >= st.written_end {
+                // Every accepted byte is on OSS: the spool has no gap any more and takes writes again.
+                st.failed = None;
+                st.persisted_end = position;
+            }
+        }
         self.chain(move |me| async move {
             if me.write_record(position, crc).await.is_ok() {
                 me.trim(position).await;
@@ -462,12 +524,29 @@ impl Spool {
         Ok(out)
     }
 
-    /// After a successful close: deletes the spool once every storage job before is done.
+    /// After a successful close: deletes the spool once every storage job before is done, and lets it go.
     pub(crate) fn finish(self: &Rc<Self>) -> Promise {
         self.chain(|me| async move {
             let _ = me.store.discard(&me.id).await;
+            me.unlock();
         });
         self.state.borrow().tail.clone()
+    }
+
+    /// The appender failed or was aborted: the spool stays as it is and is let go once its jobs are done.
+    pub(crate) fn let_go(self: &Rc<Self>) {
+        self.chain(|me| async move { me.unlock() });
+    }
+
+    /// Resolves once every storage job so far is done.
+    pub(crate) fn settled(&self) -> Promise {
+        self.state.borrow().tail.clone()
+    }
+
+    fn unlock(&self) {
+        if let Some(f) = self.unlock.borrow_mut().take() {
+            let _ = f.call0(&JsValue::UNDEFINED);
+        }
     }
 }
 

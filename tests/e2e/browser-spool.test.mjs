@@ -1,7 +1,8 @@
 // Recordings survive a tab crash and a reload, in headless Chromium: a page records with a spool, the network goes
 // offline (DevTools protocol), more than 5 MiB more is written, then the renderer crashes (Page.crash) or the page
 // reloads. A new page on the same origin lists the spool and reopens it: the object is byte-identical to everything
-// written before, and no secret is in OPFS.
+// written before, and no secret is in OPFS. The same from a dedicated worker (through an emulator outage), and
+// with IndexedDB where OPFS is missing.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -142,3 +143,98 @@ for (const how of ['crash', 'reload']) {
       await context.close();
     });
 }
+
+/** Runs `cmd` in the page's spool worker (made on first use); resolves what it posts back. */
+function inWorker(page, message) {
+  return page.evaluate(async (m) => {
+    if (!window.spoolWorker) {
+      // Messages sent before the worker's module has run would be lost: wait for its first word.
+      const worker = new Worker('/spool-worker.js', { type: 'module' });
+      await new Promise((resolve) => { worker.onmessage = resolve; });
+      window.spoolWorker = worker;
+    }
+    return new Promise((resolve) => {
+      window.spoolWorker.onmessage = ({ data }) => resolve(data);
+      window.spoolWorker.postMessage(m);
+    });
+  }, message);
+}
+
+test('a spooled recording in a dedicated worker survives a reload during an outage', T, async () => {
+  const key = uniqueKey('spool-worker', 'rec.webm');
+  const { control } = controller(emu, OSS);
+  const { page, context } = await openStreamsPage(browser, site.origin, control, { ignore: [/./] });
+  const base = { options: emu.clientOptions(), key, first: FIRST, offline: OFFLINE };
+  assert.deepEqual(await inWorker(page, { ...base, cmd: 'record' }), { ok: true, position: String(FIRST) });
+  await emu.halt();
+  let spooled;
+  try {
+    spooled = await inWorker(page, { ...base, cmd: 'more' });
+    await page.reload();   // the worker goes with its page
+  } finally {
+    await emu.restart();
+  }
+  assert.deepEqual(spooled, { ok: true, spooled: FIRST + OFFLINE, buffered: OFFLINE, position: String(FIRST) });
+  await page.waitForFunction(() => window.ossReady !== undefined, null, { timeout: 20_000 });
+  const out = await inWorker(page, { ...base, cmd: 'resume' });
+  assert.equal(out.ok, true, out.error);
+  assert.deepEqual(out.listed, [{ spool: 'rec-worker', name: key, position: String(FIRST), pending: OFFLINE,
+    updatedAt: 'number' }]);
+  assert.equal(out.closed.nextAppendPosition, String(FIRST + OFFLINE));
+  assert.deepEqual(out.after, []);
+  await assertStored(emu, key, Buffer.from(pattern(0, FIRST + OFFLINE)), 'byte-identical, CRC verified');
+  await context.close();
+});
+
+test('where OPFS is missing, the spool lives in IndexedDB and survives a reload; no secret in it', T, async () => {
+  const key = uniqueKey('spool-idb', 'rec.webm');
+  const { control } = controller(emu, OSS);
+  const context = await browser.newContext();
+  await context.exposeFunction('e2eControl', control);
+  // A browser without OPFS's createWritable (Safari before 17.4, for one): the package must fall back.
+  await context.addInitScript(() => { delete FileSystemFileHandle.prototype.createWritable; });
+  const open = async () => {
+    const page = await context.newPage();
+    await page.goto(`${site.origin}/streams.html`);
+    await page.waitForFunction(() => window.ossReady !== undefined, null, { timeout: 20_000 });
+    return page;
+  };
+  const page = await open();
+  await recordInPage(page, { options: emu.clientOptions(), key, first: FIRST });
+  await emu.halt();
+  try {
+    const before = await spoolOffline(page, { first: FIRST, offline: 2 * 1024 * KIB });
+    assert.equal(before.buffered, 2 * 1024 * KIB);
+    await page.close();
+  } finally {
+    await emu.restart();
+  }
+  const next = await open();
+  const stored = await next.evaluate(() => new Promise((resolve, reject) => {
+    const req = indexedDB.open('oss-append-spool');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const all = req.result.transaction('entries').objectStore('entries').getAll();
+      all.onsuccess = () => resolve(all.result.map((v) => {
+        const bytes = v.data instanceof Uint8Array ? v.data : new Uint8Array(0);
+        let text = '';
+        for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+        return text;
+      }));
+    };
+  }));
+  assert.ok(stored.length >= 2, `the spool is in IndexedDB (${stored.length} entries)`);
+  assert.ok(!stored.some((t) => t.includes(emu.accessKeySecret) || t.includes(emu.accessKeyId)), 'no credential');
+  assert.equal(await next.evaluate(async () => (await navigator.storage.getDirectory()
+    .then(async (d) => { for await (const _ of d.keys()) return 'used'; return 'empty'; }))), 'empty', 'OPFS unused');
+  const out = await next.evaluate(async ({ options, key }) => {
+    const client = new window.ossAppend.default(options);
+    const listed = (await client.listUnfinished()).map((l) => [l.spool, l.position, l.pending]);
+    const closed = await (await client.openAppender(key, { spool: 'rec-tab' })).close();
+    return { listed, closed, after: await client.listUnfinished() };
+  }, { options: emu.clientOptions(), key });
+  assert.deepEqual(out.listed, [['rec-tab', String(FIRST), 2 * 1024 * KIB]]);
+  assert.deepEqual(out.after, []);
+  await assertStored(emu, key, Buffer.from(pattern(0, FIRST + 2 * 1024 * KIB)), 'byte-identical, CRC verified');
+  await context.close();
+});

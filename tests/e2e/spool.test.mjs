@@ -208,6 +208,51 @@ describe('spool', () => {
     await assertStored(emu, key, Buffer.concat([...written, unconfirmed]));
   });
 
+  test('with a spool, memory holds maxBuffered and the rest waits on disk; BufferFull only past maxSpool', T,
+    async () => {
+      const key = uniqueKey('spool-limits');
+      const client = new OSS({ ...emu.clientOptions(), spoolDir });
+      const w = await client.openAppender(key, { spool: 'rec-limits', minPartSize: 0, partSize: 256 * KIB,
+        maxBuffered: 256 * KIB, maxSpool: 5 * MIB, maxRetryDelay: 600_000 });
+      await emu.halt();
+      const chunks = [];
+      const outcomes = [];
+      try {
+        for (let i = 0; i < 64; i++) {   // 4 MiB during the outage: 16 times maxBuffered
+          const c = payload(64 * KIB, `m${i}`);
+          chunks.push(c);
+          outcomes.push(w.write(c).then(() => 'ok', (e) => e.code));
+        }
+        await until(() => w.spooled === 4 * MIB, 10_000, `spooled (${w.spooled})`);
+        const tooMuch = await rejects(w.write(payload(1200 * KIB, 'too much')),
+          { code: 'BufferFull', name: 'BufferFullError' });
+        assert.match(tooMuch.message, /maxSpool/);
+        assert.equal(w.buffered, 4 * MIB, 'nothing accepted before was dropped');
+      } finally {
+        await emu.restart();
+      }
+      w.retryNow();
+      await w.close();
+      assert.deepEqual([...new Set(await Promise.all(outcomes))], ['ok']);
+      await assertStored(emu, key, Buffer.concat(chunks), 'the spilled bytes were read back in order');
+    });
+
+  test('a spool is open in one appender at a time; it belongs to its object', T, async () => {
+    const key = uniqueKey('spool-lock');
+    const client = new OSS({ ...emu.clientOptions(), spoolDir });
+    const w = await client.openAppender(key, { spool: 'rec-lock', minPartSize: 0 });
+    await w.write(payload(1000, 'x'));
+    const e = await rejects(client.openAppender(key, { spool: 'rec-lock' }), { code: 'InvalidArgument' });
+    assert.match(e.message, /open in another appender/);
+    await w.abort();
+    const other = await rejects(client.openAppender(uniqueKey('spool-lock-other'), { spool: 'rec-lock' }),
+      { code: 'InvalidArgument' });
+    assert.match(other.message, new RegExp(`holds a recording of oss://${emu.bucket}/${key}`));
+    const again = await client.openAppender(key, { spool: 'rec-lock' });
+    await again.close();
+    await assertStored(emu, key, payload(1000, 'x'));
+  });
+
   test('bad spool options are refused before anything is sent', T, async () => {
     const client = new OSS(emu.clientOptions());
     const key = uniqueKey('spool-bad');
