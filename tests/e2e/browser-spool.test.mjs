@@ -238,3 +238,38 @@ test('where OPFS is missing, the spool lives in IndexedDB and survives a reload;
   await assertStored(emu, key, Buffer.from(pattern(0, FIRST + 2 * 1024 * KIB)), 'byte-identical, CRC verified');
   await context.close();
 });
+
+test('the last append landed but its answer was lost, then a reload: nothing is duplicated', T, async () => {
+  const key = uniqueKey('spool-tab-lost', 'rec.webm');
+  const { control } = controller(emu, OSS);
+  const { page, context } = await openStreamsPage(browser, site.origin, control, { ignore: [/./] });
+  await recordInPage(page, { options: emu.clientOptions(), key, first: FIRST });
+  const more = 700 * KIB;
+  // The append lands but its answer is lost, and so are the answers that would tell the page so.
+  await emu.armFault({ kind: 'drop_after_commit', op: 'append', key });
+  await emu.armFault({ kind: 'error_before_commit', status: 503, op: 'head', key, count: 100 });
+  await emu.armFault({ kind: 'error_before_commit', status: 503, op: 'append', key, count: 100 });
+  try {
+    const before = await page.evaluate(async ({ first, more }) => {
+      const w = window.w;
+      w.write(window.pattern(first, first + more)).catch(() => {});
+      const t0 = Date.now();
+      while (w.spooled < first + more || w.state !== 'retrying') {
+        if (Date.now() - t0 > 20_000) throw new Error(`spooled ${w.spooled}, state ${w.state}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return { position: w.position, state: w.state };
+    }, { first: FIRST, more });
+    assert.deepEqual(before, { position: String(FIRST), state: 'retrying' }, 'the page never heard back');
+    await page.goto('about:blank');
+    await page.close();
+  } finally {
+    await emu.clearFaults();
+  }
+  assert.equal((await emu.object(key)).size, FIRST + more, 'the append had landed');
+  const out = await resumeInNewPage(context, key);
+  assert.deepEqual(out.listed.map((l) => [l.spool, l.position, l.pending]), [['rec-tab', String(FIRST), more]]);
+  assert.equal(out.closed.nextAppendPosition, String(FIRST + more));
+  await assertStored(emu, key, Buffer.from(pattern(0, FIRST + more)), 'no byte twice');
+  await context.close();
+});
