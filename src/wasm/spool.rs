@@ -188,6 +188,8 @@ struct SpoolState {
     /// The object position when the appender opened.
     opened_at: u64,
     confirmed: u64,
+    /// The object's CRC-64 at `confirmed`.
+    confirmed_crc: u64,
     /// The last job: storage work runs one job at a time, in order.
     tail: Promise,
     /// Why storage failed, when it did: writes are refused until every byte accepted so far is confirmed
@@ -333,6 +335,7 @@ async fn open_locked(
             durable_start: 0,
             opened_at: start,
             confirmed: start,
+            confirmed_crc: crc,
             tail: Promise::resolve(&JsValue::UNDEFINED),
             failed: None,
         }),
@@ -440,6 +443,23 @@ impl Spool {
                 if me.state.borrow().failed.is_some() {
                     return;
                 }
+                // Bytes OSS confirmed while they waited to be stored need no storing: once the record says so
+                // (a crash must never find the object past a record whose bytes are missing).
+                let confirmed = {
+                    let st = me.state.borrow();
+                    spool::is_confirmed(&segment, st.confirmed).then_some((
+                        st.confirmed,
+                        st.confirmed_crc,
+                        st.durable_start,
+                    ))
+                };
+                if let Some((position, crc, durable)) = confirmed {
+                    if durable < position && me.write_record(position, crc).await.is_ok() {
+                        me.trim(position).await;
+                    }
+                    me.state.borrow_mut().persisted_end = segment.end();
+                    return;
+                }
                 match me.store.write(&me.id, &segment.name(), &piece).await {
                     Ok(_) => {
                         let covered = {
@@ -469,6 +489,7 @@ impl Spool {
         {
             let mut st = self.state.borrow_mut();
             st.confirmed = position;
+            st.confirmed_crc = crc;
             if st.failed.is_some() && position >= st.written_end {
                 // Every accepted byte is on OSS: the spool has no gap any more and takes writes again.
                 st.failed = None;
@@ -476,6 +497,9 @@ impl Spool {
             }
         }
         self.chain(move |me| async move {
+            if me.state.borrow().durable_start >= position {
+                return;
+            }
             if me.write_record(position, crc).await.is_ok() {
                 me.trim(position).await;
             }
