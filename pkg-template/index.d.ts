@@ -237,7 +237,8 @@ export interface OpenAppenderOptions {
   /**
    * Keeps every accepted byte in a local spool with this id (1-128 of `A-Za-z0-9._-`) until OSS confirms it:
    * OPFS (IndexedDB where OPFS is missing) in browsers, files under `spoolDir` in Node. Opening the same id again
-   * after a reload or a crash sends the spooled bytes first. Implies `position: 'resume'`.
+   * after a reload or a crash sends the spooled bytes first (an existing spool implies `position: 'resume'`; a new one
+   * starts at `position` when its CRC-64 is known, else where the object ends).
    */
   spool?: string;
   /** The most unconfirmed bytes a spool holds; a write past it rejects with `BufferFull`. Default 4 GiB. */

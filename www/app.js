@@ -437,6 +437,7 @@ async function start() {
     window.__result = undefined;
 
     s.appender = await s.client.openAppender(s.key, {
+      position: 0,
       spool: `rec-${stamp}`, // the bytes not yet on OSS survive a reload or a crash: see "Unfinished recordings"
       minPartSize: 0, // every blob goes out as soon as the previous append is done
       mime: mime.container,

@@ -225,12 +225,6 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
     let on_retry = o.function("onRetry")?;
     let signal = o.signal("signal")?;
     let spool_options = SpoolOptions::read(&o)?;
-    if spool_options.is_some() && o.raw("position").is_some() && !resume {
-        return Err(Error::invalid(
-            "options.position",
-            "a spooled appender continues the object where it ends: leave position out or pass 'resume'",
-        ));
-    }
     let max_memory = limits.max_buffered;
     let limits = match &spool_options {
         Some(sp) => LiveLimits {
@@ -259,21 +253,64 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
     };
     let mut spool = None;
     let session = if let Some(sp) = &spool_options {
-        let mut driver = Driver {
-            inner: &inner,
-            key: &key,
-            write: &write,
-            timeout_ms,
-            signal: signal.as_ref(),
-            progress: None,
-            urls: Vec::new(),
-            last: None,
+        let locked = local_spool::lock(&inner, &key, sp).await?;
+        // A new spool may start at a position whose CRC-64 is known; an existing one continues where it
+        // stands, decided from a HEAD.
+        let given =
+            (!resume && !locked.exists() && o.raw("position").is_some()).then_some(position);
+        let known = given.map(|p| {
+            init_crc
+                .or_else(|| inner.known_crc(&key, p))
+                .or((p == 0).then_some(0))
+        });
+        let (start, head) = match (given, known) {
+            (Some(p), Some(Some(crc))) => (local_spool::Start::At(p, crc), None),
+            (Some(p), _) => {
+                locked.abandon();
+                return Err(Error::invalid(
+                    "options.position",
+                    format!("a new spool starting at {p} must know the object's CRC-64 there: pass initCrc64, or leave position out to continue where the object ends"),
+                ));
+            }
+            (None, _) => {
+                let mut driver = Driver {
+                    inner: &inner,
+                    key: &key,
+                    write: &write,
+                    timeout_ms,
+                    signal: signal.as_ref(),
+                    progress: None,
+                    urls: Vec::new(),
+                    last: None,
+                };
+                match driver.head().await {
+                    Ok(h) => (local_spool::Start::Head(h.clone()), Some(h)),
+                    Err(e) => {
+                        locked.abandon();
+                        return Err(e);
+                    }
+                }
+            }
         };
-        let head = driver.head().await;
-        let (opened, preload) =
-            local_spool::open(&inner, &key, sp, sizes.part_size, head.clone()).await?;
+        let given = match &start {
+            local_spool::Start::At(p, crc) => Some((*p, *crc)),
+            local_spool::Start::Head(_) => None,
+        };
+        // The spool decides first: a reopen's mismatch is a SpoolMismatch, whatever the object is.
+        let (opened, preload) = local_spool::open(locked, start, sizes.part_size).await?;
+        let session = match given {
+            Some((p, crc)) => Ok(AppendSession::new(p, Some(crc), policy)),
+            None => AppendSession::resume_from_head(head.flatten().as_ref(), policy),
+        };
+        let session = match session {
+            Ok(session) => session,
+            Err(e) => {
+                opened.let_go();
+                return Err(e);
+            }
+        };
         spool = Some((opened, preload));
-        AppendSession::resume_from_head(head?.as_ref(), policy)?
+        session
     } else if resume {
         let mut driver = Driver {
             inner: &inner,

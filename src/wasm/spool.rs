@@ -202,13 +202,37 @@ pub(crate) type Preload = Vec<(u64, u64)>;
 
 /// Opens (or creates) the spool for an appender on `key`, deciding from one HEAD; returns the spool, the
 /// HEAD for the append session, and the spooled ranges to send first.
-pub(crate) async fn open(
+/// A spool held for one appender, its record read (`None`: a new spool).
+pub(crate) struct Locked {
+    store: Store,
+    unlock: Function,
+    id: String,
+    base: SpoolRecord,
+    max_spool: u64,
+    record: Option<SpoolRecord>,
+}
+
+impl Locked {
+    /// Whether the spool holds a recording already: then its reopen is decided from a HEAD.
+    pub(crate) fn exists(&self) -> bool {
+        self.record.is_some()
+    }
+
+    /// Lets the spool go without opening it.
+    pub(crate) fn abandon(self) {
+        let _ = self.unlock.call0(&JsValue::UNDEFINED);
+    }
+}
+
+/// Locks spool `options.id` for an appender on `key` and reads its record.
+///
+/// # Errors
+/// `InvalidArgument` when another appender holds it or it records another object; storage failures.
+pub(crate) async fn lock(
     inner: &Inner,
     key: &str,
     options: &SpoolOptions,
-    max_segment: u64,
-    head: Result<Option<ObjectHead>, Error>,
-) -> Result<(Rc<Spool>, Preload), Error> {
+) -> Result<Locked, Error> {
     let store = open_store(options.dir.as_deref())?;
     let unlock = lock_spool(&store, &options.id)
         .await
@@ -222,31 +246,6 @@ pub(crate) async fn open(
             ),
         ));
     };
-    let opened = open_locked(
-        inner,
-        key,
-        options,
-        max_segment,
-        head,
-        store,
-        unlock.clone(),
-    )
-    .await;
-    if opened.is_err() {
-        let _ = unlock.call0(&JsValue::UNDEFINED);
-    }
-    opened
-}
-
-async fn open_locked(
-    inner: &Inner,
-    key: &str,
-    options: &SpoolOptions,
-    max_segment: u64,
-    head: Result<Option<ObjectHead>, Error>,
-    store: Store,
-    unlock: Function,
-) -> Result<(Rc<Spool>, Preload), Error> {
     let id = options.id.clone();
     let base = SpoolRecord {
         bucket: inner.config.bucket.clone(),
@@ -256,23 +255,81 @@ async fn open_locked(
         start_crc: 0,
         updated_at_ms: 0,
     };
-    let existing = read_record(&store, &id).await?;
-    let head = head?;
+    let record = match read_record(&store, &id).await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = unlock.call0(&JsValue::UNDEFINED);
+            return Err(e);
+        }
+    };
+    if let Some(record) = &record {
+        if (&record.bucket, &record.key, &record.endpoint)
+            != (&base.bucket, &base.key, &base.endpoint)
+        {
+            let _ = unlock.call0(&JsValue::UNDEFINED);
+            return Err(Error::invalid(
+                "options.spool",
+                format!(
+                    "spool {id:?} holds a recording of oss://{}/{} at {}; open it with that name on a client for that bucket and endpoint, or discardSpool({id:?})",
+                    record.bucket, record.key, record.endpoint
+                ),
+            ));
+        }
+    }
+    Ok(Locked {
+        store,
+        unlock,
+        id,
+        base,
+        max_spool: options.max_spool,
+        record,
+    })
+}
+
+/// Where the object stands for a spool: a HEAD's answer, or (a new spool only) a known position and CRC-64.
+pub(crate) enum Start {
+    Head(Option<ObjectHead>),
+    At(u64, u64),
+}
+
+/// Opens a locked spool from where the object stands; returns the spool and the spooled ranges to send first.
+///
+/// # Errors
+/// `SpoolMismatch` when the object does not continue the spool (the spool is left as it is); storage failures.
+pub(crate) async fn open(
+    locked: Locked,
+    start: Start,
+    max_segment: u64,
+) -> Result<(Rc<Spool>, Preload), Error> {
+    let unlock = locked.unlock.clone();
+    let opened = open_locked(locked, start, max_segment).await;
+    if opened.is_err() {
+        let _ = unlock.call0(&JsValue::UNDEFINED);
+    }
+    opened
+}
+
+async fn open_locked(
+    locked: Locked,
+    start: Start,
+    max_segment: u64,
+) -> Result<(Rc<Spool>, Preload), Error> {
+    let Locked {
+        store,
+        unlock,
+        id,
+        base,
+        max_spool,
+        record: existing,
+    } = locked;
+    let head = match &start {
+        Start::Head(h) => h.clone(),
+        Start::At(..) => None,
+    };
     let mut preload = Vec::new();
     let mut stored = VecDeque::new();
     let (start, crc, end) = match existing {
         Some(record) => {
-            if (&record.bucket, &record.key, &record.endpoint)
-                != (&base.bucket, &base.key, &base.endpoint)
-            {
-                return Err(Error::invalid(
-                    "options.spool",
-                    format!(
-                        "spool {id:?} holds a recording of oss://{}/{} at {}; open it with that name on a client for that bucket and endpoint, or discardSpool({id:?})",
-                        record.bucket, record.key, record.endpoint
-                    ),
-                ));
-            }
             let (entries, _) = listing(&store, &id).await?;
             let survey = spool::survey(record.start_position, &entries);
             let (start, crc) = match spool::reopen(&record, survey.end, head.as_ref())? {
@@ -309,9 +366,10 @@ async fn open_locked(
             (start, crc, survey.end)
         }
         None => {
-            let (start, crc) = match &head {
-                None => (0, 0),
-                Some(h) => {
+            let (start, crc) = match (&start, &head) {
+                (Start::At(p, c), _) => (*p, *c),
+                (_, None) => (0, 0),
+                (_, Some(h)) => {
                     let session = crate::append::AppendSession::resume_from_head(
                         Some(h),
                         crate::append::AppendPolicy::default(),
@@ -327,7 +385,7 @@ async fn open_locked(
         id,
         base,
         max_segment,
-        max_spool: options.max_spool,
+        max_spool,
         state: RefCell::new(SpoolState {
             stored,
             written_end: end,

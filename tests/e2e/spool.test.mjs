@@ -253,8 +253,24 @@ describe('spool', () => {
     await assertStored(emu, key, payload(1000, 'x'));
   });
 
+  test('a new spool starts at a known position without a HEAD; reopening it always asks the object', T, async () => {
+    const key = uniqueKey('spool-position');
+    const client = new OSS({ ...emu.clientOptions(), spoolDir });
+    await emu.clearLog();
+    const w = await client.openAppender(key, { spool: 'rec-position', position: 0, minPartSize: 0 });
+    await w.write(payload(2000, 'p'));
+    assert.deepEqual((await emu.requestsFor(key)).map((r) => r.op), ['append'], 'no HEAD before the first append');
+    await w.abort();
+    // An existing spool continues where it stands, whatever position says.
+    const again = await client.openAppender(key, { spool: 'rec-position', position: 0 });
+    assert.equal(again.position, '2000');
+    await again.write(payload(1000, 'q'));
+    await again.close();
+    await assertStored(emu, key, Buffer.concat([payload(2000, 'p'), payload(1000, 'q')]));
+  });
+
   test('bad spool options are refused before anything is sent', T, async () => {
-    const client = new OSS(emu.clientOptions());
+    const client = new OSS({ ...emu.clientOptions(), spoolDir });
     const key = uniqueKey('spool-bad');
     await emu.clearLog();
     for (const [options, what] of [
