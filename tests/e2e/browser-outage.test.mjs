@@ -8,20 +8,23 @@ import { after, before, describe, test } from 'node:test';
 
 import { PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
 import { startEmulator } from './helpers/emulator.mjs';
-import { INSTALLED } from './helpers/pkg.mjs';
+import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
 import { assertDigest, launchChromium, openStreamsPage, patternDigest } from './helpers/streaming.mjs';
 import { assertStored, sleep, uniqueKey } from './helpers/util.mjs';
 import { pattern } from './pages/common.js';
+import { Pattern } from './pages/streams.js';
 
 const T = { timeout: 120_000 };
 const LONG = process.env.OSS_E2E_LONG === '1';
 const CSP = "script-src 'self' 'wasm-unsafe-eval'";
 
+let OSS;
 let emu;
 let site;
 let strict;
 let browser;
 before(async () => {
+  ({ default: OSS } = await loadEsm());
   emu = await startEmulator();
   site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
   strict = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR },
@@ -103,6 +106,92 @@ describe('outages, headless Chromium', () => {
     assert.ok(out.retries.some((r) => r.delayMs === 30_000), `offline waits at the cap: ${JSON.stringify(out.retries)}`);
     assert.ok(out.retries.length <= 4, `no attempts spent while offline: ${JSON.stringify(out.retries)}`);
     assert.deepEqual(problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(p)), []);
+    await context.close();
+  });
+
+  test('offline edges: maxBuffered, abort during a retry wait, another writer during an outage (unsent exact)', T,
+    async () => {
+      const key = uniqueKey('browser-outage-edges');
+      const seed = 23;
+      let cdp;
+      const control = async (what, arg) => {
+        if (what === 'network') {
+          return cdp.send('Network.emulateNetworkConditions',
+            { offline: arg, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+        }
+        if (what === 'foreign') {
+          const other = new OSS(emu.clientOptions());
+          await other.append(arg.key, new Pattern(arg.seed).read(0, arg.length), { position: arg.at });
+          return null;
+        }
+        throw new Error(`unknown control ${what}`);
+      };
+      const { page, problems, context } = await openStreamsPage(browser, site.origin, control,
+        { ignore: [/^Failed to load resource/, /^requestfailed/] });
+      cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      const out = await page.evaluate(async (c) => {
+        const { outageEdges } = await import('/outage.js');
+        return outageEdges(window.ossAppend.default, c, window.e2eControl);
+      }, { options: emu.clientOptions(), key, seed });
+      const data = new Pattern(seed);
+
+      const mb = out.maxBuffered;
+      for (const r of mb.refused) {
+        assert.equal(r.ok, false);
+        assert.equal(r.error.code, 'BufferFull');
+        assert.equal(r.error.name, 'BufferFullError');
+        assert.ok(r.ms < 500, `refused at once (${r.ms} ms)`);
+      }
+      assert.equal(mb.buffered, 60 * 1024);
+      assert.ok(['open', 'retrying'].includes(mb.state), `the appender goes on (${mb.state})`);
+      assert.ok(mb.landed.every((r) => r.ok), JSON.stringify(mb.landed));
+      await assertStored(emu, mb.key, Buffer.concat([data.read(0, 1000 + 6 * 10240), data.read(1000 + 6 * 10240, 500)]));
+
+      for (const s of out.abort.settled) {
+        assert.equal(s.ok, false);
+        assert.equal(s.error.name, 'AbortError');
+        assert.ok(s.ms < 100, `settled ${s.ms} ms after abort()`);
+      }
+      assert.equal(out.abort.state, 'aborted');
+      assert.ok(out.abort.retries[0] === 30_000, `offline waits at the cap: ${out.abort.retries}`);
+      await assertStored(emu, out.abort.key, data.read(0, 1000));
+
+      const ow = out.otherWriter;
+      for (const s of ow.settled) {
+        assert.equal(s.ok, false);
+        assert.equal(s.error.code, 'PositionNotEqualToLength', JSON.stringify(s.error));
+        assert.equal(s.error.nextAppendPosition, '6234');
+      }
+      assert.deepEqual(Buffer.from(ow.unsent), Buffer.from(data.read(5000, 7000)), 'unsent is exactly what was not confirmed');
+      assert.equal(ow.position, '5000');
+      assert.equal(ow.state, 'failed');
+      await assertStored(emu, ow.key, Buffer.concat([data.read(0, 5000), new Pattern(seed + 1).read(0, 1234)]));
+      assert.deepEqual(problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(p)), []);
+      await context.close();
+    });
+
+  test('a 64 MiB append() that fails mid-way says how far it got: position and CRC equal the HEAD', T, async () => {
+    const key = uniqueKey('browser-failing-append');
+    const seed = 24;
+    const control = async (what, arg) => {
+      if (what !== 'arm') throw new Error(`unknown control ${what}`);
+      const { key: k, ...spec } = arg;
+      return emu.armFault({ ...spec, key: k });
+    };
+    const { page, problems, context } = await openStreamsPage(browser, site.origin, control,
+      { ignore: [/^Failed to load resource/, /^requestfailed/] });
+    const out = await page.evaluate(async (c) => {
+      const { failingAppend } = await import('/outage.js');
+      return failingAppend(window.ossAppend.default, c, window.e2eControl);
+    }, { options: emu.clientOptions(), key, seed });
+    await emu.clearFaults();
+    assert.equal(out.error?.status, 503, JSON.stringify(out.error));
+    assert.equal(out.error.nextAppendPosition, out.head.nextAppendPosition);
+    assert.equal(out.error.crc64, out.head.crc64);
+    assert.equal(out.error.nextAppendPosition, String(3 * (8 << 20)));
+    await assertDigest(emu, key, patternDigest(seed, 3 * (8 << 20)));
+    assert.deepEqual(problems.filter((p) => !/503/.test(p)), []);
     await context.close();
   });
 

@@ -126,6 +126,30 @@ describe('outages', () => {
       await assertStored(emu, key, Buffer.concat([...chunks.slice(0, 6), more]));
     });
 
+  test('close() during an outage waits until the data lands; retryNow() tries at once', T, async () => {
+    const key = uniqueKey('outage-close');
+    const client = new OSS(emu.clientOptions());
+    const w = await client.openAppender(key, { minPartSize: 0, maxRetryDelay: 600_000 });
+    const a = payload(3000, 'close-a');
+    await w.write(a);
+    await emu.halt();
+    let closed = null;
+    const b = payload(2000, 'close-b');
+    const wrote = w.write(b);
+    w.close().then((r) => { closed = r; }, (e) => { closed = e; });
+    await sleep(1500);
+    assert.equal(closed, null, 'close() waits');
+    assert.equal(w.state, 'retrying');
+    assert.equal(w.buffered, 2000);
+    await emu.restart();
+    w.retryNow();
+    await until(() => closed !== null, 5000, 'close() resolves once the data lands');
+    await wrote;
+    assert.deepEqual(closed, { name: key, nextAppendPosition: '5000', crc64: refCrc64(Buffer.concat([a, b])) });
+    assert.equal(w.state, 'closed');
+    await assertStored(emu, key, Buffer.concat([a, b]));
+  });
+
   test('abort() during a retry wait settles every pending promise within 100 ms', T, async () => {
     const key = uniqueKey('outage-abort');
     const client = new OSS(emu.clientOptions());
