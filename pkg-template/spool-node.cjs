@@ -70,14 +70,25 @@ function nodeStore(dir) {
     async readText(id, name) {
       try { return await fs.promises.readFile(at(id, name), 'utf8'); } catch (e) { if (missing(e)) return null; throw e; }
     },
+    /** Writes `data` (a string, bytes, a Blob, or an array of byte arrays and Blobs, one after the other) whole. */
     async write(id, name, data) {
-      const bytes = typeof data === 'string' ? Buffer.from(data)
-        : data instanceof Uint8Array ? data : new Uint8Array(await data.arrayBuffer());
+      const pieces = [];
+      for (const piece of Array.isArray(data) ? data : [data]) {
+        pieces.push(typeof piece === 'string' ? Buffer.from(piece)
+          : piece instanceof Uint8Array ? piece : new Uint8Array(await piece.arrayBuffer()));
+      }
       const created = await fs.promises.mkdir(at(id), { recursive: true });
       const tmp = at(id, `${name}.${crypto.randomBytes(4).toString('hex')}.tmp`);
       const fd = await fs.promises.open(tmp, 'w', 0o600);
       try {
-        await fd.write(bytes, 0, bytes.byteLength, 0);
+        let position = 0;
+        for (const piece of pieces) {
+          for (let done = 0; done < piece.byteLength;) {
+            const { bytesWritten } = await fd.write(piece, done, piece.byteLength - done, position);
+            done += bytesWritten;
+            position += bytesWritten;
+          }
+        }
         await fd.datasync();
       } finally {
         await fd.close();

@@ -245,6 +245,45 @@ pub fn segments_for(offset: u64, len: u64, max_len: u64) -> Vec<Segment> {
     out
 }
 
+/// One segment to store and where its bytes come from: `(write index, from, to)` ranges of the writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentPlan {
+    /// The segment.
+    pub segment: Segment,
+    /// Its bytes, in order: byte ranges of the batch's writes.
+    pub pieces: Vec<(usize, u64, u64)>,
+}
+
+/// The segments a batch of contiguous writes (their lengths, the first at object offset `offset`) is stored as:
+/// writes that waited together share segments of at most `max_len` bytes, so that a backlog costs one storage
+/// write per part rather than one per write.
+pub fn batch_segments(offset: u64, lens: &[u64], max_len: u64) -> Vec<SegmentPlan> {
+    let max_len = max_len.max(1);
+    let mut plans: Vec<SegmentPlan> = Vec::new();
+    let mut at = offset;
+    for (i, &len) in lens.iter().enumerate() {
+        let mut from = 0;
+        while from < len {
+            let open = plans
+                .last()
+                .is_some_and(|p| p.segment.len < max_len && p.segment.end() == at);
+            if !open {
+                plans.push(SegmentPlan {
+                    segment: Segment { offset: at, len: 0 },
+                    pieces: Vec::new(),
+                });
+            }
+            let plan = plans.last_mut().expect("pushed");
+            let n = (len - from).min(max_len - plan.segment.len);
+            plan.pieces.push((i, from, from + n));
+            plan.segment.len += n;
+            from += n;
+            at += n;
+        }
+    }
+    plans
+}
+
 /// Whether a stored segment may go once OSS confirmed the object up to `confirmed`.
 pub fn is_confirmed(segment: &Segment, confirmed: u64) -> bool {
     segment.end() <= confirmed
@@ -574,6 +613,48 @@ mod tests {
                 .map(|s| (s.offset, s.len))
                 .collect();
             assert_eq!(got, want, "{offset} {len} {max}");
+        }
+    }
+
+    #[test]
+    fn writes_that_waited_together_share_segments_of_at_most_a_part() {
+        type Plan = (u64, u64, &'static [(usize, u64, u64)]);
+        let table: &[(u64, &[u64], u64, &[Plan])] = &[
+            (
+                0,
+                &[3, 3, 3],
+                8,
+                &[
+                    (0, 8, &[(0, 0, 3), (1, 0, 3), (2, 0, 2)]),
+                    (8, 1, &[(2, 2, 3)]),
+                ],
+            ),
+            (
+                10,
+                &[20],
+                8,
+                &[
+                    (10, 8, &[(0, 0, 8)]),
+                    (18, 8, &[(0, 8, 16)]),
+                    (26, 4, &[(0, 16, 20)]),
+                ],
+            ),
+            (0, &[8, 1], 8, &[(0, 8, &[(0, 0, 8)]), (8, 1, &[(1, 0, 1)])]),
+            (5, &[0, 2, 0], 8, &[(5, 2, &[(1, 0, 2)])]),
+            (0, &[], 8, &[]),
+        ];
+        for &(offset, lens, max, want) in table {
+            let got: Vec<Plan> = batch_segments(offset, lens, max)
+                .into_iter()
+                .map(|p| {
+                    (
+                        p.segment.offset,
+                        p.segment.len,
+                        &*Box::leak(p.pieces.into_boxed_slice()),
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "{offset} {lens:?} {max}");
         }
     }
 

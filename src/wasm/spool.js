@@ -1,7 +1,8 @@
 // Where a browser keeps recording spools: the Origin Private File System, or IndexedDB where OPFS (or its
 // createWritable) is missing. Every entry is written whole before its promise resolves: OPFS's createWritable
 // writes a swap file and swaps it in on close(), an IndexedDB put commits with its transaction. A store is
-// { ids, entries, readText, write, read, remove, discard }; Node's entry registers its own (files under spoolDir)
+// { ids, entries, readText, write, read, remove, discard } (write takes a string, bytes, a Blob, or an array of
+// byte arrays and Blobs stored one after the other); Node's entry registers its own (files under spoolDir)
 // as globalThis[Symbol.for('oss-append.spoolStore')], so that no Node code enters a browser bundle.
 
 /** A function that does nothing. */
@@ -70,7 +71,7 @@ function opfsStore(dir) {
       const handle = await (await spool(id, true)).getFileHandle(name, { create: true });
       const w = await handle.createWritable();
       try {
-        await w.write(data);
+        for (const piece of Array.isArray(data) ? data : [data]) await w.write(piece);
         await w.close();
       } catch (e) {
         await w.abort().catch(() => {});
@@ -140,7 +141,8 @@ function idbStore(dir) {
     },
     async write(id, name, data) {
       // A view is stored as its own bytes: structured cloning copies a view's whole buffer.
-      let value = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+      let value = typeof data === 'string' ? new TextEncoder().encode(data)
+        : Array.isArray(data) ? (data.length === 1 ? data[0] : new Blob(data)) : data;
       if (value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength) value = value.slice();
       const size = value instanceof Blob ? value.size : value.byteLength;
       await run('readwrite', (s) => request(s.put({ data: value, size, modified: Date.now() }, key(id, name))));

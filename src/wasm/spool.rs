@@ -192,6 +192,9 @@ struct SpoolState {
     confirmed_crc: u64,
     /// The last job: storage work runs one job at a time, in order.
     tail: Promise,
+    /// Accepted writes waiting to be stored, `(offset, data, len)`, and whether a job will take them.
+    waiting: VecDeque<(u64, JsValue, u64)>,
+    draining: bool,
     /// Why storage failed, when it did: writes are refused until every byte accepted so far is confirmed
     /// (a spool cannot have a gap).
     failed: Option<String>,
@@ -395,6 +398,8 @@ async fn open_locked(
             confirmed: start,
             confirmed_crc: crc,
             tail: Promise::resolve(&JsValue::UNDEFINED),
+            waiting: VecDeque::new(),
+            draining: false,
             failed: None,
         }),
         on_persisted: RefCell::new(None),
@@ -485,60 +490,86 @@ impl Spool {
     }
 
     /// Persists an accepted write (`data`: a Uint8Array or a Blob of `len` bytes), in order after every write
-    /// before it, as segments of at most a part.
+    /// before it. Writes that wait together are stored together, as segments of at most a part.
     pub(crate) fn persist(self: &Rc<Self>, data: &JsValue, len: u64) {
-        let offset = {
+        let schedule = {
             let mut st = self.state.borrow_mut();
             let offset = st.written_end;
             st.written_end += len;
-            offset
+            st.waiting.push_back((offset, data.clone(), len));
+            !std::mem::replace(&mut st.draining, true)
         };
-        for segment in spool::segments_for(offset, len, self.max_segment) {
-            let from = (segment.offset - offset) as f64;
-            let to = from + segment.len as f64;
-            let piece = slice(data, from, to);
-            self.chain(move |me| async move {
-                if me.state.borrow().failed.is_some() {
-                    return;
-                }
-                // Bytes OSS confirmed while they waited to be stored need no storing: once the record says so
-                // (a crash must never find the object past a record whose bytes are missing).
-                let confirmed = {
-                    let st = me.state.borrow();
-                    spool::is_confirmed(&segment, st.confirmed).then_some((
-                        st.confirmed,
-                        st.confirmed_crc,
-                        st.durable_start,
-                    ))
+        if schedule {
+            self.chain(|me| async move { me.drain().await });
+        }
+    }
+
+    /// Stores the writes waiting now; what comes meanwhile goes in a later job, behind the records queued since.
+    async fn drain(self: &Rc<Self>) {
+        let batch: Vec<(u64, JsValue, u64)> = {
+            let mut st = self.state.borrow_mut();
+            st.draining = false;
+            st.waiting.drain(..).collect()
+        };
+        let Some(&(offset, _, _)) = batch.first() else {
+            return;
+        };
+        let lens: Vec<u64> = batch.iter().map(|(_, _, len)| *len).collect();
+        for plan in spool::batch_segments(offset, &lens, self.max_segment) {
+            let pieces: Array = plan
+                .pieces
+                .iter()
+                .map(|&(i, from, to)| slice(&batch[i].1, from as f64, to as f64))
+                .collect();
+            if !self.store_segment(plan.segment, pieces).await {
+                return;
+            }
+        }
+    }
+
+    /// Stores one segment (unless OSS confirmed it meanwhile); false once storage has failed.
+    async fn store_segment(self: &Rc<Self>, segment: Segment, pieces: Array) -> bool {
+        if self.state.borrow().failed.is_some() {
+            return false;
+        }
+        // Bytes OSS confirmed while they waited to be stored need no storing: once the record says so (a crash
+        // must never find the object past a record whose bytes are missing).
+        let confirmed = {
+            let st = self.state.borrow();
+            spool::is_confirmed(&segment, st.confirmed).then_some((
+                st.confirmed,
+                st.confirmed_crc,
+                st.durable_start,
+            ))
+        };
+        if let Some((position, crc, durable)) = confirmed {
+            if durable < position && self.write_record(position, crc).await.is_ok() {
+                self.trim(position).await;
+            }
+            self.state.borrow_mut().persisted_end = segment.end();
+            return true;
+        }
+        match self.store.write(&self.id, &segment.name(), &pieces).await {
+            Ok(_) => {
+                let covered = {
+                    let mut st = self.state.borrow_mut();
+                    st.persisted_end = segment.end();
+                    st.stored.push_back(segment);
+                    st.durable_start
                 };
-                if let Some((position, crc, durable)) = confirmed {
-                    if durable < position && me.write_record(position, crc).await.is_ok() {
-                        me.trim(position).await;
-                    }
-                    me.state.borrow_mut().persisted_end = segment.end();
-                    return;
+                if spool::is_confirmed(&segment, covered) {
+                    self.trim(covered).await;
                 }
-                match me.store.write(&me.id, &segment.name(), &piece).await {
-                    Ok(_) => {
-                        let covered = {
-                            let mut st = me.state.borrow_mut();
-                            st.persisted_end = segment.end();
-                            st.stored.push_back(segment);
-                            st.durable_start
-                        };
-                        if spool::is_confirmed(&segment, covered) {
-                            me.trim(covered).await;
-                        }
-                        let callback = me.on_persisted.borrow();
-                        if let Some(f) = callback.as_ref() {
-                            f();
-                        }
-                    }
-                    Err(e) => {
-                        me.state.borrow_mut().failed = Some(storage_error(&e).to_string());
-                    }
+                let callback = self.on_persisted.borrow();
+                if let Some(f) = callback.as_ref() {
+                    f();
                 }
-            });
+                true
+            }
+            Err(e) => {
+                self.state.borrow_mut().failed = Some(storage_error(&e).to_string());
+                false
+            }
         }
     }
 
