@@ -328,10 +328,13 @@ export interface OSSError extends Error {
   /**
    * OSS's error code (`PositionNotEqualToLength`, `ObjectNotAppendable`, `SignatureDoesNotMatch`, ...) or ours:
    * `InvalidArgument`, `CrcMismatch`, `Aborted`, `MissingExposedHeader`, `ObjectTooLarge`, `RequestError`,
-   * `ConnectionTimeoutError`, `InvalidResponse`, `BufferFull` (an appender's write past `maxBuffered`), `GaveUp` (an
-   * appender's `giveUpAfter` passed; `cause` is the last failure).
+   * `ConnectionTimeoutError`, `InvalidResponse`, `BufferFull` (an appender's write past `maxBuffered`, or past
+   * `maxSpool` or the storage quota with a spool), `GaveUp` (an appender's `giveUpAfter` passed; `cause` is the last
+   * failure), `SpoolMismatch` (a reopened spool's object no longer continues it; the spool is kept).
    */
   code: string;
+  /** A spooled appender's failure: the id of the spool that keeps its unconfirmed bytes. */
+  spool?: string;
   /** The HTTP status; -1 for a network error, -2 for a timeout; absent for errors raised before sending. */
   status?: number;
   requestId?: string;
