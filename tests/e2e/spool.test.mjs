@@ -269,6 +269,54 @@ describe('spool', () => {
     await assertStored(emu, key, Buffer.concat([payload(2000, 'p'), payload(1000, 'q')]));
   });
 
+  test('a spooled appender that fails (another writer during an outage) keeps its bytes in the spool', T, async () => {
+    const key = uniqueKey('spool-fails');
+    const client = new OSS({ ...emu.clientOptions(), spoolDir });
+    const a = payload(80 * KIB, 'a');
+    const mine = payload(120 * KIB, 'mine');
+    const w = await client.openAppender(key, { spool: 'rec-fails', minPartSize: 0, maxRetryDelay: 300 });
+    await w.write(a);
+    await emu.halt();
+    const pending = w.write(mine);
+    pending.catch(() => {});
+    await until(() => w.spooled === a.length + mine.length, 10_000, 'spooled');
+    await emu.restart();
+    await new OSS(emu.clientOptions()).append(key, payload(10, 'theirs'), { position: a.length });
+    const e = await rejects(pending, { code: 'PositionNotEqualToLength' });
+    assert.equal(e.spool, 'rec-fails', 'the error names the spool that keeps the bytes');
+    assert.equal(w.state, 'failed');
+    const listed = await client.listUnfinished();
+    assert.deepEqual(listed.filter((l) => l.spool === 'rec-fails').map((l) => [l.position, l.pending]),
+      [[String(a.length), mine.length]]);
+    await rejects(client.openAppender(key, { spool: 'rec-fails' }), { code: 'SpoolMismatch' });
+    await client.discardSpool('rec-fails');
+  });
+
+  test('the default spoolDir is the user state directory, not the temp directory', T, async () => {
+    const state = join(spoolDir, 'xdg-state');
+    const script = join(CONSUMER, `spool-default-${process.pid}.mjs`);
+    writeFileSync(script, `
+      import OSS from 'oss-append';
+      const client = new OSS(JSON.parse(process.argv[2]));
+      const w = await client.openAppender('spool-default/obj.bin', { spool: 'rec-default', position: 0 });
+      await w.abort();
+      process.stdout.write(JSON.stringify(await client.listUnfinished()));
+    `);
+    try {
+      const out = await new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [script, JSON.stringify(emu.clientOptions())],
+          { env: { ...process.env, XDG_STATE_HOME: state, HOME: join(spoolDir, 'home') }, stdio: ['ignore', 'pipe', 'inherit'] });
+        let text = '';
+        child.stdout.on('data', (d) => { text += d; });
+        child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}`))));
+      });
+      assert.deepEqual(JSON.parse(out).map((l) => l.spool), ['rec-default']);
+      assert.ok(readdirSync(join(state, 'oss-append', 'spool', 'rec-default')).includes('record'));
+    } finally {
+      rmSync(script, { force: true });
+    }
+  });
+
   test('bad spool options are refused before anything is sent', T, async () => {
     const client = new OSS({ ...emu.clientOptions(), spoolDir });
     const key = uniqueKey('spool-bad');
