@@ -755,7 +755,12 @@ fn end_error(shared: &Rc<Shared>) -> JsValue {
         // Every unconfirmed byte is kept in the spool: reopen it, or discardSpool(id).
         set(&js, "spool", sp.id.as_str());
     }
-    let spooled_only = st.queue.iter().any(|c| matches!(c, Chunk::Spooled(..)));
+    // Bytes that wait only on disk cannot go into a Blob here: the spool keeps them all.
+    let spooled_only = st
+        .part_pieces
+        .iter()
+        .chain(st.queue.iter())
+        .any(|c| matches!(c, Chunk::Spooled(..)));
     if st.live.state() == LiveState::Failed && !spooled_only {
         let parts: Array = st
             .part_pieces
