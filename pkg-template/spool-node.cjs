@@ -116,7 +116,8 @@ function nodeStore(dir) {
     },
     /** Holds spool `id` for this process (a lock file with its pid; a dead process's lock is taken over). */
     async lock(id) {
-      const file = path.join(root, `${id}.lock`);
+      // A dot first: no spool id starts with one, so no spool's directory can have this name.
+      const file = path.join(root, `.${id}.lock`);
       await fs.promises.mkdir(root, { recursive: true });
       for (let attempt = 0; attempt < 2; attempt++) {
         try {
