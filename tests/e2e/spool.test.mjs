@@ -237,6 +237,52 @@ describe('spool', () => {
       await assertStored(emu, key, Buffer.concat(chunks), 'the spilled bytes were read back in order');
     });
 
+  test('storage that refuses more (a full disk, a quota) makes writes BufferFull until OSS has every byte', T,
+    async () => {
+      const key = uniqueKey('spool-full');
+      const dir = join(spoolDir, 'full');
+      const client = new OSS({ ...emu.clientOptions(), spoolDir: dir });
+      const w = await client.openAppender(key, { spool: 'rec-full', minPartSize: 0, maxRetryDelay: 600_000 });
+      const written = [payload(30 * KIB, 'a')];
+      await w.write(written[0]);
+      await emu.halt();
+      const accepted = [];
+      let refused;
+      try {
+        // The spool's directory turns into a file: every storage write fails from now on.
+        rmSync(join(dir, 'rec-full'), { recursive: true, force: true });
+        writeFileSync(join(dir, 'rec-full'), 'not a directory');
+        const b = payload(40 * KIB, 'b');
+        written.push(b);
+        accepted.push(w.write(b));
+        await until(async () => {
+          const probe = payload(1, `probe${accepted.length}`);
+          const p = w.write(probe);
+          const outcome = await Promise.race([p.then(() => 'landed', (e) => e), sleep(20).then(() => 'waiting')]);
+          if (outcome instanceof Error) {
+            refused = outcome;
+            return true;
+          }
+          written.push(probe);
+          accepted.push(p);
+          return false;
+        }, 5_000, 'a write refused once storage failed');
+      } finally {
+        await emu.restart();
+      }
+      assert.equal(refused.code, 'BufferFull', refused.message);
+      assert.equal(refused.name, 'BufferFullError');
+      assert.match(refused.message, /local storage failed/);
+      w.retryNow();
+      await Promise.all(accepted);   // nothing accepted before was dropped
+      rmSync(join(dir, 'rec-full'), { force: true });
+      const d = payload(5000, 'd');
+      await w.write(d);              // every byte is on OSS: the spool takes writes again
+      written.push(d);
+      await w.close();
+      await assertStored(emu, key, Buffer.concat(written));
+    });
+
   test('a spool is open in one appender at a time; it belongs to its object', T, async () => {
     const key = uniqueKey('spool-lock');
     const client = new OSS({ ...emu.clientOptions(), spoolDir });
