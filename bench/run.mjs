@@ -5,10 +5,11 @@
 //   bash bench/run.sh            (what `make bench` runs; installs bench/node_modules, then runs this)
 //   node bench/run.mjs           when bench/node_modules, pkg/ and the emulator are already there
 //
-// Environment: BENCH_RUNS (rounds per row, default 7), BENCH_ONLY=crc,append,overhead,memory,outage,size,ceiling,latency (a
-// subset, for development; RESULTS.md is then not written unless BENCH_WRITE=1), BENCH_LIVE_SECONDS (length of the
-// live recordings under modelled latency, default 60; shorter only for trial runs), OSS_APPEND_PKG (default pkg/),
-// OSS_EMULATOR (default target/release/oss-emulator), CHROMIUM (default /usr/bin/chromium).
+// Environment: BENCH_RUNS (rounds per row, default 7),
+// BENCH_ONLY=crc,append,overhead,spool,memory,outage,size,ceiling,latency (a subset, for development; RESULTS.md is
+// then not written unless BENCH_WRITE=1), BENCH_LIVE_SECONDS (length of the live recordings under modelled latency,
+// default 60; shorter only for trial runs), OSS_APPEND_PKG (default pkg/), OSS_EMULATOR (default
+// target/release/oss-emulator), CHROMIUM (default /usr/bin/chromium).
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -25,6 +26,7 @@ import { ensureFile, memoryChrome, memoryNode } from './lib/memory.mjs';
 import { outageRecording } from './lib/outage.mjs';
 import { overheadLoopback, overheadStubbed } from './lib/overhead.mjs';
 import { render } from './lib/report.mjs';
+import { spoolChrome, spoolNode } from './lib/spool.mjs';
 import { shippedSize } from './lib/size.mjs';
 import { log } from './lib/stats.mjs';
 
@@ -82,6 +84,11 @@ try {
   if (want('append')) {
     results.appendNode = await appendNode({ emu, OSS, AliOSS, crc64, runs: RUNS, total: config.appendTotal, part: config.part });
   }
+  if (want('spool')) {
+    mkdirSync(join(BENCH, '.tmp'), { recursive: true });
+    results.spoolNode = await spoolNode({ emu, OSS, crc64, runs: Math.max(3, Math.ceil(RUNS / 2)), total: config.appendTotal,
+      part: config.part, chunk: MIB, tmpDir: join(BENCH, '.tmp') });
+  }
   if (want('outage')) results.outage = await outageRecording({ emu });
   let file;
   if (want('memory')) {
@@ -89,13 +96,17 @@ try {
     file = ensureFile(join(BENCH, '.tmp', 'upload-1g.bin'), config.memTotal);
     results.memoryNode = await memoryNode({ emu, file, part: config.part, runs: config.memRuns });
   }
-  if (want('crc') || want('append') || want('memory')) {
+  if (want('crc') || want('append') || want('memory') || want('spool')) {
     site = await startBenchSite(PKG);
     browser = await launchBrowser();
     const { page, close } = await openBenchPage(browser, site.origin);
     if (want('crc')) results.crcChrome = await crcChrome(page, { runs: RUNS, mib: config.crcMib });
     if (want('append')) {
       results.appendChrome = await appendChrome({ emu, page, runs: RUNS, total: config.appendTotal, part: config.part });
+    }
+    if (want('spool')) {
+      results.spoolChrome = await spoolChrome({ emu, page, runs: Math.max(3, Math.ceil(RUNS / 2)), total: config.appendTotal,
+        part: config.part, chunk: MIB });
     }
     await close();
     if (want('memory')) {

@@ -254,6 +254,30 @@ export interface OpenAppenderOptions {
   onStateChange?: (state: AppenderStateName) => void;
   /** Called when a part failed transiently and is tried again after `delayMs`. */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Keeps every accepted byte in a local spool with this id (1-128 of `A-Za-z0-9._-`) until OSS confirms it:
+   * OPFS (IndexedDB where OPFS is missing) in browsers, files under `spoolDir` in Node. Opening the same id again
+   * after a reload or a crash sends the spooled bytes first (an existing spool implies `position: 'resume'`; a new one
+   * starts at `position` when its CRC-64 is known, else where the object ends).
+   */
+  spool?: string;
+  /** The most unconfirmed bytes a spool holds; a write past it rejects with `BufferFull`. Default 4 GiB. */
+  maxSpool?: number;
+  /** Node: the directory that holds spools (also a client option). Default: the user's state directory. */
+  spoolDir?: string;
+}
+
+/** A spool with bytes OSS has not confirmed, as `listUnfinished()` reports it. */
+export interface UnfinishedSpool {
+  /** The spool id. */
+  spool: string;
+  /** The object key. */
+  name: string;
+  /** The object's confirmed length where the spooled bytes start (decimal string). */
+  position: string;
+  /** Spooled bytes not confirmed on OSS. */
+  pending: number;
+  updatedAt: Date;
 }
 
 /** Where a live appender is: `retrying` from a transient failure until a part is confirmed again. */
@@ -313,6 +337,8 @@ export interface Appender {
    * `maxBuffered` waits for room (backpressure) instead of failing.
    */
   readonly writable: WritableStream<Uint8Array | Blob | ArrayBuffer>;
+  /** Bytes written since opening that are safe in the spool or confirmed on the object. */
+  readonly spooled: number;
 }
 
 /** Every rejection is an `Error` with these fields, shaped like ali-oss's. No secret ever appears in it. */
@@ -322,10 +348,13 @@ export interface OSSError extends Error {
   /**
    * OSS's error code (`PositionNotEqualToLength`, `ObjectNotAppendable`, `SignatureDoesNotMatch`, ...) or ours:
    * `InvalidArgument`, `CrcMismatch`, `Aborted`, `MissingExposedHeader`, `ObjectTooLarge`, `RequestError`,
-   * `ConnectionTimeoutError`, `InvalidResponse`, `BufferFull` (an appender's write past `maxBuffered`), `GaveUp` (an
-   * appender's `giveUpAfter` passed; `cause` is the last failure).
+   * `ConnectionTimeoutError`, `InvalidResponse`, `BufferFull` (an appender's write past `maxBuffered`, or past
+   * `maxSpool` or the storage quota with a spool), `GaveUp` (an appender's `giveUpAfter` passed; `cause` is the last
+   * failure), `SpoolMismatch` (a reopened spool's object no longer continues it; the spool is kept).
    */
   code: string;
+  /** A spooled appender's failure: the id of the spool that keeps its unconfirmed bytes. */
+  spool?: string;
   /** The HTTP status; -1 for a network error, -2 for a timeout; absent for errors raised before sending. */
   status?: number;
   requestId?: string;
@@ -376,6 +405,10 @@ export declare class OSS {
   ): Promise<string>;
   /** Opens a live append target for sources that produce data over time (MediaRecorder, a growing file). */
   openAppender(name: string, options?: OpenAppenderOptions): Promise<Appender>;
+  /** The spools of this client's bucket and endpoint that hold unconfirmed bytes. */
+  listUnfinished(options?: { spoolDir?: string }): Promise<UnfinishedSpool[]>;
+  /** Deletes a spool and its bytes. */
+  discardSpool(id: string, options?: { spoolDir?: string }): Promise<void>;
 }
 
 export default OSS;

@@ -4,6 +4,9 @@
 // ReadableStream<Uint8Array>), Node callers may pass a local file path or a Node `Readable` to `append` and `put`.
 const fs = require('node:fs');
 const { Readable } = require('node:stream');
+const { nodeStore } = require('./spool-node.cjs');
+// Spools live in files under spoolDir in Node (the browser build uses OPFS or IndexedDB instead).
+globalThis[Symbol.for('oss-append.spoolStore')] = nodeStore;
 const wasm = require('./node/oss_append.cjs');
 
 function invalidFile(reason, cause) {
@@ -48,7 +51,46 @@ async function toInput(file) {
   return file;
 }
 
+const clientSpoolDir = new WeakMap();
+
+/** `options` with the client's spoolDir when it names none (a copy: options are never modified). */
+function withSpoolDir(client, options) {
+  const dir = clientSpoolDir.get(client);
+  if (dir === undefined || (options && typeof options === 'object' && options.spoolDir !== undefined)) return options;
+  if (options !== undefined && options !== null && typeof options !== 'object') return options;
+  return { ...options, spoolDir: dir };
+}
+
 class OSS extends wasm.OSS {
+  constructor(options) {
+    super(options);
+    const dir = options?.spoolDir;
+    if (dir !== undefined) {
+      if (typeof dir !== 'string' || dir === '' || dir.includes('\0')) {
+        const err = new Error(`invalid spoolDir: ${JSON.stringify(dir)} is not a directory path; a non-empty path without NUL is accepted`);
+        err.name = 'InvalidArgumentError';
+        err.code = 'InvalidArgument';
+        throw err;
+      }
+      clientSpoolDir.set(this, dir);
+    }
+  }
+
+  /** Opens a live appender; see index.d.ts. A client's spoolDir applies when the options name none. */
+  openAppender(name, options) {
+    return super.openAppender(name, withSpoolDir(this, options));
+  }
+
+  /** The unfinished spools of this client's bucket. */
+  listUnfinished(options) {
+    return super.listUnfinished(withSpoolDir(this, options));
+  }
+
+  /** Deletes a spool. */
+  discardSpool(id, options) {
+    return super.discardSpool(id, withSpoolDir(this, options));
+  }
+
   /** Appends `file` to the object `name`; see index.d.ts. `options` is never modified. */
   async append(name, file, options) {
     return super.append(name, await toInput(file), options);

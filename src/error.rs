@@ -87,6 +87,28 @@ pub enum Error {
         /// The last transient failure.
         last: Box<Error>,
     },
+    /// A spooled appender's write does not fit in its spool: it would pass `maxSpool`, or local storage refused
+    /// more (the browser's quota, a full disk). Nothing accepted before is dropped. Its code is `BufferFull`.
+    #[error("a write of {length} bytes does not fit in the spool: {reason}; nothing was dropped: wait for earlier writes and write it again")]
+    SpoolFull {
+        /// The refused write's length.
+        length: u64,
+        /// Why: the limit passed, or what storage said.
+        reason: String,
+    },
+    /// A spool cannot be continued: the object does not continue its bytes, or the spool is unreadable.
+    /// The spool is left as it is.
+    #[error("the spool cannot be continued: {reason} (object length {}, spool from {spool_start} to {spool_end}); the spool is kept: discardSpool(id) drops it", object_length.map_or_else(|| "unknown".to_owned(), |l| l.to_string()))]
+    SpoolMismatch {
+        /// What is wrong.
+        reason: String,
+        /// The object's length, when a HEAD said it.
+        object_length: Option<u64>,
+        /// The object position where the spooled bytes start.
+        spool_start: u64,
+        /// Where they end.
+        spool_end: u64,
+    },
     /// The request never got a response: the network failed.
     #[error("request failed before a response arrived: {message}")]
     Request {
@@ -146,6 +168,8 @@ impl Error {
             Self::ObjectTooLarge { .. } => "ObjectTooLarge",
             Self::BufferFull { .. } => "BufferFull",
             Self::GaveUp { .. } => "GaveUp",
+            Self::SpoolMismatch { .. } => "SpoolMismatch",
+            Self::SpoolFull { .. } => "BufferFull",
             Self::Request { .. } => "RequestError",
             Self::Timeout { .. } => "ConnectionTimeoutError",
             Self::Aborted { .. } => "Aborted",
@@ -178,6 +202,8 @@ impl Error {
             Self::InvalidArgument { .. }
             | Self::ObjectTooLarge { .. }
             | Self::BufferFull { .. }
+            | Self::SpoolMismatch { .. }
+            | Self::SpoolFull { .. }
             | Self::Aborted { .. } => None,
         }
     }

@@ -20,6 +20,7 @@ pub mod request;
 pub mod response;
 pub mod retry;
 pub mod sign;
+pub mod spool;
 mod strings;
 #[cfg(test)]
 mod test_rng;

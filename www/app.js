@@ -375,6 +375,20 @@ function renderStats(s) {
   $('st-crc').textContent = s.appender?.crc64 ?? '–';
   $('st-state').textContent = s.appender?.state ?? '–';
   $('st-buffered').textContent = s.appender ? fmtBytes(s.appender.buffered) : '–';
+  $('st-spooled').textContent = s.appender ? fmtBytes(s.appender.spooled) : '–';
+  $('st-spooled').dataset.bytes = String(s.appender?.spooled ?? 0);
+}
+
+function clientFor(settings) {
+  return new OSS({
+    endpoint: settings.endpoint,
+    region: settings.region || undefined,
+    bucket: settings.bucket,
+    accessKeyId: settings.accessKeyId,
+    accessKeySecret: settings.accessKeySecret,
+    authorizationV4: settings.signature !== 'v1',
+    timeout: 20_000,
+  });
 }
 
 /** The appender's state: while OSS is unreachable it keeps recording, holds the bytes and tries again. */
@@ -423,15 +437,9 @@ async function start() {
   };
   session = s;
   try {
-    s.client = new OSS({
-      endpoint: settings.endpoint,
-      region: settings.region || undefined,
-      bucket: settings.bucket,
-      accessKeyId: settings.accessKeyId,
-      accessKeySecret: settings.accessKeySecret,
-      authorizationV4: settings.signature !== 'v1',
-      timeout: 20_000,
-    });
+    s.client = clientFor(settings);
+    // Spools in a storage the browser does not evict under pressure, when it grants that.
+    navigator.storage?.persist?.().catch(() => {});
     s.source = await openSource(settings.source);
     if (s.source.fallback) notice(s.source.fallback);
     const label = $('source-label');
@@ -450,6 +458,7 @@ async function start() {
 
     s.appender = await s.client.openAppender(s.key, {
       position: 0,
+      spool: `rec-${stamp}`, // the bytes not yet on OSS survive a reload or a crash: see "Unfinished recordings"
       minPartSize: 0, // every blob goes out as soon as the previous append is done
       mime: mime.container,
       meta: { source: s.source.kind },
@@ -704,6 +713,10 @@ $('stop').addEventListener('click', () => stop());
   }
   setStatus('ready');
   $('start').disabled = false;
+  try {
+    const { showUnfinished } = await import('./unfinished.js');
+    await showUnfinished(clientFor(readSettings()));
+  } catch { /* no settings yet: nothing to list */ }
   if (!form.elements.endpoint.value) {
     notice('Set the endpoint: the URL that make serve printed, or your OSS region’s endpoint.');
     form.elements.endpoint.focus();

@@ -39,6 +39,10 @@ function rows(r) {
     const a = r.appendChrome;
     add('Append 256 MiB in 8 MiB parts, Chrome', 'MB/s ↑', { v: a.ours.mbps }, null, { v: a.fetch.mbps, name: 'bare fetch' });
   }
+  for (const [env, a] of [['Node', r.spoolNode], ['Chrome', r.spoolChrome]]) {
+    if (a) add(`Live appender with a spool, 256 MiB in 1 MiB writes, ${env}`, 'MB/s ↑', { v: a.spooled.mbps },
+      { v: a.unspooled.mbps, name: 'the same unspooled' }, null);
+  }
   if (r.ceiling && !r.ceiling.problem) {
     add('Emulator ceiling: 1 GiB in 8 MiB parts, native Rust client', 'MB/s ↑', null, null,
       { v: r.ceiling.mbps, name: 'native client' });
@@ -143,6 +147,12 @@ function targets(r) {
     t.push(`- At ${l.rtt} ms RTT in Chrome, append throughput ≥ 0.95× bare fetch: ${verdict(x >= 0.95)} (${x.toFixed(2)}×: ` +
       `${num(l.throughput.ours.mbps, 1)} vs ${num(l.throughput.fetch.mbps, 1)} MB/s; ${paired(l.throughput.ours, l.throughput.fetch)}).`);
   }
+  for (const [env, a] of [['Node', r.spoolNode], ['Chrome', r.spoolChrome]]) {
+    if (!a) continue;
+    const x = a.spooled.mbps / a.unspooled.mbps;
+    t.push(`- A spooled appender ≥ 0.8× the unspooled rate in ${env}: ${verdict(x >= 0.8)} (${x.toFixed(2)}×: ` +
+      `${num(a.spooled.mbps)} vs ${num(a.unspooled.mbps)} MB/s; ${paired(a.spooled, a.unspooled)}).`);
+  }
   if (r.size?.web?.gz !== undefined) {
     t.push(`- Shipped .wasm + JS ≤ 45 kB gzipped: ${verdict(r.size.web.gz <= 45_000)} (browser build ${num(r.size.web.gz / kB, 1)} kB; ` +
       `the .wasm alone ${num(r.size.web.parts.find((p) => p.file.endsWith('.wasm')).gz / kB, 1)} kB).`);
@@ -158,7 +168,8 @@ function details(r) {
     d.push(`- CRC-64 in Chrome, MB/s: ours ${mb(r.crcChrome.ours.samples)}` +
       (r.crcChrome.ecma ? `; crc64-ecma182.js ${mb(r.crcChrome.ecma.samples)}` : `; crc64-ecma182.js: ${r.crcChrome.ecmaProblem}`));
   }
-  for (const [label, a] of [['Append in Node', r.appendNode], ['Append in Chrome', r.appendChrome]]) {
+  for (const [label, a] of [['Append in Node', r.appendNode], ['Append in Chrome', r.appendChrome],
+    ['Live appender, spooled and not, in Node', r.spoolNode], ['Live appender, spooled and not, in Chrome', r.spoolChrome]]) {
     if (a) d.push(`- ${label}, MB/s: ${Object.entries(a).map(([n, v]) => `${n} ${mb(v.samples)}`).join('; ')}`);
   }
   for (const l of Object.values(r.latency ?? {})) {

@@ -211,3 +211,20 @@ export async function liveRecording(opts, key, { mode, seconds, chunkBytes }) {
   if (failure) throw failure;
   return { times, next };
 }
+
+/**
+ * A live appender fed `chunk`-sized writes of the prepared bytes as fast as it takes them (`ready()` between), with
+ * or without a spool (OPFS); resolves once close() has confirmed everything (and, spooled, deleted the spool).
+ */
+export async function appenderRun(opts, key, partSize, chunk, spool) {
+  const oss = client(opts);
+  const t = performance.now();
+  const w = await oss.openAppender(key, { partSize, minPartSize: partSize, ...(spool ? { spool } : {}) });
+  for (let at = 0; at < data.length; at += chunk) {
+    await w.ready();
+    w.write(data.subarray(at, Math.min(data.length, at + chunk))).catch(() => {});
+  }
+  const r = await w.close();
+  const ms = performance.now() - t;
+  return { ms, next: r.nextAppendPosition, crc: r.crc64 };
+}

@@ -16,6 +16,7 @@ use super::driver::{report_progress, Driver};
 use super::js_error::to_js_error;
 use super::options::{object_key, JsOptions};
 use super::source::{describe, Part};
+use super::spool::{self as local_spool, Spool, SpoolOptions};
 use super::timer::{now_millis, random_unit, Timeout};
 use super::transport::{js_message, Body};
 use crate::append::{AppendPolicy, AppendSession};
@@ -99,6 +100,9 @@ struct Shared {
     on_retry: Option<Function>,
     /// Cancels the request under way when the appender is aborted (or the caller's signal fires).
     controller: AbortController,
+    /// The local spool of unconfirmed bytes (`options.spool`), and the bytes memory holds with one.
+    spool: Option<Rc<Spool>>,
+    max_memory: u64,
     state: RefCell<State>,
 }
 
@@ -112,6 +116,8 @@ struct Settler {
 enum Chunk {
     Bytes(Uint8Array),
     Blob(Blob),
+    /// Object range `[start, end)`, on the spool only.
+    Spooled(u64, u64),
 }
 
 impl Chunk {
@@ -119,6 +125,7 @@ impl Chunk {
         match self {
             Chunk::Bytes(b) => u64::from(b.length()),
             Chunk::Blob(b) => b.size() as u64,
+            Chunk::Spooled(start, end) => end - start,
         }
     }
 
@@ -136,6 +143,10 @@ impl Chunk {
                     Chunk::Blob(blob_slice(&b, n as f64, size)),
                 )
             }
+            Chunk::Spooled(start, end) => (
+                Chunk::Spooled(start, start + n),
+                Chunk::Spooled(start + n, end),
+            ),
         }
     }
 
@@ -143,6 +154,7 @@ impl Chunk {
         match self {
             Chunk::Bytes(b) => b.into(),
             Chunk::Blob(b) => b.into(),
+            Chunk::Spooled(..) => JsValue::UNDEFINED,
         }
     }
 }
@@ -212,6 +224,15 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
     let on_state_change = o.function("onStateChange")?;
     let on_retry = o.function("onRetry")?;
     let signal = o.signal("signal")?;
+    let spool_options = SpoolOptions::read(&o)?;
+    let max_memory = limits.max_buffered;
+    let limits = match &spool_options {
+        Some(sp) => LiveLimits {
+            max_buffered: sp.max_spool,
+            ..limits
+        },
+        None => limits,
+    };
     write.check_content_md5(Sending::Live)?;
     ops::append_object(&inner.config.bucket, &key, position, &write)?;
 
@@ -230,7 +251,67 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         retry_max: 0,
         ..inner.append_policy()
     };
-    let session = if resume {
+    let mut spool = None;
+    let session = if let Some(sp) = &spool_options {
+        let locked = local_spool::lock(&inner, &key, sp).await?;
+        // A new spool may start at a position whose CRC-64 is known; an existing one continues where it
+        // stands, decided from a HEAD.
+        let given =
+            (!resume && !locked.exists() && o.raw("position").is_some()).then_some(position);
+        let known = given.map(|p| {
+            init_crc
+                .or_else(|| inner.known_crc(&key, p))
+                .or((p == 0).then_some(0))
+        });
+        let (start, head) = match (given, known) {
+            (Some(p), Some(Some(crc))) => (local_spool::Start::At(p, crc), None),
+            (Some(p), _) => {
+                locked.abandon();
+                return Err(Error::invalid(
+                    "options.position",
+                    format!("a new spool starting at {p} must know the object's CRC-64 there: pass initCrc64, or leave position out to continue where the object ends"),
+                ));
+            }
+            (None, _) => {
+                let mut driver = Driver {
+                    inner: &inner,
+                    key: &key,
+                    write: &write,
+                    timeout_ms,
+                    signal: signal.as_ref(),
+                    progress: None,
+                    urls: Vec::new(),
+                    last: None,
+                };
+                match driver.head().await {
+                    Ok(h) => (local_spool::Start::Head(h.clone()), Some(h)),
+                    Err(e) => {
+                        locked.abandon();
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        let given = match &start {
+            local_spool::Start::At(p, crc) => Some((*p, *crc)),
+            local_spool::Start::Head(_) => None,
+        };
+        // The spool decides first: a reopen's mismatch is a SpoolMismatch, whatever the object is.
+        let (opened, preload) = local_spool::open(locked, start, sizes.part_size).await?;
+        let session = match given {
+            Some((p, crc)) => Ok(AppendSession::new(p, Some(crc), policy)),
+            None => AppendSession::resume_from_head(head.flatten().as_ref(), policy),
+        };
+        let session = match session {
+            Ok(session) => session,
+            Err(e) => {
+                opened.let_go();
+                return Err(e);
+            }
+        };
+        spool = Some((opened, preload));
+        session
+    } else if resume {
         let mut driver = Driver {
             inner: &inner,
             key: &key,
@@ -246,12 +327,27 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         let prior = init_crc.or_else(|| inner.known_crc(&key, position));
         AppendSession::new(position, prior, policy)
     };
+    let mut live = Live::new(session.position(), sizes, limits);
+    let mut queue = VecDeque::new();
+    let spool = spool.map(|(opened, preload)| {
+        // The spooled bytes the object does not hold go first, in order; nobody waits on them.
+        for (start, end) in preload {
+            let noop = Settler {
+                resolve: local_spool::noop_function(),
+                reject: local_spool::noop_function(),
+            };
+            if live.write(end - start, noop).is_ok() {
+                queue.push_back(Chunk::Spooled(start, end));
+            }
+        }
+        opened
+    });
     let state = State {
-        live: Live::new(session.position(), sizes, limits),
+        live,
         position: session.position(),
         crc64: session.crc64(),
         session: Some(session),
-        queue: VecDeque::new(),
+        queue,
         part_pieces: Vec::new(),
         part: None,
         end_error: None,
@@ -270,8 +366,18 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         on_state_change,
         on_retry,
         controller,
+        spool,
+        max_memory,
         state: RefCell::new(state),
     });
+    if let Some(sp) = &shared.spool {
+        let weak = Rc::downgrade(&shared);
+        *sp.on_persisted.borrow_mut() = Some(Box::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                spill(&shared);
+            }
+        }));
+    }
     let weak = Rc::downgrade(&shared);
     let online = Closure::<dyn FnMut()>::new(move || {
         if let Some(shared) = weak.upgrade() {
@@ -331,7 +437,11 @@ impl Appender {
     /// reject with `AbortError`; what is already on the object stays.
     pub fn abort(&self, reason: JsValue) -> Promise {
         abort(&self.shared, reason);
-        Promise::resolve(&JsValue::UNDEFINED)
+        match &self.shared.spool {
+            // Resolves once the spool is consistent and let go, so that it can be reopened at once.
+            Some(sp) => sp.settled(),
+            None => Promise::resolve(&JsValue::UNDEFINED),
+        }
     }
 
     /// Resolves when fewer than `partSize` bytes wait to be sent (backpressure for fast producers).
@@ -367,6 +477,16 @@ impl Appender {
     #[wasm_bindgen(getter)]
     pub fn crc64(&self) -> Option<String> {
         self.shared.state.borrow().crc64.map(|c| c.to_string())
+    }
+
+    /// Bytes written since opening that are safe on the local spool or confirmed on the object (with a
+    /// `spool`; without one, the confirmed bytes).
+    #[wasm_bindgen(getter)]
+    pub fn spooled(&self) -> f64 {
+        match &self.shared.spool {
+            Some(sp) => sp.spooled() as f64,
+            None => self.shared.state.borrow().live.confirmed() as f64,
+        }
     }
 
     /// Bytes written but not yet on the object (the same as `buffered`).
@@ -466,9 +586,21 @@ fn enqueue(shared: &Rc<Shared>, chunk: Chunk) -> Result<Promise, JsValue> {
     let mut refused = None;
     let promise = Promise::new(&mut |resolve, reject| {
         let mut st = shared.state.borrow_mut();
-        match st.live.write(len, Settler { resolve, reject }) {
+        let unconfirmed = st.live.buffered();
+        let accepted = match shared
+            .spool
+            .as_ref()
+            .and_then(|sp| sp.refusal(unconfirmed, len))
+        {
+            Some(e) => Err((e, Settler { resolve, reject })),
+            None => st.live.write(len, Settler { resolve, reject }),
+        };
+        match accepted {
             Ok(()) => {
                 if let Some(c) = chunk.take().filter(|c| c.len() > 0) {
+                    if let Some(sp) = &shared.spool {
+                        sp.persist(&c.js(), len);
+                    }
                     st.queue.push_back(c);
                 }
             }
@@ -481,6 +613,7 @@ fn enqueue(shared: &Rc<Shared>, chunk: Chunk) -> Result<Promise, JsValue> {
         }
     });
     after_change(shared);
+    spill(shared);
     kick(shared);
     match refused {
         Some(e) => {
@@ -518,7 +651,52 @@ fn close(shared: &Rc<Shared>) -> Promise {
     let promise = waiter(shared, |live, s| live.close(s));
     shared.state.borrow_mut().flush_timer = None;
     kick(shared);
-    promise
+    match &shared.spool {
+        // Everything is on the object: the spool goes before close() resolves.
+        Some(sp) => {
+            let sp = Rc::clone(sp);
+            future_to_promise(async move {
+                let value = JsFuture::from(promise).await?;
+                JsFuture::from(sp.finish()).await?;
+                Ok(value)
+            })
+        }
+        None => promise,
+    }
+}
+
+/// With a spool, memory holds at most `maxBuffered`: the newest persisted bytes in the queue are dropped from
+/// memory and read back from the spool when their turn comes.
+fn spill(shared: &Rc<Shared>) {
+    let Some(sp) = &shared.spool else {
+        return;
+    };
+    let mut st = shared.state.borrow_mut();
+    let in_memory = |c: &Chunk| !matches!(c, Chunk::Spooled(..));
+    let mut held: u64 = st
+        .queue
+        .iter()
+        .filter(|c| in_memory(c))
+        .map(Chunk::len)
+        .sum();
+    if held <= shared.max_memory {
+        return;
+    }
+    let persisted = sp.persisted_end();
+    let in_part: u64 = st.part_pieces.iter().map(Chunk::len).sum();
+    let mut end = st.position + in_part + st.queue.iter().map(Chunk::len).sum::<u64>();
+    for chunk in st.queue.iter_mut().rev() {
+        let len = chunk.len();
+        let start = end - len;
+        if in_memory(chunk) && end <= persisted {
+            *chunk = Chunk::Spooled(start, end);
+            held -= len;
+            if held <= shared.max_memory {
+                break;
+            }
+        }
+        end = start;
+    }
 }
 
 fn abort(shared: &Rc<Shared>, reason: JsValue) {
@@ -581,7 +759,17 @@ fn end_error(shared: &Rc<Shared>) -> JsValue {
         .cloned()
         .unwrap_or(Error::Aborted { reason: None });
     let js = to_js_error(&error, None);
-    if st.live.state() == LiveState::Failed {
+    if let Some(sp) = &shared.spool {
+        // Every unconfirmed byte is kept in the spool: reopen it, or discardSpool(id).
+        set(&js, "spool", sp.id.as_str());
+    }
+    // Bytes that wait only on disk cannot go into a Blob here: the spool keeps them all.
+    let spooled_only = st
+        .part_pieces
+        .iter()
+        .chain(st.queue.iter())
+        .any(|c| matches!(c, Chunk::Spooled(..)));
+    if st.live.state() == LiveState::Failed && !spooled_only {
         let parts: Array = st
             .part_pieces
             .iter()
@@ -627,6 +815,9 @@ fn after_change(shared: &Rc<Shared>) {
                         // An end: build the end error now, so that `unsent` holds the bytes as they were.
                         if state != LiveState::Closed {
                             end_error(shared);
+                            if let Some(sp) = &shared.spool {
+                                sp.let_go();
+                            }
                         } else {
                             shared.state.borrow_mut().watches.clear();
                         }
@@ -729,7 +920,7 @@ async fn pump(shared: &Rc<Shared>) {
         let part = match job {
             Job::Resend(part) => Ok(part),
             Job::Gather(pieces, len) => {
-                let part = gather(pieces, len).await;
+                let part = gather(pieces, len, shared.spool.as_deref()).await;
                 // From now on the part's body is its bytes (for `unsent` too): the pieces may go.
                 if let Ok(Part {
                     body: Body::Bytes(bytes),
@@ -774,6 +965,9 @@ async fn pump(shared: &Rc<Shared>) {
                 st.position = done.next_position;
                 st.crc64 = Some(done.crc64);
                 drop(st);
+                if let Some(sp) = &shared.spool {
+                    sp.confirmed(done.next_position, done.crc64);
+                }
                 shared
                     .inner
                     .remember(&shared.key, Some((done.next_position, done.crc64)));
@@ -829,7 +1023,7 @@ fn take_pieces(queue: &mut VecDeque<Chunk>, len: u64) -> Vec<Chunk> {
 }
 
 /// Reads the pieces of one part in order into a single body, computing its CRC-64 on the way.
-async fn gather(pieces: Vec<Chunk>, len: u64) -> Result<Part, Error> {
+async fn gather(pieces: Vec<Chunk>, len: u64, spool: Option<&Spool>) -> Result<Part, Error> {
     let mut crc = Crc64::new();
     let mut arrays = Vec::with_capacity(pieces.len());
     for piece in pieces {
@@ -846,6 +1040,10 @@ async fn gather(pieces: Vec<Chunk>, len: u64) -> Result<Part, Error> {
                         })?;
                 Uint8Array::new(&buffer)
             }
+            Chunk::Spooled(start, end) => match spool {
+                Some(sp) => sp.read_range(start, end).await?,
+                None => unreachable!("only a spooled appender queues spooled bytes"),
+            },
         };
         feed_bytes(&mut crc, &bytes);
         arrays.push(bytes);

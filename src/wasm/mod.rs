@@ -13,6 +13,7 @@ mod js_error;
 mod objects;
 mod options;
 mod source;
+mod spool;
 mod timer;
 mod transport;
 

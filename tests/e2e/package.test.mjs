@@ -25,9 +25,9 @@ describe('the tarball', () => {
     const files = packInfo().files.map((f) => f.path).sort();
     assert.deepEqual(files, [
       'README.md', 'cli.mjs', 'index.d.ts', 'node.cjs', 'node.mjs', 'node/blob.cjs', 'node/inputs.cjs', 'node/live.cjs',
-      'node/oss_append.cjs', 'node/oss_append_bg.wasm', 'node/shapes.cjs', 'node/transport.cjs', 'package.json',
-      'web.js', 'web/blob.js', 'web/inputs.js', 'web/live.js', 'web/oss_append.js', 'web/oss_append_bg.wasm',
-      'web/shapes.js', 'web/transport.js',
+      'node/oss_append.cjs', 'node/oss_append_bg.wasm', 'node/shapes.cjs', 'node/spool.cjs', 'node/transport.cjs',
+      'package.json', 'spool-node.cjs', 'web.js', 'web/blob.js', 'web/inputs.js', 'web/live.js', 'web/oss_append.js',
+      'web/oss_append_bg.wasm', 'web/shapes.js', 'web/spool.js', 'web/transport.js',
     ]);
   });
 

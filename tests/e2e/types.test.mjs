@@ -60,6 +60,12 @@ export async function use(file: Blob, bytes: Uint8Array, stream: ReadableStream<
   const w = await client.openAppender('rec/b.webm', { position: 'resume', minPartSize: 1 << 16 });
   await w.write(new Uint8Array(1));
   const done = await w.close();
+  const spooled = await client.openAppender('rec/c.webm', { spool: 'rec-42', maxSpool: 1 << 30, spoolDir: '/var/spool' });
+  const safe: number = spooled.spooled;
+  const unfinished = await client.listUnfinished({ spoolDir: '/var/spool' });
+  const first: string = unfinished[0].spool + unfinished[0].name + unfinished[0].position;
+  const waiting: number = unfinished[0].pending + unfinished[0].updatedAt.getTime() + safe;
+  await client.discardSpool('rec-42');
   try {
     await client.append('k', bytes, { position: 1 });
   } catch (e) {
@@ -68,7 +74,7 @@ export async function use(file: Blob, bytes: Uint8Array, stream: ReadableStream<
   }
   const c = new Crc64();
   c.update(bytes);
-  return [crc, status, h.objectType, content.length, url, url4, done.crc64, crc64('x'), c.digest(),
+  return [crc, status, h.objectType, content.length, url, url4, done.crc64, crc64('x'), c.digest(), first, waiting,
     combineCrc64('1', '2', 3)].join();
 }
 
@@ -82,6 +88,11 @@ new OSS({ ...options, querySign: 'always' });
 new OSS({ accessKeyId: 'a', accessKeySecret: 's' });
 // @ts-expect-error a version id is a string
 client.get('k', { versionId: 1 });
+// @ts-expect-error a spool id is a string
+client.openAppender('k', { spool: 42 });
+// @ts-expect-error a listed spool's position is a decimal string
+const p: number = (await client.listUnfinished())[0].position;
+void p;
 // @ts-expect-error nextAppendPosition is a string, not a number
 const n: number = (await client.append('k', new Blob([]))).nextAppendPosition;
 void n;

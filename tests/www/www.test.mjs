@@ -397,4 +397,47 @@ describe('demo web app', () => {
       assert.deepEqual(problems.filter((p) => !offline.test(p)), []);
       await context.close();
     });
+
+  test('after a reload during an outage it lists the unfinished recording, and Resume makes the object whole',
+    { timeout: 90_000 }, async () => {
+      const { context, page } = await openDemo({ source: 'generated', signature: 'v4' });
+      await page.click('#start');
+      await page.waitForSelector('#status[data-status="recording"]', { timeout: 20_000 });
+      const key = await page.evaluate(() => window.__recorded.key);
+      await page.waitForTimeout(1500);
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      const network = (offline) => cdp.send('Network.emulateNetworkConditions',
+        { offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await network(true);
+      await page.waitForSelector('#status[data-status="retrying"]', { timeout: 10_000 });
+      const blobsOffline = await page.evaluate(() => window.__recorded.blobs.length);
+      await page.waitForTimeout(3000);
+      // The source ends (its last blob comes), then everything recorded is spooled: nothing more will come.
+      await page.evaluate(() => document.querySelector('#preview').srcObject?.getTracks().forEach((t) => t.stop()));
+      await page.waitForFunction(() => {
+        const written = window.__recorded.blobs.reduce((n, b) => n + b.size, 0);
+        return written > 0 && Number(document.querySelector('#st-spooled').dataset.bytes) === written;
+      }, null, { timeout: 10_000 });
+      const rec = await recorded(page);
+      assert.ok(rec.blobs.length >= blobsOffline + 2, `recorded offline (${blobsOffline} -> ${rec.blobs.length} blobs)`);
+      await network(false);
+      await page.reload();
+      await page.waitForSelector('#status[data-status="ready"]', { timeout: 20_000 });
+      await page.waitForSelector('#unfinished:not([hidden]) li button.resume', { timeout: 10_000 });
+      const listed = await page.$$eval('#unfinished-list li', (lis) => lis.map((li) => li.textContent));
+      assert.equal(listed.length, 1, listed.join('\n'));
+      assert.ok(listed[0].includes(key), listed[0]);
+      await page.screenshot({ path: join(OUT, 'demo-unfinished.png'), fullPage: true });
+      await page.click('#unfinished-list li button.resume');
+      await page.waitForSelector('#unfinished-list li[data-state="resumed"], #unfinished-list li[data-state="failed"]');
+      const state = await page.$eval('#unfinished-list li', (li) => ({ ...li.dataset, text: li.textContent }));
+      assert.equal(state.state, 'resumed', state.text);
+      const local = Buffer.from(rec.base64, 'base64');
+      assert.equal(state.position, String(local.length));
+      const { bytes, info } = await stored(key);
+      assert.ok(bytes.equals(local), 'the object is byte for byte the recording, the offline part included');
+      assert.equal(String(info.crc64), refCrc64(local));
+      await context.close();
+    });
 });
