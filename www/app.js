@@ -157,7 +157,8 @@ async function fillSettings() {
   }
 }
 
-function readSettings() {
+/** The settings in the form, checked; `keep`: remember them (the user acted on them), else only read. */
+function readSettings({ keep = true } = {}) {
   const s = Object.fromEntries(FIELDS.map((n) => [n, form.elements[n].value.trim()]));
   let url;
   try {
@@ -172,7 +173,7 @@ function readSettings() {
   for (const n of ['bucket', 'accessKeyId', 'accessKeySecret']) {
     if (!s[n]) throw Object.assign(new Error(`${n} is empty`), { name: 'InvalidSettings' });
   }
-  remember(s);
+  if (keep) remember(s);
   return s;
 }
 
@@ -715,7 +716,7 @@ $('stop').addEventListener('click', () => stop());
   $('start').disabled = false;
   try {
     const { showUnfinished } = await import('./unfinished.js');
-    await showUnfinished(clientFor(readSettings()));
+    await showUnfinished(clientFor(readSettings({ keep: false })));
   } catch { /* no settings yet: nothing to list */ }
   if (!form.elements.endpoint.value) {
     notice('Set the endpoint: the URL that make serve printed, or your OSS region’s endpoint.');
