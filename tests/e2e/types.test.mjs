@@ -114,8 +114,8 @@ void n;
 
 const execFileP = promisify(execFile);
 
-// CommonJS: \`require('oss-append')\` (here \`import ... = require\`) in a .cts file resolves to index.d.cts through
-// the exports map's "types" -> "require" condition; index.d.ts would be an ES module there (TS1479).
+// CommonJS: `require('oss-append')` (here `import ... = require`) in a .cts file resolves to index.d.cts through
+// the exports map's "types" -> "require" condition; index.d.ts would be an ES module there (TS1471 under node16).
 const CONSUMER_CTS = `
 import oss = require('oss-append');
 import type { AppendResult, OSSError, OSSOptions } from 'oss-append';
@@ -180,14 +180,17 @@ for (const [label, compilerOptions] of [
   });
 }
 
-test('index.d.cts: a strict CommonJS consumer (require under Node resolution, module nodenext) compiles', T, async () => {
-  const dir = join(CONSUMER, 'ts-cjs');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'consumer.cts'), CONSUMER_CTS);
-  const out = await tsc(dir, { module: 'nodenext', moduleResolution: 'nodenext' }, 'consumer.cts');
-  assert.equal(out, '', `tsc reported:\n${out}`);
-});
+// node16 is where an ES module's types cannot be required at all (TS1471); nodenext (TypeScript 5.8+) would allow it.
+for (const mode of ['node16', 'nodenext']) {
+  test(`index.d.cts: a strict CommonJS consumer compiles — require() under module ${mode}`, T, async () => {
+    const dir = join(CONSUMER, `ts-cjs-${mode}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'consumer.cts'), CONSUMER_CTS);
+    const out = await tsc(dir, { module: mode, moduleResolution: mode }, 'consumer.cts');
+    assert.equal(out, '', `tsc reported:\n${out}`);
+  });
+}
 
 test('index.d.cts is index.d.ts with its own first line, so the two cannot disagree', T, () => {
   const esm = readFileSync(join(INSTALLED, 'index.d.ts'), 'utf8').split('\n');
