@@ -3,11 +3,21 @@
 /** A whole number given as a JS number, a decimal string (e.g. an earlier `nextAppendPosition`) or a bigint. */
 export type IntegerLike = number | string | bigint;
 
-/** Credentials as `refreshSTSToken` returns them. */
-export interface STSCredentials {
-  accessKeyId: string;
-  accessKeySecret: string;
+/**
+ * Credentials as `refreshSTSToken` returns them: ali-oss's names, or those of an STS AssumeRole answer
+ * (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`).
+ */
+export type STSCredentials = STSTokenNames & (
+  | { accessKeyId: string; accessKeySecret: string }
+  | { AccessKeyId: string; AccessKeySecret: string }
+);
+
+/** The STS token of `STSCredentials`, under any of the names ali-oss accepts (the first one given counts). */
+export interface STSTokenNames {
   stsToken?: string;
+  securityToken?: string;
+  SecurityToken?: string;
+  StsToken?: string;
 }
 
 export interface OSSOptions {
@@ -19,7 +29,7 @@ export interface OSSOptions {
   /** An STS security token; sent as `x-oss-security-token`. */
   stsToken?: string;
   /** Called for fresh credentials when OSS reports an expired or invalid token, and every `refreshSTSTokenInterval`. */
-  refreshSTSToken?: () => Promise<STSCredentials>;
+  refreshSTSToken?: () => STSCredentials | Promise<STSCredentials>;
   /** Milliseconds between scheduled refreshes. Default 300000. */
   refreshSTSTokenInterval?: number;
   /** Any http(s) URL, e.g. `https://oss-cn-hangzhou.aliyuncs.com` or a local emulator. */
