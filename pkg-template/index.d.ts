@@ -107,8 +107,8 @@ export interface AppendOptions {
   /** `p` in [0, 1]. Never goes backwards. */
   progress?: (p: number, info: ProgressInfo) => void;
   signal?: AbortSignal;
-  /** The whole object's CRC-64 before this append (decimal string), to verify appends at a position > 0. */
-  initCrc64?: string;
+  /** The whole object's CRC-64 before this append (decimal string or bigint), to verify appends at a position > 0. */
+  initCrc64?: string | bigint;
   /** Per-request timeout in milliseconds; overrides the client's. */
   timeout?: number;
 }
@@ -251,8 +251,8 @@ export interface OpenAppenderOptions {
   mime?: string;
   progress?: (p: number, info: ProgressInfo) => void;
   signal?: AbortSignal;
-  /** The object's CRC-64 at `position` (decimal string), so that every part is verified. */
-  initCrc64?: string;
+  /** The object's CRC-64 at `position` (decimal string or bigint), so that every part is verified. */
+  initCrc64?: string | bigint;
   timeout?: number;
   /**
    * The most accepted-but-unconfirmed bytes held (during an outage they pile up). A `write()` past it rejects with
@@ -354,7 +354,7 @@ export interface Appender {
    * The same target as a WHATWG WritableStream, e.g. for `readable.pipeTo(appender.writable)`; a chunk that would pass
    * `maxBuffered` waits for room (backpressure) instead of failing.
    */
-  readonly writable: WritableStream<Uint8Array | Blob | ArrayBuffer>;
+  readonly writable: WritableStream<Blob | ArrayBuffer | ArrayBufferView>;
   /** Bytes written since opening that are safe in the spool or confirmed on the object. */
   readonly spooled: number;
   /** Releases the handle's WebAssembly memory at once (otherwise the garbage collector does); it is unusable after. */

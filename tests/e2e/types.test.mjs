@@ -63,6 +63,7 @@ export async function use(file: Blob, bytes: Uint8Array, stream: ReadableStream<
   void [sealed, urlLater, url4h, bucket];
   const w = await client.openAppender('rec/b.webm', { position: 'resume', minPartSize: 1 << 16 });
   await w.write(new Uint8Array(1));
+  await new ReadableStream<Uint8Array>().pipeTo(w.writable);
   const done = await w.close();
   const doneCrc: string | null = done.crc64;
   void doneCrc;
