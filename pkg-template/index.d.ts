@@ -315,7 +315,10 @@ export interface AppenderState {
   /** The object key. */
   name: string;
   nextAppendPosition: string;
-  /** The object's CRC-64 (decimal string); null when it is not known (nothing was appended and none was given). */
+  /**
+   * The object's CRC-64 (decimal string). Null, as the `crc64` getter, only while none is known; close() confirms an
+   * append (an empty one when nothing was written), whose answer carries it.
+   */
   crc64: string | null;
 }
 

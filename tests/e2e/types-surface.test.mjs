@@ -543,9 +543,8 @@ describe('results, callback arguments and errors have the declared keys and type
     await emu.armFault({ kind: 'delay', delay_ms: 3000, op: 'head', key, count: 1 });
     await failure(new esm.OSS({ ...emu.clientOptions(), retryMax: 0 }).head(key, { timeout: 200 }), 'a timeout');
     await emu.clearFaults();
-    // Several parts, the second refused: the error says how far the object got.
     await emu.armFault({ kind: 'error_before_commit', status: 403, code: 'AccessDenied', op: 'append', key, count: 1 });
-    await failure(client.append(key, bytes(10)), 'a failure after some parts');
+    await failure(client.append(key, bytes(10), { position: 10 }), 'AccessDenied');
     await emu.clearFaults();
 
     const small = await client.openAppender(`${key}.small`, { maxBuffered: 4 });
