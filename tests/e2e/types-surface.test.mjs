@@ -111,8 +111,13 @@ function declarations(file = join(INSTALLED, 'index.d.ts')) {
     const attempts = [];
     for (const part of unionParts(type)) {
       const problems = [];
-      checkOne(value, part, path, problems, seen);
-      if (problems.length === 0) return;
+      // Keys count as produced only for the member of a union that the value is.
+      const trial = new Map();
+      checkOne(value, part, path, problems, trial);
+      if (problems.length === 0) {
+        for (const [name, keys] of trial) seen.set(name, new Set([...(seen.get(name) ?? []), ...keys]));
+        return;
+      }
       attempts.push(...problems);
     }
     out.push(attempts.length === 1 ? attempts[0]
@@ -174,7 +179,7 @@ function declarations(file = join(INSTALLED, 'index.d.ts')) {
     }
   };
 
-  /** The keys a shape declares itself (not inherited from a lib type such as Error), optional ones marked. */
+  /** The keys a shape declares itself (not those inherited from a lib type such as Error). */
   const ownKeys = (type) => checker.getPropertiesOfType(type)
     .filter((p) => local(p.declarations?.[0]?.parent?.symbol) || local(p))
     .map((p) => p.name).sort();
