@@ -3,11 +3,21 @@
 /** A whole number given as a JS number, a decimal string (e.g. an earlier `nextAppendPosition`) or a bigint. */
 export type IntegerLike = number | string | bigint;
 
-/** Credentials as `refreshSTSToken` returns them. */
-export interface STSCredentials {
-  accessKeyId: string;
-  accessKeySecret: string;
+/**
+ * Credentials as `refreshSTSToken` returns them: ali-oss's names, or those of an STS AssumeRole answer
+ * (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`).
+ */
+export type STSCredentials = STSTokenNames & (
+  | { accessKeyId: string; accessKeySecret: string }
+  | { AccessKeyId: string; AccessKeySecret: string }
+);
+
+/** The STS token of `STSCredentials`, under any of the names ali-oss accepts (the first one given counts). */
+export interface STSTokenNames {
   stsToken?: string;
+  securityToken?: string;
+  SecurityToken?: string;
+  StsToken?: string;
 }
 
 export interface OSSOptions {
@@ -19,7 +29,7 @@ export interface OSSOptions {
   /** An STS security token; sent as `x-oss-security-token`. */
   stsToken?: string;
   /** Called for fresh credentials when OSS reports an expired or invalid token, and every `refreshSTSTokenInterval`. */
-  refreshSTSToken?: () => Promise<STSCredentials>;
+  refreshSTSToken?: () => STSCredentials | Promise<STSCredentials>;
   /** Milliseconds between scheduled refreshes. Default 300000. */
   refreshSTSTokenInterval?: number;
   /** Any http(s) URL, e.g. `https://oss-cn-hangzhou.aliyuncs.com` or a local emulator. */
@@ -49,6 +59,8 @@ export interface OSSOptions {
    * header-signed. `'auto'` (default): in browsers and workers only; `true`: everywhere; `false`: never.
    */
   querySign?: 'auto' | boolean;
+  /** Node: the directory that holds spools, for `openAppender`, `listUnfinished` and `discardSpool` that name none. */
+  spoolDir?: string;
 }
 
 /** Extra request headers, e.g. `Cache-Control`, `Content-Disposition`, `x-oss-object-acl`, `x-oss-storage-class`. */
@@ -60,8 +72,8 @@ export type UserMeta = Record<string, string | number>;
 export interface ProgressInfo {
   /** Bytes of this call acknowledged by OSS so far. */
   loaded: number;
-  /** Bytes in all, when known up front (not for streams). */
-  total?: number;
+  /** Bytes in all, when known up front; null for streams and for a live appender. */
+  total: number | null;
   /** The object's length after the last acknowledged append. */
   position: string;
 }
@@ -95,8 +107,8 @@ export interface AppendOptions {
   /** `p` in [0, 1]. Never goes backwards. */
   progress?: (p: number, info: ProgressInfo) => void;
   signal?: AbortSignal;
-  /** The whole object's CRC-64 before this append (decimal string), to verify appends at a position > 0. */
-  initCrc64?: string;
+  /** The whole object's CRC-64 before this append (decimal string or bigint), to verify appends at a position > 0. */
+  initCrc64?: string | bigint;
   /** Per-request timeout in milliseconds; overrides the client's. */
   timeout?: number;
 }
@@ -109,9 +121,10 @@ export interface PutOptions {
   timeout?: number;
 }
 
+/** Options of `sealAppend`, and what `head`, `get` and `delete` share. They send no extra headers. */
 export interface RequestOptions {
-  headers?: RequestHeaders;
   signal?: AbortSignal;
+  /** Per-request timeout in milliseconds; overrides the client's. */
   timeout?: number;
 }
 
@@ -171,15 +184,16 @@ export interface HeadResult {
   res: ResponseInfo;
   /** `Appendable`, `Normal` or `Multipart`; null when the response does not say. */
   objectType: string | null;
-  /** The object's length, for appendable objects. */
+  /** The object's length, for appendable objects (the key is there, `undefined`, for others). */
   nextAppendPosition?: string;
+  /** The object's CRC-64 (decimal string), when OSS reports it. */
   crc64?: string;
   /** Only when versioning is on: the version read (`'null'` for an appendable object). */
   versionId?: string;
 }
 
 export interface GetResult {
-  /** The bytes (a Buffer in Node, a Uint8Array in browsers). */
+  /** The bytes (a Uint8Array in Node and in browsers, not a Buffer). */
   content: Uint8Array;
   res: ResponseInfo;
 }
@@ -194,6 +208,8 @@ export interface DeleteResult {
 
 export interface SealAppendResult {
   res: ResponseInfo;
+  /** When the object was sealed, as OSS reports it (`x-oss-sealed-time`); absent when the response does not say. */
+  sealedTime?: string;
 }
 
 export interface SignatureUrlOptions {
@@ -207,8 +223,8 @@ export interface SignatureUrlOptions {
   /** `response-*` overrides, e.g. `{ 'content-disposition': 'attachment' }`. */
   response?: Record<string, string>;
   process?: string;
-  trafficLimit?: number;
-  [header: `x-oss-${string}`]: string | undefined;
+  /** Bits per second, signed as `x-oss-traffic-limit`. */
+  trafficLimit?: IntegerLike;
 }
 
 export interface SignatureUrlV4Request {
@@ -235,8 +251,8 @@ export interface OpenAppenderOptions {
   mime?: string;
   progress?: (p: number, info: ProgressInfo) => void;
   signal?: AbortSignal;
-  /** The object's CRC-64 at `position` (decimal string), so that every part is verified. */
-  initCrc64?: string;
+  /** The object's CRC-64 at `position` (decimal string or bigint), so that every part is verified. */
+  initCrc64?: string | bigint;
   timeout?: number;
   /**
    * The most accepted-but-unconfirmed bytes held (during an outage they pile up). A `write()` past it rejects with
@@ -294,11 +310,16 @@ export interface RetryInfo {
   buffered: number;
 }
 
+/** What `close()` resolves to. */
 export interface AppenderState {
   /** The object key. */
   name: string;
   nextAppendPosition: string;
-  crc64: string;
+  /**
+   * The object's CRC-64 (decimal string). Null, as the `crc64` getter, only while none is known; close() confirms an
+   * append (an empty one when nothing was written), whose answer carries it.
+   */
+  crc64: string | null;
 }
 
 /**
@@ -336,9 +357,11 @@ export interface Appender {
    * The same target as a WHATWG WritableStream, e.g. for `readable.pipeTo(appender.writable)`; a chunk that would pass
    * `maxBuffered` waits for room (backpressure) instead of failing.
    */
-  readonly writable: WritableStream<Uint8Array | Blob | ArrayBuffer>;
+  readonly writable: WritableStream<Blob | ArrayBuffer | ArrayBufferView>;
   /** Bytes written since opening that are safe in the spool or confirmed on the object. */
   readonly spooled: number;
+  /** Releases the handle's WebAssembly memory at once (otherwise the garbage collector does); it is unusable after. */
+  free(): void;
 }
 
 /** Every rejection is an `Error` with these fields, shaped like ali-oss's. No secret ever appears in it. */
@@ -370,8 +393,11 @@ export interface OSSError extends Error {
   crc64?: string;
   /** A failed appender's error: every accepted byte not confirmed on the object, in order. */
   unsent?: Blob;
-  /** `GaveUp`: the last transient failure. */
-  cause?: OSSError;
+  /**
+   * `GaveUp`: the last transient failure (an `OSSError`). An `InvalidArgument` for a Node file path that cannot be
+   * opened: the file system's error.
+   */
+  cause?: OSSError | Error;
   /** `CrcMismatch`: the CRC-64 the client expected and the one the server reported. */
   localCrc64?: string;
   serverCrc64?: string;
@@ -389,6 +415,8 @@ export declare class OSS {
   append(name: string, file: AppendInput, options?: AppendOptions): Promise<AppendResult>;
   /** PutObject (creates a Normal object, which cannot be appended to). */
   put(name: string, file: AppendInput, options?: PutOptions): Promise<PutResult>;
+  /** The bucket this client addresses. */
+  readonly bucket: string;
   head(name: string, options?: VersionOptions): Promise<HeadResult>;
   get(name: string, options?: GetOptions): Promise<GetResult>;
   delete(name: string, options?: VersionOptions): Promise<DeleteResult>;
@@ -396,12 +424,19 @@ export declare class OSS {
   sealAppend(name: string, position: IntegerLike, options?: RequestOptions): Promise<SealAppendResult>;
   /** A V1 presigned URL. */
   signatureUrl(name: string, options?: SignatureUrlOptions): string;
-  /** A V4 presigned URL. */
+  /** As `signatureUrl`, after refreshing STS credentials when `refreshSTSTokenInterval` has passed. */
+  asyncSignatureUrl(name: string, options?: SignatureUrlOptions): Promise<string>;
+  /**
+   * A V4 presigned URL. `additionalHeaders` names request headers (given in `request.headers`) that are signed
+   * too, as in ali-oss.
+   */
   signatureUrlV4(
+    /** `GET`, `PUT`, `POST`, `HEAD` or `DELETE`, in any case. */
     method: string,
-    expiresSeconds: number,
+    expiresSeconds: IntegerLike,
     request?: SignatureUrlV4Request,
     name?: string,
+    additionalHeaders?: string[],
   ): Promise<string>;
   /** Opens a live append target for sources that produce data over time (MediaRecorder, a growing file). */
   openAppender(name: string, options?: OpenAppenderOptions): Promise<Appender>;
@@ -409,6 +444,8 @@ export declare class OSS {
   listUnfinished(options?: { spoolDir?: string }): Promise<UnfinishedSpool[]>;
   /** Deletes a spool and its bytes. */
   discardSpool(id: string, options?: { spoolDir?: string }): Promise<void>;
+  /** Releases the client's WebAssembly memory at once (otherwise the garbage collector does); it is unusable after. */
+  free(): void;
 }
 
 export default OSS;

@@ -5,7 +5,8 @@
 #      wasm-bindgen --target nodejs → pkg/node/  (CommonJS: Node; renamed .cjs)
 #   3. wasm-opt -Oz (npm binaryen; never Debian's, which miscompiles externref tables) on each .wasm; the crate's own
 #      JS (src/wasm/*.js) placed beside the bindings; all JS minified with esbuild (npm)
-#   4. pkg-template/* copied in, the version stamped from Cargo.toml
+#   4. pkg-template/* copied in, the version stamped from Cargo.toml; index.d.cts (the types `require` resolves to)
+#      made from index.d.ts by replacing its first line, so the two cannot drift
 # The package is assembled in a pkg-staging.* directory and swapped in whole, so pkg/ is never half-built. When the compiled
 # module and the tools are unchanged, steps 2-3 are reused from the previous build (the slow part is wasm-opt).
 # Usage: scripts/build-pkg.sh        Environment: OSS_APPEND_NO_WASM_OPT=1 skips wasm-opt (larger output).
@@ -148,6 +149,12 @@ echo "$KEY" > "$STAGE/.build-key"
 
 log "copying pkg-template/ (version $VERSION)"
 cp -R "$TEMPLATE"/. "$STAGE"/
+# The same declarations for CommonJS consumers: under "type": "module" a .d.ts is an ES module's, which a
+# require() under moduleResolution node16/nodenext refuses; a .d.cts is a CommonJS module's.
+head -n 1 "$STAGE/index.d.ts" | grep -q '^// Type definitions for oss-append' \
+  || die "pkg-template/index.d.ts must start with its '// Type definitions for oss-append' line"
+{ echo "// Type definitions for oss-append as require('oss-append') sees them: index.d.ts with this first line."
+  tail -n +2 "$STAGE/index.d.ts"; } > "$STAGE/index.d.cts"
 node -e '
   const fs = require("fs");
   const [file, version] = process.argv.slice(1);

@@ -24,10 +24,10 @@ describe('the tarball', () => {
   test('ships exactly the entry points, both builds and the docs', T, () => {
     const files = packInfo().files.map((f) => f.path).sort();
     assert.deepEqual(files, [
-      'README.md', 'cli.mjs', 'index.d.ts', 'node.cjs', 'node.mjs', 'node/blob.cjs', 'node/inputs.cjs', 'node/live.cjs',
-      'node/oss_append.cjs', 'node/oss_append_bg.wasm', 'node/shapes.cjs', 'node/spool.cjs', 'node/transport.cjs',
-      'package.json', 'spool-node.cjs', 'web.js', 'web/blob.js', 'web/inputs.js', 'web/live.js', 'web/oss_append.js',
-      'web/oss_append_bg.wasm', 'web/shapes.js', 'web/spool.js', 'web/transport.js',
+      'README.md', 'cli.mjs', 'index.d.cts', 'index.d.ts', 'node.cjs', 'node.mjs', 'node/blob.cjs', 'node/inputs.cjs',
+      'node/live.cjs', 'node/oss_append.cjs', 'node/oss_append_bg.wasm', 'node/shapes.cjs', 'node/spool.cjs',
+      'node/transport.cjs', 'package.json', 'spool-node.cjs', 'web.js', 'web/blob.js', 'web/inputs.js', 'web/live.js',
+      'web/oss_append.js', 'web/oss_append_bg.wasm', 'web/shapes.js', 'web/spool.js', 'web/transport.js',
     ]);
   });
 
@@ -40,6 +40,7 @@ describe('the tarball', () => {
     assert.equal(pkg.type, 'module');
     const root = pkg.exports['.'];
     assert.deepEqual(Object.keys(root), ['types', 'node', 'browser', 'worker', 'default']);
+    assert.deepEqual(root.types, { require: './index.d.cts', default: './index.d.ts' }, 'require() gets CommonJS types');
     assert.deepEqual(root.node, { import: './node.mjs', require: './node.cjs' });
     assert.equal(root.browser, './web.js');
     assert.equal(root.worker, './web.js');
