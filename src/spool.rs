@@ -483,6 +483,7 @@ mod tests {
             crc64: crc,
             object_type: ObjectType::Appendable,
             request_id: None,
+            delete_marker: false,
         }
     }
 
