@@ -46,6 +46,9 @@ pub(crate) enum Body {
     Empty,
     Bytes(Uint8Array),
     Blob(Blob),
+    /// Byte arrays sent one after another as a stream of known length (Node only: browsers cannot stream a
+    /// request body over HTTP/1.1). Node's fetch copies a byte-array body twice; a stream goes out as it is.
+    Pieces(js_sys::Array),
 }
 
 impl Body {
@@ -54,6 +57,7 @@ impl Body {
             Body::Empty => JsValue::UNDEFINED,
             Body::Bytes(b) => b.into(),
             Body::Blob(b) => b.into(),
+            Body::Pieces(p) => p.into(),
         }
     }
 }
