@@ -12,6 +12,14 @@ export function ioTurn() {
   return inNode ? new Promise((resolve) => setImmediate(resolve)) : Promise.resolve();
 }
 
+/**
+ * Whether request bodies may be streams: in Node, not in a page (browsers cannot stream a body over HTTP/1.1, and a
+ * page may carry a `process` shim).
+ */
+export function streamsBodies() {
+  return inNode && typeof document === 'undefined';
+}
+
 /** Whether this runtime enforces CORS (a browser page or worker), where query-signed appends save a preflight. */
 export function inBrowser() {
   return !inNode;

@@ -24,6 +24,8 @@ extern "C" {
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = inBrowser)]
     fn js_in_browser() -> bool;
+    #[wasm_bindgen(js_name = streamsBodies)]
+    fn js_streams_bodies() -> bool;
     #[wasm_bindgen(js_name = ioTurn)]
     fn js_io_turn() -> js_sys::Promise;
 }
@@ -38,6 +40,11 @@ pub(crate) async fn io_turn() {
 /// signs appends in their query.
 pub(crate) fn in_browser() -> bool {
     js_in_browser()
+}
+
+/// Whether request bodies may go out as streams ([`Body::Pieces`]): Node, not a page.
+pub(crate) fn streams_bodies() -> bool {
+    js_streams_bodies()
 }
 
 /// What goes out as the request body (cheap to clone: JS handles).
