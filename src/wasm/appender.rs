@@ -18,7 +18,7 @@ use super::options::{object_key, JsOptions};
 use super::source::{describe, Part};
 use super::spool::{self as local_spool, Spool, SpoolOptions};
 use super::timer::{now_millis, random_unit, Timeout};
-use super::transport::{js_message, Body};
+use super::transport::{js_message, streams_bodies, Body};
 use crate::append::{AppendPolicy, AppendSession};
 use crate::crc64::Crc64;
 use crate::error::Error;
@@ -1022,7 +1022,8 @@ fn take_pieces(queue: &mut VecDeque<Chunk>, len: u64) -> Vec<Chunk> {
     pieces
 }
 
-/// Reads the pieces of one part in order into a single body, computing its CRC-64 on the way.
+/// Reads the pieces of one part in order, computing its CRC-64 on the way: one body in a browser, the pieces
+/// themselves in Node.
 async fn gather(pieces: Vec<Chunk>, len: u64, spool: Option<&Spool>) -> Result<Part, Error> {
     let mut crc = Crc64::new();
     let mut arrays = Vec::with_capacity(pieces.len());
@@ -1060,6 +1061,8 @@ async fn gather(pieces: Vec<Chunk>, len: u64, spool: Option<&Spool>) -> Result<P
     }
     let body = match arrays.len() {
         0 => Body::Empty,
+        // Node streams the pieces as they are: its fetch would copy one byte array twice more.
+        _ if streams_bodies() => Body::Pieces(arrays.into_iter().collect()),
         1 => Body::Bytes(arrays.pop().expect("one")),
         _ => {
             let out = Uint8Array::new_with_length(len as u32);

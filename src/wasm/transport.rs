@@ -24,6 +24,8 @@ extern "C" {
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = inBrowser)]
     fn js_in_browser() -> bool;
+    #[wasm_bindgen(js_name = streamsBodies)]
+    fn js_streams_bodies() -> bool;
     #[wasm_bindgen(js_name = ioTurn)]
     fn js_io_turn() -> js_sys::Promise;
 }
@@ -40,12 +42,20 @@ pub(crate) fn in_browser() -> bool {
     js_in_browser()
 }
 
+/// Whether request bodies may go out as streams ([`Body::Pieces`]): Node, not a page.
+pub(crate) fn streams_bodies() -> bool {
+    js_streams_bodies()
+}
+
 /// What goes out as the request body (cheap to clone: JS handles).
 #[derive(Clone)]
 pub(crate) enum Body {
     Empty,
     Bytes(Uint8Array),
     Blob(Blob),
+    /// Byte arrays sent one after another as a stream of known length (Node only: browsers cannot stream a
+    /// request body over HTTP/1.1). Node's fetch copies a byte-array body twice; a stream goes out as it is.
+    Pieces(js_sys::Array),
 }
 
 impl Body {
@@ -54,6 +64,7 @@ impl Body {
             Body::Empty => JsValue::UNDEFINED,
             Body::Bytes(b) => b.into(),
             Body::Blob(b) => b.into(),
+            Body::Pieces(p) => p.into(),
         }
     }
 }

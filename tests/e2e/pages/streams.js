@@ -127,7 +127,7 @@ export function injectFaults({ key, decide, arm }) {
     if (!url.pathname.startsWith('/__emulator__/') && decodeURIComponent(url.pathname).endsWith(`/${key}`)) {
       const method = String(init?.method ?? 'GET').toUpperCase();
       const position = url.searchParams.get('position');
-      const length = bodyLength(init?.body);
+      const length = bodyLength(init);
       const request = { index: requests++, method, position, length, append: url.searchParams.has('append') };
       const action = decide(request);
       if (action) {
@@ -146,11 +146,14 @@ export function injectFaults({ key, decide, arm }) {
   };
 }
 
-function bodyLength(body) {
+function bodyLength(init) {
+  const body = init?.body;
   if (body === undefined || body === null) return 0;
   if (typeof Blob !== 'undefined' && body instanceof Blob) return body.size;
   if (ArrayBuffer.isView(body) || body instanceof ArrayBuffer) return body.byteLength;
-  return null;
+  // A streamed body (Node's live parts) declares its length.
+  const declared = Object.entries(init.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-length');
+  return declared ? Number(declared[1]) : null;
 }
 
 /** Actions for `decide`: the emulator's fault kinds, plus a token expiry and a clock jump. */
