@@ -125,16 +125,14 @@ async fn upload(
         .init_crc
         .or_else(|| inner.known_crc(&key, opts.position));
     let mut session = AppendSession::new(opts.position, prior, inner.append_policy());
-    let mut driver = Driver {
+    let mut driver = Driver::new(
         inner,
-        key: &key,
-        write: &opts.write,
-        timeout_ms: opts.timeout_ms,
-        signal: opts.signal.as_ref(),
-        progress: opts.progress.as_ref(),
-        urls: Vec::new(),
-        last: None,
-    };
+        &key,
+        &opts.write,
+        opts.timeout_ms,
+        opts.signal.as_ref(),
+        opts.progress.as_ref(),
+    );
     let total = source.total();
     driver.report_progress(0, total, opts.position, false);
 

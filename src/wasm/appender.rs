@@ -273,16 +273,8 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
                 ));
             }
             (None, _) => {
-                let mut driver = Driver {
-                    inner: &inner,
-                    key: &key,
-                    write: &write,
-                    timeout_ms,
-                    signal: signal.as_ref(),
-                    progress: None,
-                    urls: Vec::new(),
-                    last: None,
-                };
+                let mut driver =
+                    Driver::new(&inner, &key, &write, timeout_ms, signal.as_ref(), None);
                 match driver.head().await {
                     Ok(h) => (local_spool::Start::Head(h.clone()), Some(h)),
                     Err(e) => {
@@ -312,16 +304,7 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         spool = Some((opened, preload));
         session
     } else if resume {
-        let mut driver = Driver {
-            inner: &inner,
-            key: &key,
-            write: &write,
-            timeout_ms,
-            signal: signal.as_ref(),
-            progress: None,
-            urls: Vec::new(),
-            last: None,
-        };
+        let mut driver = Driver::new(&inner, &key, &write, timeout_ms, signal.as_ref(), None);
         AppendSession::resume_from_head(driver.head().await?.as_ref(), policy)?
     } else {
         let prior = init_crc.or_else(|| inner.known_crc(&key, position));
@@ -940,16 +923,15 @@ async fn pump(shared: &Rc<Shared>) {
             .expect("one pump at a time");
         let outcome = match &part {
             Ok(part) => {
-                let mut driver = Driver {
-                    inner: &shared.inner,
-                    key: &shared.key,
-                    write: &shared.write,
-                    timeout_ms: shared.timeout_ms,
-                    signal: Some(&shared.controller.signal()),
-                    progress: shared.progress.as_ref(),
-                    urls: Vec::new(),
-                    last: None,
-                };
+                let signal = shared.controller.signal();
+                let mut driver = Driver::new(
+                    &shared.inner,
+                    &shared.key,
+                    &shared.write,
+                    shared.timeout_ms,
+                    Some(&signal),
+                    shared.progress.as_ref(),
+                );
                 driver.append_part(&mut session, part).await
             }
             Err(e) => Err(e.clone()),

@@ -33,6 +33,29 @@ pub(crate) struct Driver<'a> {
     pub(crate) last: Option<Exchange>,
 }
 
+impl<'a> Driver<'a> {
+    /// A driver for requests on `key`, with no URL recorded yet.
+    pub(crate) fn new(
+        inner: &'a Inner,
+        key: &'a str,
+        write: &'a WriteOptions,
+        timeout_ms: u64,
+        signal: Option<&'a AbortSignal>,
+        progress: Option<&'a Function>,
+    ) -> Self {
+        Self {
+            inner,
+            key,
+            write,
+            timeout_ms,
+            signal,
+            progress,
+            urls: Vec::new(),
+            last: None,
+        }
+    }
+}
+
 impl Driver<'_> {
     pub(crate) async fn append_part(
         &mut self,
