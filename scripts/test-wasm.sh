@@ -8,7 +8,18 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$HOME/.cache/oss-append-tools/node_modules/.bin:$PATH"
 
 if [ -z "${OSS_WASM_PAGE_ADDRESS:-}" ]; then
-  port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+  # A free port below the ephemeral range: the test runner picks ChromeDriver's port by binding port 0 after this port
+  # is released, and from inside that range it could be handed this very port (the page then loads from ChromeDriver).
+  port=$(node -e '
+    const net = require("net");
+    let low = 32768;
+    try { low = Number(require("fs").readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").split(/\s+/)[0]); } catch {}
+    const pick = (tries) => {
+      const port = 10000 + Math.floor(Math.random() * Math.max(1, low - 10000));
+      const s = net.createServer().once("error", () => { if (tries > 1) pick(tries - 1); else process.exit(1); });
+      s.listen(port, "127.0.0.1", () => { console.log(port); s.close(); });
+    };
+    pick(50);')
   export OSS_WASM_PAGE_ADDRESS=127.0.0.1:$port
   exec scripts/with-emulator.sh --control-origin "http://$OSS_WASM_PAGE_ADDRESS" -- "$0" "$@"
 fi
