@@ -41,12 +41,12 @@ trap 'rm -rf "$node_log" "$chrome_log" "$profile" "$capabilities"' EXIT
 wasm-pack test --mode no-install --node -- --test wasm 2>&1 | tee "$node_log"
 check node "$node_log"
 
-# Chromium as this machine runs it (no background networking on a closed network, a fresh profile), with budgets for
-# a cold first start on a new machine: the runner's defaults give ChromeDriver 5 s to bind and the suite 20 s.
-cat >"$capabilities" <<JSON
-{"goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": ["disable-gpu", "disable-quic", "no-first-run",
-  "disable-background-networking", "disable-component-update", "disable-sync", "user-data-dir=$profile"]}}
-JSON
+# Chromium as the e2e suites run it (their flags: no background networking on a closed network), with a fresh profile
+# and budgets for a cold first start on a new machine: the runner's defaults give ChromeDriver 5 s and the suite 20 s.
+PROFILE=$profile node --input-type=module -e '
+  import { CHROMIUM, CHROMIUM_ARGS } from "./tests/e2e/helpers/browser.mjs";
+  const args = [...CHROMIUM_ARGS.map((flag) => flag.replace(/^--/, "")), `user-data-dir=${process.env.PROFILE}`];
+  console.log(JSON.stringify({ "goog:chromeOptions": { binary: CHROMIUM, args } }));' >"$capabilities"
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON=$capabilities WASM_BINDGEN_TEST_DRIVER_TIMEOUT=60 WASM_BINDGEN_TEST_TIMEOUT=180
 chrome() {
   WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=$OSS_WASM_PAGE_ADDRESS \
