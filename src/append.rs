@@ -4,36 +4,15 @@ use crate::crc64::combine;
 use crate::error::{Error, ServiceError};
 use crate::request::Headers;
 use crate::response::{parse_service_error, HeadResponse};
+use crate::retry::{
+    backoff_ms, classify, error_server_time, ErrorClass, POSITION_NOT_EQUAL_TO_LENGTH,
+};
 use crate::time::SigningTime;
 
 /// The largest an appendable object may grow: 5 GiB.
 pub const MAX_APPENDABLE_SIZE: u64 = 5 << 30;
-/// The backoff ceiling of the first retry, in milliseconds; it doubles with each retry.
-pub const BACKOFF_BASE_MS: u64 = 200;
-/// The largest backoff ceiling, in milliseconds.
-pub const BACKOFF_CAP_MS: u64 = 20_000;
-
-const POSITION_NOT_EQUAL_TO_LENGTH: &str = "PositionNotEqualToLength";
 const OBJECT_NOT_APPENDABLE: &str = "ObjectNotAppendable";
-const REQUEST_TIME_TOO_SKEWED: &str = "RequestTimeTooSkewed";
-const CREDENTIAL_CODES: [&str; 3] = [
-    "SecurityTokenExpired",
-    "InvalidSecurityToken",
-    "InvalidAccessKeyId",
-];
 const CRC_HEADER: &str = "x-oss-hash-crc64ecma";
-
-/// The full-jitter backoff before retry number `retry` (1 for the first retry): a uniform share
-/// `jitter` (a random number in `[0, 1)` the transport supplies) of `min(200 ms · 2^(retry-1), 20 s)`.
-pub fn backoff_ms(retry: u32, jitter: f64) -> u64 {
-    let ceiling = (BACKOFF_BASE_MS << retry.saturating_sub(1).min(16)).min(BACKOFF_CAP_MS);
-    let share = if jitter.is_finite() {
-        jitter.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    (ceiling as f64 * share) as u64
-}
 
 /// The limits an append works within.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -239,45 +218,6 @@ enum Phase {
     Finished,
 }
 
-/// How an error answer is handled.
-enum Class {
-    Abort,
-    /// The request may or may not have been applied.
-    Ambiguous,
-    /// 409 PositionNotEqualToLength.
-    PositionConflict,
-    ClockSkew,
-    Credentials,
-    /// A 404 for the key (on a HEAD: the object does not exist).
-    NotFound,
-    /// A definite rejection that a retry would not change.
-    Fatal,
-}
-
-fn classify(e: &Error) -> Class {
-    match e {
-        Error::Aborted { .. } => Class::Abort,
-        Error::Request { .. } | Error::Timeout { .. } => Class::Ambiguous,
-        // An unreadable 4xx is still a rejection; an unreadable 2xx or 5xx says nothing.
-        Error::InvalidResponse { status, .. } if (400..500).contains(status) => Class::Fatal,
-        Error::InvalidResponse { .. } => Class::Ambiguous,
-        Error::Service(s) => match (s.status, s.code.as_str()) {
-            (409, POSITION_NOT_EQUAL_TO_LENGTH) => Class::PositionConflict,
-            (_, REQUEST_TIME_TOO_SKEWED) => Class::ClockSkew,
-            _ if crate::response::is_expired_url(s) => Class::ClockSkew,
-            (_, code) if CREDENTIAL_CODES.contains(&code) => Class::Credentials,
-            (404, "NoSuchBucket") => Class::Fatal,
-            (404, _) => Class::NotFound,
-            // 408/RequestTimeout: OSS gave up reading the body; 429: throttled. Both are almost
-            // certainly rejections, but a HEAD costs little and proves it.
-            (408 | 429, _) | (_, "RequestTimeout") => Class::Ambiguous,
-            (status, _) if !(400..500).contains(&status) => Class::Ambiguous,
-            _ => Class::Fatal,
-        },
-        _ => Class::Fatal,
-    }
-}
-
 /// Builds a `PositionNotEqualToLength` verdict for a server state the append does not explain. It is
 /// shaped like OSS's own 409 (status 409, the object's length and CRC attached) so that code written
 /// for ali-oss's `PositionNotEqualToLengthError` handles it; the message says what was observed.
@@ -335,11 +275,6 @@ fn marker_not_appendable(position: u64, request_id: Option<String>) -> Error {
         ..ServiceError::default()
     }
     .into()
-}
-
-fn server_time(e: &Error) -> Option<SigningTime> {
-    let text = e.service()?.server_time.as_deref()?;
-    SigningTime::parse_iso8601_extended(text).or_else(|| SigningTime::parse_http_date(text))
 }
 
 /// One part's way onto the object: the first POST, and every retry and reconciliation after it.
@@ -668,14 +603,14 @@ impl AppendStep {
 
     fn on_append_error(&mut self, e: Error) -> Result<Action, Error> {
         match classify(&e) {
-            Class::Abort => self.fail(e),
-            Class::Ambiguous => {
+            ErrorClass::Aborted => self.fail(e),
+            ErrorClass::Ambiguous => {
                 self.ambiguous = true;
                 self.note(e);
                 self.reconcile()
             }
-            Class::PositionConflict => self.on_position_conflict(e),
-            Class::ClockSkew => match server_time(&e) {
+            ErrorClass::PositionConflict => self.on_position_conflict(e),
+            ErrorClass::ClockSkew => match error_server_time(&e) {
                 Some(server_time) if !self.clock_fixed => {
                     self.clock_fixed = true;
                     Ok(Action::ResendWithClockOffset {
@@ -686,14 +621,14 @@ impl AppendStep {
                 }
                 _ => self.finish_rejected(e),
             },
-            Class::Credentials if self.policy.can_refresh_credentials && !self.refreshed => {
+            ErrorClass::Credentials if self.policy.can_refresh_credentials && !self.refreshed => {
                 self.refreshed = true;
                 Ok(Action::RefreshCredentialsThenResend {
                     position: self.position,
                     length: self.length,
                 })
             }
-            Class::Credentials | Class::NotFound | Class::Fatal => {
+            ErrorClass::Credentials | ErrorClass::NotFound | ErrorClass::Fatal => {
                 // A 200 whose headers the transport could not read did land.
                 if let Error::MissingExposedHeader { status, .. } = &e {
                     self.ambiguous |= (200..300).contains(status);
@@ -806,11 +741,11 @@ impl AppendStep {
         let head = match r {
             Ok(head) => head,
             Err(e) => match classify(&e) {
-                Class::Abort => return self.fail(e),
-                Class::NotFound => None,
-                Class::Ambiguous => return self.retry_head(e, jitter),
-                Class::ClockSkew => {
-                    return match server_time(&e) {
+                ErrorClass::Aborted => return self.fail(e),
+                ErrorClass::NotFound => None,
+                ErrorClass::Ambiguous => return self.retry_head(e, jitter),
+                ErrorClass::ClockSkew => {
+                    return match error_server_time(&e) {
                         Some(server_time) if !self.clock_fixed => {
                             self.clock_fixed = true;
                             Ok(Action::ReconcileWithClockOffset { server_time })
@@ -818,11 +753,15 @@ impl AppendStep {
                         _ => self.fail(e),
                     }
                 }
-                Class::Credentials if self.policy.can_refresh_credentials && !self.refreshed => {
+                ErrorClass::Credentials
+                    if self.policy.can_refresh_credentials && !self.refreshed =>
+                {
                     self.refreshed = true;
                     return Ok(Action::RefreshCredentialsThenReconcile);
                 }
-                Class::Credentials | Class::PositionConflict | Class::Fatal => return self.fail(e),
+                ErrorClass::Credentials | ErrorClass::PositionConflict | ErrorClass::Fatal => {
+                    return self.fail(e)
+                }
             },
         };
         // A delete marker reads as no object at 0 (an append there starts a new one); past 0 the
@@ -1093,6 +1032,7 @@ impl AppendSession {
 mod tests {
     use super::*;
     use crate::crc64::crc64;
+    use crate::retry::REQUEST_TIME_TOO_SKEWED;
 
     const POS: u64 = 100;
     const LEN: u64 = 10;
@@ -2299,25 +2239,6 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.name(), "ObjectNotAppendableError");
         assert!(e.to_string().contains("Normal object"), "{e}");
-    }
-
-    #[test]
-    fn backoff_is_full_jitter_capped() {
-        assert_eq!(backoff_ms(1, 0.0), 0);
-        assert_eq!(backoff_ms(1, 0.5), 100);
-        assert_eq!(backoff_ms(1, 0.999_999), 199);
-        assert_eq!(backoff_ms(2, 0.5), 200);
-        assert_eq!(backoff_ms(7, 0.5), 6_400);
-        assert_eq!(
-            backoff_ms(8, 0.5),
-            10_000,
-            "200·2^7 = 25.6 s is capped at 20 s"
-        );
-        assert_eq!(backoff_ms(u32::MAX, 1.0), BACKOFF_CAP_MS);
-        assert_eq!(backoff_ms(0, 1.0), BACKOFF_BASE_MS);
-        assert_eq!(backoff_ms(3, f64::NAN), 0);
-        assert_eq!(backoff_ms(3, -1.0), 0);
-        assert_eq!(backoff_ms(3, 7.0), 800);
     }
 
     #[test]
