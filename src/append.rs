@@ -3,6 +3,7 @@
 use crate::crc64::combine;
 use crate::error::{Error, ServiceError};
 use crate::request::Headers;
+pub use crate::response::AppendResponse;
 use crate::response::{parse_service_error, HeadResponse};
 use crate::retry::{
     backoff_ms, classify, error_server_time, ErrorClass, POSITION_NOT_EQUAL_TO_LENGTH,
@@ -99,19 +100,6 @@ impl ObjectHead {
             status => Err(parse_service_error(status, headers, &[]).into()),
         }
     }
-}
-
-/// What a 200 answer to AppendObject reported. A 200 that lacks either header is not one of these:
-/// the transport gives [`Error::MissingExposedHeader`] (a hidden header) or [`Error::InvalidResponse`]
-/// (an unreadable one) instead.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AppendResponse {
-    /// `x-oss-next-append-position`: the object's length after the append.
-    pub next_position: u64,
-    /// `x-oss-hash-crc64ecma`: the whole object's CRC-64 after the append.
-    pub crc64: u64,
-    /// `x-oss-request-id`, when known.
-    pub request_id: Option<String>,
 }
 
 /// What the transport reports back after carrying out an [`Action`].
@@ -585,7 +573,7 @@ impl AppendStep {
                 message,
                 r.next_position,
                 Some(r.crc64),
-                r.request_id,
+                Some(r.request_id),
             ));
         }
         match self.expected_crc64() {
@@ -594,7 +582,7 @@ impl AppendStep {
                 next_position: r.next_position,
                 local: expected,
                 server: r.crc64,
-                request_id: r.request_id,
+                request_id: Some(r.request_id),
             }),
             Some(_) => self.done(r.crc64, true, false),
             None => self.done(r.crc64, false, false),
@@ -1126,12 +1114,20 @@ mod tests {
         .into()
     }
 
-    fn ok(next_position: u64, crc64: u64) -> Input {
-        Input::Append(Ok(AppendResponse {
+    /// A readable 200 to an append.
+    fn answer(next_position: u64, crc64: u64, request_id: &str) -> AppendResponse {
+        AppendResponse {
+            status: 200,
             next_position,
             crc64,
-            request_id: Some("RID200".into()),
-        }))
+            request_id: request_id.into(),
+            etag: String::new(),
+            version_id: None,
+        }
+    }
+
+    fn ok(next_position: u64, crc64: u64) -> Input {
+        Input::Append(Ok(answer(next_position, crc64, "RID200")))
     }
     fn post_err(e: Error) -> Input {
         Input::Append(Err(e))
@@ -2640,11 +2636,7 @@ mod tests {
                 0..=7 => Err(net_error()),
                 8..=11 => Err(timeout_error()),
                 12..=15 => Err(service(503, "ServiceUnavailable")),
-                _ => Ok(AppendResponse {
-                    next_position: self.len(),
-                    crc64: self.crc(),
-                    request_id: None,
-                }),
+                _ => Ok(answer(self.len(), self.crc(), "")),
             }
         }
 
@@ -2857,14 +2849,7 @@ mod tests {
         let mut step = session.next_part(3, part_crc);
         step.start().unwrap();
         let crc = combine(7, part_crc, 3);
-        let done = match step.handle(
-            Input::Append(Ok(AppendResponse {
-                next_position: 103,
-                crc64: crc,
-                request_id: None,
-            })),
-            0.5,
-        ) {
+        let done = match step.handle(Input::Append(Ok(answer(103, crc, ""))), 0.5) {
             Ok(Action::Done(done)) => done,
             other => panic!("{other:?}"),
         };

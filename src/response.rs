@@ -92,6 +92,23 @@ pub fn parse_service_error(status: u16, headers: &Headers, body: &[u8]) -> Servi
     error
 }
 
+/// Reads the status of an answer to HEAD, GET, PUT, DELETE or a seal: any 2xx succeeded; any other
+/// status is the service error it carries (`body` is read only then).
+///
+/// # Errors
+/// The service error.
+pub fn check_call_answer(
+    status: u16,
+    headers: &Headers,
+    body: impl FnOnce() -> Vec<u8>,
+) -> Result<(), Error> {
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(parse_service_error(status, headers, &body()).into())
+    }
+}
+
 /// The server's clock from a `RequestTimeTooSkewed` error: `<ServerTime>` (ISO 8601) or the
 /// `Date` header (RFC 1123) that [`parse_service_error`] fell back to.
 pub fn server_time(error: &ServiceError) -> Option<SigningTime> {
@@ -399,6 +416,23 @@ pub struct AppendResponse {
 }
 
 impl AppendResponse {
+    /// Reads any answer to an AppendObject: a 200 through [`from_headers`](Self::from_headers), every
+    /// other status as the service error it carries (`body` is read only then).
+    ///
+    /// # Errors
+    /// The service error, or what [`from_headers`](Self::from_headers) finds wrong with a 200.
+    pub fn from_answer(
+        status: u16,
+        headers: &Headers,
+        body: impl FnOnce() -> Vec<u8>,
+    ) -> Result<Self, Error> {
+        if status == 200 {
+            Self::from_headers(status, headers)
+        } else {
+            Err(parse_service_error(status, headers, &body()).into())
+        }
+    }
+
     /// Reads a 2xx append response.
     ///
     /// Every header in [`APPEND_REQUIRED_HEADERS`] must be readable: the ones that are not are named in
@@ -1209,6 +1243,29 @@ c46d96390bdbc2d739ac9363293ae9d710b1a5c4cd57b05b2de2bd8ae1ac5a4b</StringToSign>
             ("x-oss-request-id", "5C3D9778CC1C2AEDF85BD9B7"),
             ("ETag", "\"0F7230CAA4BE94CCBDC99C5500000000\""),
         ]
+    }
+
+    #[test]
+    fn answers_other_than_success_are_read_as_service_errors() {
+        let body = || b"<Error><Code>NoSuchBucket</Code><Message>gone</Message></Error>".to_vec();
+        let unread = || -> Vec<u8> { panic!("the body of a success is not read") };
+        let appended = AppendResponse::from_answer(200, &headers(&append_headers()), unread);
+        assert_eq!(appended.map(|r| r.next_position), Ok(1717));
+        for status in [201, 204, 404, 500] {
+            match AppendResponse::from_answer(status, &headers(&append_headers()), body) {
+                Err(Error::Service(e)) => {
+                    assert_eq!((e.status, e.code.as_str()), (status, "NoSuchBucket"))
+                }
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+        for status in [200, 204, 206] {
+            assert_eq!(check_call_answer(status, &Headers::new(), unread), Ok(()));
+        }
+        match check_call_answer(404, &Headers::new(), Vec::new) {
+            Err(Error::Service(e)) => assert_eq!((e.status, e.code.as_str()), (404, "NoSuchKey")),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::config::{ClientConfig, ClientOptions};
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::request::Request;
-use crate::response::parse_service_error;
+use crate::response::check_call_answer;
 use crate::retry::{CallRetries, Verdict};
 use crate::sign::{sign_for, signature_place, QuerySign, QuerySignInput, SignaturePlace};
 use crate::time::SigningTime;
@@ -236,17 +236,23 @@ impl Inner {
     ///
     /// The core decides whether the signature goes in the headers or, for an append that needs no header,
     /// in the query (a CORS simple request: no preflight). The exchange's `url` never shows a signature.
+    /// Every URL requested is added to `requested` before it is sent: an attempt that got no response
+    /// was still made.
     pub(crate) async fn exchange(
         &self,
         mut request: Request,
         body: Body,
         timeout_ms: u64,
         signal: Option<&AbortSignal>,
+        requested: Option<&mut Vec<String>>,
     ) -> Result<Exchange, Error> {
         self.refresh_if_due().await?;
         let credentials = self.credentials();
         let place = signature_place(self.query_sign, transport::in_browser(), &request);
         let url = self.config.request_url(&request);
+        if let Some(list) = requested {
+            list.push(url.clone());
+        }
         sign_for(
             place,
             &mut request,
@@ -285,14 +291,16 @@ impl Inner {
     ) -> Result<Exchange, Error> {
         let mut retries = CallRetries::new(self.config.retry_max, self.can_refresh(), idempotent);
         loop {
-            let error = match self.exchange(build()?, body(), timeout_ms, signal).await {
-                Ok(exchange) if (200..300).contains(&exchange.response.status) => {
-                    return Ok(exchange)
-                }
-                Ok(exchange) => {
+            let answer = self
+                .exchange(build()?, body(), timeout_ms, signal, None)
+                .await
+                .and_then(|exchange| {
                     let r = &exchange.response;
-                    Error::from(parse_service_error(r.status, &r.headers, &r.body_bytes()))
-                }
+                    check_call_answer(r.status, &r.headers, || r.body_bytes())?;
+                    Ok(exchange)
+                });
+            let error = match answer {
+                Ok(exchange) => return Ok(exchange),
                 Err(e) => e,
             };
             match retries.after(&error, random_unit()) {

@@ -11,7 +11,6 @@ use super::transport::Body;
 use crate::append::{Action, AppendResponse, AppendSession, Appended, Input, ObjectHead};
 use crate::error::Error;
 use crate::ops::{self, WriteOptions};
-use crate::response::{self, parse_service_error};
 
 #[wasm_bindgen(module = "/src/wasm/shapes.js")]
 extern "C" {
@@ -130,43 +129,39 @@ impl Driver<'_> {
     async fn post(&mut self, position: u64, part: &Part) -> Result<AppendResponse, Error> {
         let request =
             ops::append_object(&self.inner.config.bucket, self.key, position, self.write)?;
-        // Listed before sending: an attempt that got no response was still made.
-        self.urls.push(self.inner.config.request_url(&request));
         let exchange = self
             .inner
-            .exchange(request, part.body.clone(), self.timeout_ms, self.signal())
-            .await?;
-        let response = &exchange.response;
-        let parsed = if response.status == 200 {
-            response::AppendResponse::from_headers(response.status, &response.headers).map(|r| {
-                AppendResponse {
-                    next_position: r.next_position,
-                    crc64: r.crc64,
-                    request_id: Some(r.request_id),
-                }
-            })
-        } else {
-            Err(
-                parse_service_error(response.status, &response.headers, &response.body_bytes())
-                    .into(),
+            .exchange(
+                request,
+                part.body.clone(),
+                self.timeout_ms,
+                self.signal,
+                Some(&mut self.urls),
             )
-        };
+            .await?;
+        let r = &exchange.response;
+        let answer = AppendResponse::from_answer(r.status, &r.headers, || r.body_bytes());
         self.last = Some(exchange);
-        parsed
+        answer
     }
 
     pub(crate) async fn head(&mut self) -> Result<Option<ObjectHead>, Error> {
         let request = ops::head_object(&self.inner.config.bucket, self.key)?;
-        self.urls.push(self.inner.config.request_url(&request));
         let exchange = self
             .inner
-            .exchange(request, Body::Empty, self.timeout_ms, self.signal())
+            .exchange(
+                request,
+                Body::Empty,
+                self.timeout_ms,
+                self.signal,
+                Some(&mut self.urls),
+            )
             .await?;
-        let response = &exchange.response;
-        let outcome = ObjectHead::from_answer(response.status, &response.headers);
+        let r = &exchange.response;
+        let answer = ObjectHead::from_answer(r.status, &r.headers);
         // A recovered append reports the response that settled it.
         self.last = Some(exchange);
-        outcome
+        answer
     }
 
     /// Calls the caller's `progress` callback, if any; see [`report_progress`].
