@@ -877,6 +877,8 @@ pub struct AppendSession {
     exists: bool,
     pending: Option<Pending>,
     confirmed: u64,
+    /// A part was committed or failed.
+    offered: bool,
 }
 
 impl AppendSession {
@@ -893,6 +895,7 @@ impl AppendSession {
             exists: false,
             pending: None,
             confirmed: 0,
+            offered: false,
         }
     }
 
@@ -960,6 +963,7 @@ impl AppendSession {
         self.exists = true;
         self.pending = None;
         self.confirmed = self.confirmed.max(self.position - self.start);
+        self.offered = true;
     }
 
     /// Records a step that ended with an error: if its part may have landed, it becomes the pending
@@ -969,12 +973,19 @@ impl AppendSession {
         if self.crc.is_none() {
             self.crc = step.prior_crc;
         }
+        self.offered = true;
         if step.might_have_landed() {
             self.pending = Some(Pending {
                 length: step.length,
                 crc: step.part_crc,
             });
         }
+    }
+
+    /// Whether an input that ended now still needs a zero-length part: one that gave no bytes at all
+    /// sends one, which creates the object (or checks the position), as ali-oss does.
+    pub fn needs_empty_part(&self) -> bool {
+        !self.offered
     }
 
     /// The object's length after the last confirmed part: the `position` of the next one.
@@ -2440,6 +2451,35 @@ mod tests {
                 length: 0
             }
         );
+    }
+
+    #[test]
+    fn an_input_without_bytes_sends_one_empty_part() {
+        let mut session = AppendSession::new(0, None, policy(3, false));
+        assert!(session.needs_empty_part());
+        let mut step = session.next_part(0, 0);
+        assert_eq!(
+            step.start(),
+            Ok(Action::Send {
+                position: 0,
+                length: 0
+            })
+        );
+        let done = match step.handle(Input::Append(Ok(answer(0, 0, "R"))), JITTER) {
+            Ok(Action::Done(done)) => done,
+            other => panic!("{other:?}"),
+        };
+        session.commit(&done);
+        assert!(
+            !session.needs_empty_part(),
+            "the input ended after its parts"
+        );
+        let mut failed = AppendSession::new(0, None, policy(3, false));
+        let mut step = failed.next_part(3, 9);
+        step.start().unwrap();
+        let _ = step.handle(Input::Abort { reason: None }, JITTER);
+        failed.fail(&step);
+        assert!(!failed.needs_empty_part());
     }
 
     #[test]

@@ -7,8 +7,8 @@ use crate::error::Error;
 use crate::mime;
 use crate::request::{Headers, Method, Request};
 use crate::validate::{
-    check_bucket, check_header, check_header_count, check_key, check_meta, check_meta_size,
-    check_mime, is_meta_header, preview, META_PREFIX,
+    check_append_size, check_bucket, check_header, check_header_count, check_key, check_meta,
+    check_meta_size, check_mime, is_meta_header, parse_integer, preview, IntegerInput, META_PREFIX,
 };
 
 /// The Content-Type sent when neither the caller nor the key's extension gives one.
@@ -270,6 +270,207 @@ pub fn get_object(
 /// `InvalidArgument` for a bad bucket or key.
 pub fn delete_object(bucket: &str, key: &str) -> Result<Request, Error> {
     object_request(Method::Delete, bucket, key)
+}
+
+/// The calls besides append, for the retry policy each follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// HeadObject.
+    Head,
+    /// GetObject.
+    Get,
+    /// PutObject.
+    Put,
+    /// DeleteObject.
+    Delete,
+    /// SealAppendObject.
+    Seal,
+}
+
+impl Call {
+    /// Whether repeating the call after an ambiguous failure (network error, timeout, 5xx) cannot change
+    /// its outcome. A seal is not: a repeated seal's answer would not tell whether the first landed.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Self::Seal)
+    }
+}
+
+/// Checks an append before any byte moves: the headers and metadata its first request carries at
+/// `position`, and, for an input of known `total` length, that the object stays within `size_limit`.
+///
+/// # Errors
+/// `InvalidArgument` for a bad bucket, key, header or metadata; [`Error::ObjectTooLarge`].
+pub fn check_append(
+    bucket: &str,
+    key: &str,
+    position: u64,
+    options: &WriteOptions,
+    total: Option<u64>,
+    size_limit: u64,
+) -> Result<(), Error> {
+    append_object(bucket, key, position, options)?;
+    match total {
+        Some(total) => check_append_size(position, total, size_limit),
+        None => Ok(()),
+    }
+}
+
+/// Checks a put before any byte moves, as [`check_append`] does at position 0.
+///
+/// # Errors
+/// As [`check_append`].
+pub fn check_put(
+    bucket: &str,
+    key: &str,
+    options: &WriteOptions,
+    total: Option<u64>,
+    size_limit: u64,
+) -> Result<(), Error> {
+    put_object(bucket, key, options)?;
+    match total {
+        Some(total) => check_append_size(0, total, size_limit),
+        None => Ok(()),
+    }
+}
+
+fn bad_range() -> Error {
+    Error::invalid(
+        "options.range",
+        "expected 'bytes=first-last', 'first-last', 'first-' or { start, end } with byte offsets (end inclusive)",
+    )
+}
+
+/// `options.range` as the caller gave it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RangeInput {
+    /// A string: `'bytes=0-99'`, `'0-99'` or `'100-'`.
+    Text(String),
+    /// An object `{ start, end }`.
+    Bounds {
+        /// `start`.
+        start: Option<IntegerInput>,
+        /// `end`, inclusive; absent to read to the end.
+        end: Option<IntegerInput>,
+    },
+    /// Anything else.
+    Other,
+}
+
+/// Reads `options.range` → `(first, last)`, `last` inclusive and `None` to read to the end.
+///
+/// # Errors
+/// `InvalidArgument` (`options.range`, `.start`, `.end`) for what is not a byte range.
+pub fn read_range(input: &RangeInput) -> Result<(u64, Option<u64>), Error> {
+    match input {
+        RangeInput::Text(text) => parse_range(text),
+        RangeInput::Bounds { start, end } => range_from_bounds(start.as_ref(), end.as_ref()),
+        RangeInput::Other => Err(bad_range()),
+    }
+}
+
+/// Reads `options.range` given as text: `'bytes=0-99'`, `'0-99'` or `'100-'` → `(first, last)`, `last`
+/// inclusive and `None` to read to the end.
+///
+/// # Errors
+/// `InvalidArgument` (`options.range`) for any other text.
+fn parse_range(text: &str) -> Result<(u64, Option<u64>), Error> {
+    let spec = text.trim().strip_prefix("bytes=").unwrap_or(text.trim());
+    let (first, last) = spec.split_once('-').ok_or_else(bad_range)?;
+    let first: u64 = first.trim().parse().map_err(|_| bad_range())?;
+    let last = if last.trim().is_empty() {
+        None
+    } else {
+        Some(last.trim().parse::<u64>().map_err(|_| bad_range())?)
+    };
+    Ok((first, last))
+}
+
+/// Reads `options.range` given as `{ start, end }` (`end` inclusive, absent to read to the end).
+///
+/// # Errors
+/// `InvalidArgument` when `start` is missing or either is not a byte offset.
+fn range_from_bounds(
+    start: Option<&IntegerInput>,
+    end: Option<&IntegerInput>,
+) -> Result<(u64, Option<u64>), Error> {
+    let start = start.ok_or_else(bad_range)?;
+    let start = parse_integer("options.range.start", start, 0, u64::MAX)?;
+    let end = end
+        .map(|e| parse_integer("options.range.end", e, 0, u64::MAX))
+        .transpose()?;
+    Ok((start, end))
+}
+
+/// ali-oss's default lifetime of a presigned URL, in seconds.
+pub const DEFAULT_PRESIGN_EXPIRES_SECONDS: u64 = 1800;
+
+/// What a V1 presigned URL may ask for, under ali-oss's `signatureUrl` option names.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PresignOptions {
+    /// `method`: GET (the default), PUT, POST, HEAD or DELETE.
+    pub method: Option<String>,
+    /// `expires`: the URL's lifetime in seconds (default [`DEFAULT_PRESIGN_EXPIRES_SECONDS`]).
+    pub expires: Option<IntegerInput>,
+    /// `Content-Type`, which the request made with the URL must send.
+    pub content_type: Option<String>,
+    /// `Content-MD5`, which the request made with the URL must send.
+    pub content_md5: Option<String>,
+    /// `response`: response headers to override, sent as `response-<name>` queries.
+    pub response: Vec<(String, String)>,
+    /// `subResource`: further queries, as given.
+    pub sub_resource: Vec<(String, String)>,
+    /// `process`: `x-oss-process`.
+    pub process: Option<String>,
+    /// `trafficLimit`: `x-oss-traffic-limit`, in bit/s.
+    pub traffic_limit: Option<IntegerInput>,
+}
+
+/// The request a V1 presigned URL is signed from, and the URL's lifetime in seconds.
+///
+/// # Errors
+/// `InvalidArgument` naming the option (`options.method`, `options.expires`, `options.trafficLimit`),
+/// or a bad bucket or key.
+pub fn presign_v1_request(
+    bucket: &str,
+    key: &str,
+    options: &PresignOptions,
+) -> Result<(Request, u64), Error> {
+    let method = match &options.method {
+        Some(m) => Method::parse(m).ok_or_else(|| {
+            Error::invalid(
+                "options.method",
+                format!("'{m}' is not one of GET, PUT, POST, HEAD, DELETE"),
+            )
+        })?,
+        None => Method::Get,
+    };
+    let expires = match &options.expires {
+        Some(e) => parse_integer("options.expires", e, 1, u64::from(u32::MAX))?,
+        None => DEFAULT_PRESIGN_EXPIRES_SECONDS,
+    };
+    let mut request = Request::new(method, Some(bucket), Some(key));
+    if let Some(v) = &options.content_type {
+        request.headers.set("Content-Type", v.clone());
+    }
+    if let Some(v) = &options.content_md5 {
+        request.headers.set("Content-MD5", v.clone());
+    }
+    for (k, v) in &options.response {
+        request
+            .query
+            .push((format!("response-{}", k.to_ascii_lowercase()), v.clone()));
+    }
+    request.query.extend(options.sub_resource.iter().cloned());
+    if let Some(p) = &options.process {
+        request.query.push(("x-oss-process".into(), p.clone()));
+    }
+    if let Some(t) = &options.traffic_limit {
+        let limit = parse_integer("options.trafficLimit", t, 0, u64::MAX >> 11)?;
+        request
+            .query
+            .push(("x-oss-traffic-limit".into(), limit.to_string()));
+    }
+    Ok((request, expires))
 }
 
 /// The longest version id accepted; OSS's are about 60 characters.
@@ -670,6 +871,159 @@ mod tests {
             reason.contains("the last byte 9 comes before the first byte 10"),
             "{reason}"
         );
+    }
+
+    #[test]
+    fn only_a_seal_is_not_repeated_after_an_ambiguous_failure() {
+        let calls = [
+            (Call::Head, true),
+            (Call::Get, true),
+            (Call::Put, true),
+            (Call::Delete, true),
+            (Call::Seal, false),
+        ];
+        for (call, idempotent) in calls {
+            assert_eq!(call.is_idempotent(), idempotent, "{call:?}");
+        }
+    }
+
+    #[test]
+    fn ranges_are_read_from_text_or_bounds() {
+        let n = |v: u64| IntegerInput::from(v);
+        type Range = (u64, Option<u64>);
+        let cases: [(&str, Result<Range, ()>); 8] = [
+            ("bytes=0-99", Ok((0, Some(99)))),
+            ("0-99", Ok((0, Some(99)))),
+            (" 100- ", Ok((100, None))),
+            ("bytes= 5 - 6 ", Ok((5, Some(6)))),
+            ("100", Err(())),
+            ("-5", Err(())),
+            ("a-b", Err(())),
+            ("bytes=1-x", Err(())),
+        ];
+        for (text, want) in cases {
+            match (parse_range(text), want) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want, "{text}"),
+                (Err(e), Err(())) => {
+                    assert!(e.to_string().contains("options.range"), "{text}: {e}")
+                }
+                (got, want) => panic!("{text}: {got:?}, wanted {want:?}"),
+            }
+        }
+        assert!(read_range(&RangeInput::Other).is_err());
+        assert_eq!(
+            read_range(&RangeInput::Text("1-2".into())),
+            Ok((1, Some(2)))
+        );
+        assert_eq!(
+            range_from_bounds(Some(&n(3)), Some(&n(9))),
+            Ok((3, Some(9)))
+        );
+        assert_eq!(range_from_bounds(Some(&n(3)), None), Ok((3, None)));
+        assert_eq!(
+            invalid(range_from_bounds(None, Some(&n(9)))).0,
+            "options.range"
+        );
+        let negative = IntegerInput::Number(-1.0);
+        assert_eq!(
+            invalid(range_from_bounds(Some(&negative), None)).0,
+            "options.range.start"
+        );
+        assert_eq!(
+            invalid(range_from_bounds(Some(&n(0)), Some(&negative))).0,
+            "options.range.end"
+        );
+    }
+
+    #[test]
+    fn appends_and_puts_are_checked_before_any_byte_moves() {
+        let none = WriteOptions::default();
+        assert_eq!(check_append(BUCKET, "a", 0, &none, Some(10), 10), Ok(()));
+        assert_eq!(check_append(BUCKET, "a", 5, &none, None, 10), Ok(()));
+        assert!(matches!(
+            check_append(BUCKET, "a", 5, &none, Some(6), 10),
+            Err(Error::ObjectTooLarge {
+                position: 5,
+                length: 6,
+                limit: 10
+            })
+        ));
+        assert!(matches!(
+            check_put(BUCKET, "a", &none, Some(11), 10),
+            Err(Error::ObjectTooLarge {
+                position: 0,
+                length: 11,
+                limit: 10
+            })
+        ));
+        let bad_meta = opts(&[("Authorization", "x")], &[], None);
+        assert!(check_append(BUCKET, "a", 0, &bad_meta, None, 10).is_err());
+        assert!(check_put(BUCKET, "a", &bad_meta, None, 10).is_err());
+        assert_eq!(invalid(check_put(BUCKET, "", &none, None, 10)).0, "name");
+    }
+
+    #[test]
+    fn presigned_urls_carry_ali_oss_option_names_as_queries_and_headers() {
+        let (request, expires) =
+            presign_v1_request(BUCKET, "a", &PresignOptions::default()).unwrap();
+        assert_eq!((request.method, expires), (Method::Get, 1800));
+        assert!(request.query.is_empty() && request.headers.is_empty());
+        let options = PresignOptions {
+            method: Some("put".into()),
+            expires: Some(IntegerInput::from(60)),
+            content_type: Some("text/plain".into()),
+            content_md5: Some("MD5".into()),
+            response: vec![("Content-Disposition".into(), "inline".into())],
+            sub_resource: vec![("append".into(), String::new())],
+            process: Some("image/resize,w_10".into()),
+            traffic_limit: Some(IntegerInput::from(819_200)),
+        };
+        let (request, expires) = presign_v1_request(BUCKET, "a", &options).unwrap();
+        assert_eq!((request.method, expires), (Method::Put, 60));
+        assert_eq!(
+            pairs(&request),
+            vec![("Content-Type", "text/plain"), ("Content-MD5", "MD5")]
+        );
+        let queries: Vec<(&str, &str)> = request
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            queries,
+            vec![
+                ("response-content-disposition", "inline"),
+                ("append", ""),
+                ("x-oss-process", "image/resize,w_10"),
+                ("x-oss-traffic-limit", "819200"),
+            ]
+        );
+        let bad = [
+            (
+                PresignOptions {
+                    method: Some("PATCH".into()),
+                    ..PresignOptions::default()
+                },
+                "options.method",
+            ),
+            (
+                PresignOptions {
+                    expires: Some(IntegerInput::from(0)),
+                    ..PresignOptions::default()
+                },
+                "options.expires",
+            ),
+            (
+                PresignOptions {
+                    traffic_limit: Some(IntegerInput::from(u64::MAX)),
+                    ..PresignOptions::default()
+                },
+                "options.trafficLimit",
+            ),
+        ];
+        for (options, what) in bad {
+            assert_eq!(invalid(presign_v1_request(BUCKET, "a", &options)).0, what);
+        }
     }
 
     #[test]

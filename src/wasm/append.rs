@@ -106,11 +106,15 @@ async fn append(
     let mut source = Source::from_js(&file).map_err(before)?;
     let opts = AppendOptions::read(&inner, &options, &source).map_err(before)?;
     source.watch(opts.signal.as_ref());
-    // Building the first request checks headers and meta before any byte moves.
-    ops::append_object(&inner.config.bucket, &key, opts.position, &opts.write).map_err(before)?;
-    if let Some(total) = source.total() {
-        validate::check_append_size(opts.position, total, MAX_OBJECT_SIZE).map_err(before)?;
-    }
+    ops::check_append(
+        &inner.config.bucket,
+        &key,
+        opts.position,
+        &opts.write,
+        source.total(),
+        MAX_OBJECT_SIZE,
+    )
+    .map_err(before)?;
     upload(&inner, key, source, opts, started).await
 }
 
@@ -137,13 +141,14 @@ async fn upload(
     driver.report_progress(0, total, opts.position, false);
 
     let outcome = async {
-        // An empty input still sends one empty append: it creates the object (or checks the position),
-        // as ali-oss does.
-        let mut pending = Some(source.next_part(opts.part_size).await?.unwrap_or(Part {
-            body: Body::Empty,
-            len: 0,
-            crc: 0,
-        }));
+        let mut pending = match source.next_part(opts.part_size).await? {
+            None if session.needs_empty_part() => Some(Part {
+                body: Body::Empty,
+                len: 0,
+                crc: 0,
+            }),
+            first => first,
+        };
         while let Some(part) = pending.take() {
             if let Some(s) = opts.signal.as_ref().filter(|s| s.aborted()) {
                 return Err(Error::Aborted {

@@ -24,7 +24,7 @@ use crate::crc64::Crc64;
 use crate::error::Error;
 use crate::live::{Live, LiveLimits, LiveState, Notice};
 use crate::ops::{self, Sending, WriteOptions};
-use crate::validate::{self, PartSizes};
+use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
 
 #[wasm_bindgen]
 extern "C" {
@@ -234,7 +234,14 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         None => limits,
     };
     write.check_content_md5(Sending::Live)?;
-    ops::append_object(&inner.config.bucket, &key, position, &write)?;
+    ops::check_append(
+        &inner.config.bucket,
+        &key,
+        position,
+        &write,
+        None,
+        MAX_OBJECT_SIZE,
+    )?;
 
     let controller = AbortController::new().map_err(|e| Error::Request {
         message: js_message(&e),

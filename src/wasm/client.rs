@@ -15,8 +15,9 @@ use super::timer::{now_millis, random_unit, sleep};
 use super::transport::{self, js_message, Body, HttpResponse};
 use crate::append::AppendPolicy;
 use crate::config::{ClientConfig, ClientOptions};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, RefreshSchedule};
 use crate::error::Error;
+use crate::ops::Call;
 use crate::request::Request;
 use crate::response::check_call_answer;
 use crate::retry::{CallRetries, Verdict};
@@ -45,7 +46,7 @@ pub(crate) struct Inner {
     pub(crate) config: ClientConfig,
     credentials: RefCell<Credentials>,
     refresher: Option<Function>,
-    last_refresh_ms: Cell<f64>,
+    refresh_schedule: Cell<RefreshSchedule>,
     refreshing: RefCell<Option<Promise>>,
     /// Server time minus local time, learned from RequestTimeTooSkewed.
     clock_offset_ms: Cell<f64>,
@@ -130,11 +131,13 @@ impl Inner {
                 QuerySign::from_option(given, &shown)?
             }
         };
+        let refresh_schedule =
+            RefreshSchedule::new(config.refresh_sts_token_interval_ms, now_millis());
         Ok(Self {
             config,
             credentials: RefCell::new(credentials),
             refresher: o.function("refreshSTSToken")?,
-            last_refresh_ms: Cell::new(now_millis()),
+            refresh_schedule: Cell::new(refresh_schedule),
             refreshing: RefCell::new(None),
             clock_offset_ms: Cell::new(0.0),
             known: RefCell::new(Vec::new()),
@@ -189,8 +192,7 @@ impl Inner {
 
     /// Refreshes STS credentials when the interval has passed (ali-oss's time-based refresh).
     pub(crate) async fn refresh_if_due(&self) -> Result<(), Error> {
-        let interval = self.config.refresh_sts_token_interval_ms as f64;
-        if self.refresher.is_some() && now_millis() - self.last_refresh_ms.get() >= interval {
+        if self.refresher.is_some() && self.refresh_schedule.get().is_due(now_millis()) {
             self.refresh().await?;
         }
         Ok(())
@@ -228,7 +230,9 @@ impl Inner {
         })?;
         let fresh = credentials_from_js(&value)?;
         *self.credentials.borrow_mut() = fresh;
-        self.last_refresh_ms.set(now_millis());
+        let mut schedule = self.refresh_schedule.get();
+        schedule.refreshed(now_millis());
+        self.refresh_schedule.set(schedule);
         Ok(())
     }
 
@@ -280,16 +284,20 @@ impl Inner {
     }
 
     /// As [`exchange`](Self::exchange), but a non-2xx status is an error, and failures are retried as
-    /// the core's [`CallRetries`] decides (`idempotent`: safe to repeat after an ambiguous failure).
+    /// the core's [`CallRetries`] decides for `call`.
     pub(crate) async fn call(
         &self,
         build: &dyn Fn() -> Result<Request, Error>,
         body: &dyn Fn() -> Body,
         timeout_ms: u64,
         signal: Option<&AbortSignal>,
-        idempotent: bool,
+        call: Call,
     ) -> Result<Exchange, Error> {
-        let mut retries = CallRetries::new(self.config.retry_max, self.can_refresh(), idempotent);
+        let mut retries = CallRetries::new(
+            self.config.retry_max,
+            self.can_refresh(),
+            call.is_idempotent(),
+        );
         loop {
             let answer = self
                 .exchange(build()?, body(), timeout_ms, signal, None)
