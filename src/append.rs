@@ -988,6 +988,14 @@ impl AppendSession {
         !self.offered
     }
 
+    /// The object's length and CRC-64 where the next append continues, when both are certain: the CRC is
+    /// known and no part's fate is unknown. A client keeps it to verify its next append to the object.
+    pub fn settled(&self) -> Option<(u64, u64)> {
+        self.crc
+            .filter(|_| self.pending.is_none())
+            .map(|crc| (self.position, crc))
+    }
+
     /// The object's length after the last confirmed part: the `position` of the next one.
     pub fn position(&self) -> u64 {
         self.position
@@ -2451,6 +2459,22 @@ mod tests {
                 length: 0
             }
         );
+    }
+
+    #[test]
+    fn a_session_is_settled_only_with_a_known_crc_and_no_pending_part() {
+        assert_eq!(
+            AppendSession::new(POS, None, policy(3, false)).settled(),
+            None
+        );
+        let mut session = AppendSession::new(POS, Some(prior()), policy(3, false));
+        assert_eq!(session.settled(), Some((POS, prior())));
+        let mut step = session.next_part(LEN, part());
+        step.start().unwrap();
+        let _ = step.handle(timeout(), JITTER);
+        session.fail(&step);
+        assert!(session.has_pending());
+        assert_eq!(session.settled(), None, "the part may have landed");
     }
 
     #[test]

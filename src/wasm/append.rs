@@ -174,16 +174,10 @@ async fn upload(
     .await;
     if let Err(e) = outcome {
         source.cancel();
-        inner.remember(
-            &key,
-            session
-                .crc64()
-                .filter(|_| !session.has_pending())
-                .map(|c| (session.position(), c)),
-        );
+        inner.remember(&key, session.settled());
         return Err((e, session.reached()));
     }
-    let crc = session.crc64().ok_or_else(|| {
+    let (_, crc) = session.settled().ok_or_else(|| {
         let e = Error::InvalidResponse {
             status: 200,
             reason: "no CRC-64 is known for the object".into(),
@@ -191,7 +185,7 @@ async fn upload(
         };
         (e, None)
     })?;
-    inner.remember(&key, Some((session.position(), crc)));
+    inner.remember(&key, session.settled());
     driver.report_progress(session.confirmed(), total, session.position(), true);
     let last = driver.last.take().ok_or_else(|| {
         let e = Error::InvalidResponse {
