@@ -196,6 +196,79 @@ pub enum Action {
     Done(Appended),
 }
 
+/// What the transport does before the request of an [`Action`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Preparation {
+    /// Nothing: send at once.
+    None,
+    /// Wait this many milliseconds (a fired abort ends the wait and the action).
+    Wait(u64),
+    /// Sign with the server's clock from now on: keep `server_time - now` as the clock offset.
+    AdoptServerTime(SigningTime),
+    /// Refresh the credentials (single-flight); if that fails, end with its error and call
+    /// [`AppendSession::fail`].
+    RefreshCredentials,
+}
+
+/// The request of an [`Action`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outgoing {
+    /// POST the part at `position`; report it as [`Input::Append`].
+    Post {
+        /// The `position` query value.
+        position: u64,
+    },
+    /// HEAD the object; report it as [`Input::Head`].
+    Head,
+}
+
+impl Action {
+    /// The action as the transport carries it out: what to do first, then which request to send;
+    /// `None` for [`Action::Done`].
+    pub fn plan(&self) -> Option<(Preparation, Outgoing)> {
+        Some(match self {
+            Self::Send { position, .. } => (
+                Preparation::None,
+                Outgoing::Post {
+                    position: *position,
+                },
+            ),
+            Self::Resend {
+                position, delay_ms, ..
+            } => (
+                Preparation::Wait(*delay_ms),
+                Outgoing::Post {
+                    position: *position,
+                },
+            ),
+            Self::ResendWithClockOffset {
+                position,
+                server_time,
+                ..
+            } => (
+                Preparation::AdoptServerTime(*server_time),
+                Outgoing::Post {
+                    position: *position,
+                },
+            ),
+            Self::RefreshCredentialsThenResend { position, .. } => (
+                Preparation::RefreshCredentials,
+                Outgoing::Post {
+                    position: *position,
+                },
+            ),
+            Self::Reconcile { delay_ms } => (Preparation::Wait(*delay_ms), Outgoing::Head),
+            Self::ReconcileWithClockOffset { server_time } => {
+                (Preparation::AdoptServerTime(*server_time), Outgoing::Head)
+            }
+            Self::RefreshCredentialsThenReconcile => {
+                (Preparation::RefreshCredentials, Outgoing::Head)
+            }
+            Self::Done(_) => return None,
+        })
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     New,
@@ -2475,6 +2548,73 @@ mod tests {
         session.fail(&step);
         assert!(session.has_pending());
         assert_eq!(session.settled(), None, "the part may have landed");
+    }
+
+    #[test]
+    fn every_action_plans_its_preparation_and_request() {
+        let t = server_time();
+        let cases = [
+            (
+                Action::Send {
+                    position: 7,
+                    length: 1,
+                },
+                Some((Preparation::None, Outgoing::Post { position: 7 })),
+            ),
+            (
+                Action::Resend {
+                    position: 7,
+                    length: 1,
+                    delay_ms: 9,
+                },
+                Some((Preparation::Wait(9), Outgoing::Post { position: 7 })),
+            ),
+            (
+                Action::ResendWithClockOffset {
+                    position: 7,
+                    length: 1,
+                    server_time: t,
+                },
+                Some((
+                    Preparation::AdoptServerTime(t),
+                    Outgoing::Post { position: 7 },
+                )),
+            ),
+            (
+                Action::RefreshCredentialsThenResend {
+                    position: 7,
+                    length: 1,
+                },
+                Some((
+                    Preparation::RefreshCredentials,
+                    Outgoing::Post { position: 7 },
+                )),
+            ),
+            (
+                Action::Reconcile { delay_ms: 0 },
+                Some((Preparation::Wait(0), Outgoing::Head)),
+            ),
+            (
+                Action::ReconcileWithClockOffset { server_time: t },
+                Some((Preparation::AdoptServerTime(t), Outgoing::Head)),
+            ),
+            (
+                Action::RefreshCredentialsThenReconcile,
+                Some((Preparation::RefreshCredentials, Outgoing::Head)),
+            ),
+        ];
+        for (action, plan) in cases {
+            assert_eq!(action.plan(), plan, "{action:?}");
+        }
+        let done = Appended {
+            position: 0,
+            length: 0,
+            next_position: 0,
+            crc64: 0,
+            verified: true,
+            recovered: false,
+        };
+        assert_eq!(Action::Done(done).plan(), None);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use super::client::{pause, Exchange, Inner};
 use super::source::Part;
 use super::timer::random_unit;
 use super::transport::Body;
-use crate::append::{Action, AppendResponse, AppendSession, Appended, Input, ObjectHead};
+use crate::append::{
+    Action, AppendResponse, AppendSession, Appended, Input, ObjectHead, Outgoing, Preparation,
+};
 use crate::error::Error;
 use crate::ops::{self, WriteOptions};
 
@@ -64,7 +66,7 @@ impl Driver<'_> {
         let mut step = session.next_part(part.len, part.crc);
         let mut action = step.start();
         loop {
-            let input = match action {
+            let next = match action {
                 Ok(Action::Done(done)) => {
                     session.commit(&done);
                     return Ok(done);
@@ -73,50 +75,38 @@ impl Driver<'_> {
                     session.fail(&step);
                     return Err(e);
                 }
-                Ok(Action::Send { position, .. }) => Input::Append(self.post(position, part).await),
-                Ok(Action::Resend {
-                    position, delay_ms, ..
-                }) => match pause(delay_ms, self.signal()).await {
-                    Ok(()) => Input::Append(self.post(position, part).await),
-                    Err(e) => Input::Append(Err(e)),
-                },
-                Ok(Action::ResendWithClockOffset {
-                    position,
-                    server_time,
-                    ..
-                }) => {
-                    self.inner.adopt_server_time(server_time);
-                    Input::Append(self.post(position, part).await)
+                Ok(next) => next,
+            };
+            let Some((preparation, outgoing)) = next.plan() else {
+                unreachable!("only Done has no plan")
+            };
+            let prepared = match preparation {
+                Preparation::None => Ok(()),
+                Preparation::Wait(ms) => pause(ms, self.signal()).await,
+                Preparation::AdoptServerTime(t) => {
+                    self.inner.adopt_server_time(t);
+                    Ok(())
                 }
-                Ok(Action::RefreshCredentialsThenResend { position, .. }) => {
-                    match self.inner.refresh().await {
-                        Ok(()) => Input::Append(self.post(position, part).await),
-                        Err(e) => {
-                            session.fail(&step);
-                            return Err(e);
-                        }
-                    }
-                }
-                Ok(Action::Reconcile { delay_ms }) => match pause(delay_ms, self.signal()).await {
-                    Ok(()) => Input::Head(self.head().await),
-                    Err(e) => Input::Head(Err(e)),
-                },
-                Ok(Action::ReconcileWithClockOffset { server_time }) => {
-                    self.inner.adopt_server_time(server_time);
-                    Input::Head(self.head().await)
-                }
-                Ok(Action::RefreshCredentialsThenReconcile) => match self.inner.refresh().await {
-                    Ok(()) => Input::Head(self.head().await),
-                    Err(e) => {
+                Preparation::RefreshCredentials => {
+                    if let Err(e) = self.inner.refresh().await {
                         session.fail(&step);
                         return Err(e);
                     }
-                },
+                    Ok(())
+                }
             };
-            let input = match input {
-                Input::Append(Err(Error::Aborted { reason }))
-                | Input::Head(Err(Error::Aborted { reason })) => Input::Abort { reason },
-                other => other,
+            let input = match (prepared, outgoing) {
+                (Err(Error::Aborted { reason }), _) => Input::Abort { reason },
+                (Err(e), Outgoing::Post { .. }) => Input::Append(Err(e)),
+                (Err(e), Outgoing::Head) => Input::Head(Err(e)),
+                (Ok(()), Outgoing::Post { position }) => match self.post(position, part).await {
+                    Err(Error::Aborted { reason }) => Input::Abort { reason },
+                    answer => Input::Append(answer),
+                },
+                (Ok(()), Outgoing::Head) => match self.head().await {
+                    Err(Error::Aborted { reason }) => Input::Abort { reason },
+                    answer => Input::Head(answer),
+                },
             };
             action = step.handle(input, random_unit());
         }
