@@ -2,6 +2,7 @@
 
 use crate::crc64::combine;
 use crate::error::{Error, ServiceError};
+use crate::headers::{X_OSS_DELETE_MARKER, X_OSS_HASH_CRC64ECMA, X_OSS_REQUEST_ID};
 use crate::request::Headers;
 pub use crate::response::AppendResponse;
 use crate::response::{parse_service_error, HeadResponse};
@@ -13,7 +14,6 @@ use crate::time::SigningTime;
 /// The largest an appendable object may grow: 5 GiB.
 pub const MAX_APPENDABLE_SIZE: u64 = 5 << 30;
 const OBJECT_NOT_APPENDABLE: &str = "ObjectNotAppendable";
-const CRC_HEADER: &str = "x-oss-hash-crc64ecma";
 
 /// The limits an append works within.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,14 +68,14 @@ impl ObjectHead {
     pub fn from_answer(status: u16, headers: &Headers) -> Result<Option<Self>, Error> {
         match status {
             404 if headers
-                .get("x-oss-delete-marker")
+                .get(X_OSS_DELETE_MARKER)
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) =>
             {
                 Ok(Some(Self {
                     length: 0,
                     crc64: Some(0),
                     object_type: ObjectType::Other(String::new()),
-                    request_id: headers.get("x-oss-request-id").map(str::to_owned),
+                    request_id: headers.get(X_OSS_REQUEST_ID).map(str::to_owned),
                     delete_marker: true,
                 }))
             }
@@ -302,7 +302,7 @@ fn position_error(
 
 fn missing_crc_header() -> Error {
     Error::MissingExposedHeader {
-        missing: vec![CRC_HEADER.to_owned()],
+        missing: vec![X_OSS_HASH_CRC64ECMA.to_owned()],
         status: 200,
     }
 }
@@ -1412,7 +1412,7 @@ mod tests {
                     (start(), send()),
                     (
                         Some(post_err(Error::MissingExposedHeader {
-                            missing: vec![CRC_HEADER.into()],
+                            missing: vec![X_OSS_HASH_CRC64ECMA.into()],
                             status: 200,
                         })),
                         Want::Code("MissingExposedHeader"),

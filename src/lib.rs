@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod encode;
 pub mod endpoint;
 pub mod error;
+pub mod headers;
 pub mod live;
 pub mod mime;
 pub mod ops;

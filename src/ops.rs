@@ -4,11 +4,17 @@
 //! date and no `Authorization` (the signer adds them per attempt).
 
 use crate::error::Error;
+use crate::headers::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_MD5, CONTENT_TYPE, EXPIRES,
+    RANGE, X_OSS_META_PREFIX, X_OSS_OBJECT_ACL, X_OSS_SERVER_SIDE_DATA_ENCRYPTION,
+    X_OSS_SERVER_SIDE_ENCRYPTION, X_OSS_SERVER_SIDE_ENCRYPTION_KEY_ID, X_OSS_STORAGE_CLASS,
+    X_OSS_TAGGING,
+};
 use crate::mime;
 use crate::request::{Headers, Method, Request};
 use crate::validate::{
     check_append_size, check_bucket, check_header, check_header_count, check_key, check_meta,
-    check_meta_size, check_mime, is_meta_header, parse_integer, preview, IntegerInput, META_PREFIX,
+    check_meta_size, check_mime, is_meta_header, parse_integer, preview, IntegerInput,
 };
 
 /// The Content-Type sent when neither the caller nor the key's extension gives one.
@@ -19,17 +25,17 @@ pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// Headers that OSS applies only when an append creates the object (position 0), besides `x-oss-meta-*`.
 pub const CREATION_ONLY_HEADERS: [&str; 11] = [
-    "Content-Type",
-    "Cache-Control",
-    "Content-Disposition",
-    "Content-Encoding",
-    "Expires",
-    "x-oss-object-acl",
-    "x-oss-storage-class",
-    "x-oss-server-side-encryption",
-    "x-oss-server-side-data-encryption",
-    "x-oss-server-side-encryption-key-id",
-    "x-oss-tagging",
+    CONTENT_TYPE,
+    CACHE_CONTROL,
+    CONTENT_DISPOSITION,
+    CONTENT_ENCODING,
+    EXPIRES,
+    X_OSS_OBJECT_ACL,
+    X_OSS_STORAGE_CLASS,
+    X_OSS_SERVER_SIDE_ENCRYPTION,
+    X_OSS_SERVER_SIDE_DATA_ENCRYPTION,
+    X_OSS_SERVER_SIDE_ENCRYPTION_KEY_ID,
+    X_OSS_TAGGING,
 ];
 
 /// `Content-MD5` of an empty body, which SealAppendObject carries.
@@ -82,7 +88,7 @@ impl WriteOptions {
     /// # Errors
     /// `InvalidArgument` naming `options.headers.Content-MD5`, saying what to do instead.
     pub fn check_content_md5(&self, sending: Sending) -> Result<(), Error> {
-        if !self.headers.contains("Content-MD5") {
+        if !self.headers.contains(CONTENT_MD5) {
             return Ok(());
         }
         match sending {
@@ -145,7 +151,7 @@ fn write_headers(key: &str, options: &WriteOptions, creating: bool) -> Result<He
     }
     for (meta_key, value) in &options.meta {
         check_meta(meta_key, value)?;
-        let name = format!("{META_PREFIX}{}", meta_key.to_ascii_lowercase());
+        let name = format!("{X_OSS_META_PREFIX}{}", meta_key.to_ascii_lowercase());
         if seen.contains(&name) {
             return Err(Error::invalid(
                 "options.meta",
@@ -171,15 +177,15 @@ fn write_headers(key: &str, options: &WriteOptions, creating: bool) -> Result<He
             options
                 .meta
                 .iter()
-                .map(|(k, v)| (format!("{META_PREFIX}{k}"), v.as_str())),
+                .map(|(k, v)| (format!("{X_OSS_META_PREFIX}{k}"), v.as_str())),
         )
         .collect();
     check_meta_size(meta_headers.iter().map(|(k, v)| (k.as_str(), *v)))?;
     if let Some(mime) = &options.mime {
         check_mime(mime)?;
     }
-    if creating && !out.contains("Content-Type") {
-        out.set("Content-Type", content_type(key, options.mime.as_deref()));
+    if creating && !out.contains(CONTENT_TYPE) {
+        out.set(CONTENT_TYPE, content_type(key, options.mime.as_deref()));
     }
     Ok(out)
 }
@@ -259,7 +265,7 @@ pub fn get_object(
                 ))
             }
         };
-        request.headers.set("Range", value);
+        request.headers.set(RANGE, value);
     }
     Ok(request)
 }
@@ -450,10 +456,10 @@ pub fn presign_v1_request(
     };
     let mut request = Request::new(method, Some(bucket), Some(key));
     if let Some(v) = &options.content_type {
-        request.headers.set("Content-Type", v.clone());
+        request.headers.set(CONTENT_TYPE, v.clone());
     }
     if let Some(v) = &options.content_md5 {
-        request.headers.set("Content-MD5", v.clone());
+        request.headers.set(CONTENT_MD5, v.clone());
     }
     for (k, v) in &options.response {
         request
@@ -519,7 +525,7 @@ pub fn seal_append_object(bucket: &str, key: &str, position: u64) -> Result<Requ
         ("seal".to_owned(), String::new()),
         ("position".to_owned(), position.to_string()),
     ];
-    request.headers.set("Content-MD5", EMPTY_BODY_MD5);
+    request.headers.set(CONTENT_MD5, EMPTY_BODY_MD5);
     Ok(request)
 }
 

@@ -9,23 +9,23 @@ use base64::Engine as _;
 
 use crate::crc64::parse_decimal;
 use crate::error::{Error, ServiceError};
+use crate::headers::{
+    CONTENT_LENGTH, CONTENT_TYPE, DATE, ETAG, LAST_MODIFIED, X_OSS_DELETE_MARKER, X_OSS_EC,
+    X_OSS_ERR, X_OSS_HASH_CRC64ECMA, X_OSS_META_PREFIX, X_OSS_NEXT_APPEND_POSITION,
+    X_OSS_OBJECT_TYPE, X_OSS_REQUEST_ID, X_OSS_SEALED_TIME, X_OSS_VERSION_ID,
+};
 use crate::request::Headers;
 use crate::strings;
 use crate::time::SigningTime;
 use crate::xml::{self, FlatDocument};
 
-/// `x-oss-next-append-position`: the object length after an append (also on a 409 and a HEAD).
-pub const NEXT_APPEND_POSITION: &str = "x-oss-next-append-position";
-/// `x-oss-hash-crc64ecma`: the CRC-64 of the whole object, decimal.
-pub const HASH_CRC64ECMA: &str = "x-oss-hash-crc64ecma";
-/// `x-oss-request-id`.
-pub const REQUEST_ID: &str = "x-oss-request-id";
-/// `ETag`.
-pub const ETAG: &str = "ETag";
-
 /// The headers a successful append must expose, in the order error messages name them.
-pub const APPEND_REQUIRED_HEADERS: [&str; 4] =
-    [NEXT_APPEND_POSITION, HASH_CRC64ECMA, REQUEST_ID, ETAG];
+pub const APPEND_REQUIRED_HEADERS: [&str; 4] = [
+    X_OSS_NEXT_APPEND_POSITION,
+    X_OSS_HASH_CRC64ECMA,
+    X_OSS_REQUEST_ID,
+    ETAG,
+];
 
 /// The most of a response body the client reads when it only parses it (an `<Error>` document, a few hundred
 /// bytes from OSS) or ignores it: a hostile or broken server cannot make it buffer more. Only a successful
@@ -58,7 +58,7 @@ pub fn parse_service_error(status: u16, headers: &Headers, body: &[u8]) -> Servi
         status,
         ..ServiceError::default()
     };
-    let from_header = || headers.get("x-oss-err").and_then(decode_err_header);
+    let from_header = || headers.get(X_OSS_ERR).and_then(decode_err_header);
     if body.iter().all(u8::is_ascii_whitespace) {
         match from_header() {
             Some(doc) => fill_from_document(&mut error, doc),
@@ -77,18 +77,20 @@ pub fn parse_service_error(status: u16, headers: &Headers, body: &[u8]) -> Servi
         error.message = format!("Unknown error, status: {status}");
     }
     if error.request_id.is_none() {
-        error.request_id = header_text(headers, REQUEST_ID).map(|v| redact(&v));
+        error.request_id = header_text(headers, X_OSS_REQUEST_ID).map(|v| redact(&v));
     }
     if error.ec.is_none() {
-        error.ec = header_text(headers, "x-oss-ec").map(|v| redact(&v));
+        error.ec = header_text(headers, X_OSS_EC).map(|v| redact(&v));
     }
     if error.server_time.is_none()
         && (error.code == "RequestTimeTooSkewed" || is_expired_url(&error))
     {
-        error.server_time = header_text(headers, "Date");
+        error.server_time = header_text(headers, DATE);
     }
-    error.next_append_position = headers.get(NEXT_APPEND_POSITION).and_then(parse_decimal);
-    error.crc64 = headers.get(HASH_CRC64ECMA).and_then(parse_decimal);
+    error.next_append_position = headers
+        .get(X_OSS_NEXT_APPEND_POSITION)
+        .and_then(parse_decimal);
+    error.crc64 = headers.get(X_OSS_HASH_CRC64ECMA).and_then(parse_decimal);
     error
 }
 
@@ -439,7 +441,7 @@ impl AppendResponse {
     /// [`Error::MissingExposedHeader`] (in a browser, the bucket's CORS rule hides them). A number
     /// that does not parse is [`Error::InvalidResponse`].
     pub fn from_headers(status: u16, headers: &Headers) -> Result<Self, Error> {
-        let request_id = header_text(headers, REQUEST_ID);
+        let request_id = header_text(headers, X_OSS_REQUEST_ID);
         require_success(status, &request_id, "an append response")?;
         let missing: Vec<String> = APPEND_REQUIRED_HEADERS
             .iter()
@@ -459,11 +461,11 @@ impl AppendResponse {
         };
         Ok(Self {
             status,
-            next_position: number(NEXT_APPEND_POSITION)?,
-            crc64: number(HASH_CRC64ECMA)?,
+            next_position: number(X_OSS_NEXT_APPEND_POSITION)?,
+            crc64: number(X_OSS_HASH_CRC64ECMA)?,
             request_id: request_id.unwrap_or_default(),
             etag: header_text(headers, ETAG).unwrap_or_default(),
-            version_id: header_text(headers, "x-oss-version-id"),
+            version_id: header_text(headers, X_OSS_VERSION_ID),
         })
     }
 }
@@ -548,7 +550,7 @@ pub struct HeadResponse {
 impl HeadResponse {
     /// Reads a 2xx HEAD response; only a malformed number is an error ([`Error::InvalidResponse`]).
     pub fn from_headers(status: u16, headers: &Headers) -> Result<Self, Error> {
-        let request_id = header_text(headers, REQUEST_ID);
+        let request_id = header_text(headers, X_OSS_REQUEST_ID);
         require_success(status, &request_id, "a HEAD response")?;
         let number = |name: &str| header_u64(status, headers, name, &request_id);
         let meta = headers
@@ -556,23 +558,23 @@ impl HeadResponse {
             .filter_map(|(k, v)| {
                 let key = k
                     .get(..11)
-                    .filter(|p| p.eq_ignore_ascii_case("x-oss-meta-"))?;
+                    .filter(|p| p.eq_ignore_ascii_case(X_OSS_META_PREFIX))?;
                 Some((k[key.len()..].to_ascii_lowercase(), v.to_owned()))
             })
             .collect();
         Ok(Self {
             status,
-            object_type: header_text(headers, "x-oss-object-type").map(|v| ObjectType::parse(&v)),
-            content_length: number("Content-Length")?,
-            next_append_position: number(NEXT_APPEND_POSITION)?,
-            crc64: number(HASH_CRC64ECMA)?,
+            object_type: header_text(headers, X_OSS_OBJECT_TYPE).map(|v| ObjectType::parse(&v)),
+            content_length: number(CONTENT_LENGTH)?,
+            next_append_position: number(X_OSS_NEXT_APPEND_POSITION)?,
+            crc64: number(X_OSS_HASH_CRC64ECMA)?,
             etag: header_text(headers, ETAG),
-            last_modified: header_text(headers, "Last-Modified"),
-            content_type: header_text(headers, "Content-Type"),
+            last_modified: header_text(headers, LAST_MODIFIED),
+            content_type: header_text(headers, CONTENT_TYPE),
             meta,
             request_id,
-            version_id: header_text(headers, "x-oss-version-id"),
-            sealed_time: header_text(headers, "x-oss-sealed-time"),
+            version_id: header_text(headers, X_OSS_VERSION_ID),
+            sealed_time: header_text(headers, X_OSS_SEALED_TIME),
         })
     }
 
@@ -585,10 +587,10 @@ impl HeadResponse {
         let length = self.next_append_position.or(self.content_length);
         let mut missing = Vec::new();
         if length.is_none() {
-            missing.push(NEXT_APPEND_POSITION.to_owned());
+            missing.push(X_OSS_NEXT_APPEND_POSITION.to_owned());
         }
         if self.crc64.is_none() {
-            missing.push(HASH_CRC64ECMA.to_owned());
+            missing.push(X_OSS_HASH_CRC64ECMA.to_owned());
         }
         match (length, self.crc64) {
             (Some(length), Some(crc)) => Ok((length, crc)),
@@ -642,19 +644,19 @@ impl WriteResponse {
 
     /// Reads a 2xx write response; only a malformed number is an error ([`Error::InvalidResponse`]).
     pub fn from_headers(status: u16, headers: &Headers) -> Result<Self, Error> {
-        let request_id = header_text(headers, REQUEST_ID);
+        let request_id = header_text(headers, X_OSS_REQUEST_ID);
         require_success(status, &request_id, "a write response")?;
         let number = |name: &str| header_u64(status, headers, name, &request_id);
         Ok(Self {
             status,
-            crc64: number(HASH_CRC64ECMA)?,
-            next_append_position: number(NEXT_APPEND_POSITION)?,
+            crc64: number(X_OSS_HASH_CRC64ECMA)?,
+            next_append_position: number(X_OSS_NEXT_APPEND_POSITION)?,
             etag: header_text(headers, ETAG),
-            version_id: header_text(headers, "x-oss-version-id"),
+            version_id: header_text(headers, X_OSS_VERSION_ID),
             delete_marker: headers
-                .get("x-oss-delete-marker")
+                .get(X_OSS_DELETE_MARKER)
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
-            sealed_time: header_text(headers, "x-oss-sealed-time"),
+            sealed_time: header_text(headers, X_OSS_SEALED_TIME),
             request_id,
         })
     }

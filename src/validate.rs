@@ -1,6 +1,10 @@
 //! Input checks with messages that say what was wrong and what is accepted: names, positions, sizes, headers.
 
 use crate::error::Error;
+use crate::headers::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_MD5, CONTENT_TYPE, DATE, HOST, X_OSS_CONTENT_SHA256,
+    X_OSS_DATE, X_OSS_META_PREFIX, X_OSS_OBJECT_ACL, X_OSS_SECURITY_TOKEN, X_OSS_STORAGE_CLASS,
+};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -578,19 +582,19 @@ pub fn check_key(key: &str) -> Result<(), Error> {
 
 /// Header names the client sets itself (signing and transport); a caller may not supply them.
 const RESERVED_HEADERS: [(&str, &str); 9] = [
-    ("authorization", "the client signs every request"),
-    ("host", "it comes from the endpoint"),
-    ("content-length", "the transport sets it from the body"),
+    (AUTHORIZATION, "the client signs every request"),
+    (HOST, "it comes from the endpoint"),
+    (CONTENT_LENGTH, "the transport sets it from the body"),
     ("transfer-encoding", "the transport decides it"),
     ("connection", "the transport decides it"),
-    ("date", "the client signs with x-oss-date"),
-    ("x-oss-date", "the client sets the signing time"),
+    (DATE, "the client signs with x-oss-date"),
+    (X_OSS_DATE, "the client sets the signing time"),
     (
-        "x-oss-content-sha256",
+        X_OSS_CONTENT_SHA256,
         "the client signs with UNSIGNED-PAYLOAD",
     ),
     (
-        "x-oss-security-token",
+        X_OSS_SECURITY_TOKEN,
         "it comes from the stsToken credential",
     ),
 ];
@@ -680,7 +684,7 @@ pub fn check_header_size(what: &str, name: &str, value_len: usize) -> Result<(),
 fn check_known_value(name: &str, value: &str) -> Result<(), Error> {
     const WHAT: &str = "options.headers";
     let value = value.trim();
-    if name.eq_ignore_ascii_case("content-md5") && !is_md5_base64(value) {
+    if name.eq_ignore_ascii_case(CONTENT_MD5) && !is_md5_base64(value) {
         return Err(Error::invalid(
             WHAT,
             format!(
@@ -691,8 +695,8 @@ fn check_known_value(name: &str, value: &str) -> Result<(), Error> {
         ));
     }
     for (header, known) in [
-        ("x-oss-storage-class", &STORAGE_CLASSES[..]),
-        ("x-oss-object-acl", &OBJECT_ACLS[..]),
+        (X_OSS_STORAGE_CLASS, &STORAGE_CLASSES[..]),
+        (X_OSS_OBJECT_ACL, &OBJECT_ACLS[..]),
     ] {
         if name.eq_ignore_ascii_case(header) && !known.iter().any(|k| k.eq_ignore_ascii_case(value))
         {
@@ -801,20 +805,17 @@ pub fn check_header(name: &str, value: &str) -> Result<(), Error> {
     check_header_size(WHAT, name, value.len())?;
     if is_meta_header(name) {
         // Header names are ASCII here, so the prefix ends on a character boundary.
-        return check_meta(&name[META_PREFIX.len()..], value);
+        return check_meta(&name[X_OSS_META_PREFIX.len()..], value);
     }
     check_header_value(WHAT, name, value)?;
     check_known_value(name, value)
 }
 
-/// The prefix of user metadata headers.
-pub const META_PREFIX: &str = "x-oss-meta-";
-
 /// Whether `name` is a user metadata header (`x-oss-meta-<key>`, any case).
 pub(crate) fn is_meta_header(name: &str) -> bool {
-    name.len() > META_PREFIX.len()
-        && name.is_char_boundary(META_PREFIX.len())
-        && name[..META_PREFIX.len()].eq_ignore_ascii_case(META_PREFIX)
+    name.len() > X_OSS_META_PREFIX.len()
+        && name.is_char_boundary(X_OSS_META_PREFIX.len())
+        && name[..X_OSS_META_PREFIX.len()].eq_ignore_ascii_case(X_OSS_META_PREFIX)
 }
 
 /// Checks one user metadata entry (`options.meta`, sent as `x-oss-meta-<key>`): the key has letters,
@@ -843,7 +844,7 @@ pub fn check_meta(key: &str, value: &str) -> Result<(), Error> {
             ),
         ));
     }
-    let name = format!("{META_PREFIX}{key}");
+    let name = format!("{X_OSS_META_PREFIX}{key}");
     check_header_size(WHAT, &name, value.len())?;
     check_header_value(WHAT, &name, value)
 }
@@ -853,7 +854,7 @@ pub fn check_meta(key: &str, value: &str) -> Result<(), Error> {
 /// # Errors
 /// `InvalidArgument` (`options.mime`).
 pub fn check_mime(mime: &str) -> Result<(), Error> {
-    check_header_value("options.mime", "Content-Type", mime)
+    check_header_value("options.mime", CONTENT_TYPE, mime)
 }
 
 /// Checks the total size of the metadata headers (`x-oss-meta-*` names plus values) against

@@ -27,6 +27,7 @@ pub mod v4;
 
 use crate::credentials::Credentials;
 use crate::error::Error;
+use crate::headers::{AUTHORIZATION, X_OSS_CONTENT_SHA256, X_OSS_DATE, X_OSS_SECURITY_TOKEN};
 use crate::request::Request;
 use crate::strings::join;
 use crate::time::SigningTime;
@@ -41,9 +42,9 @@ const V1_QUERY_AUTH: [&str; 4] = ["OSSAccessKeyId", "Expires", "Signature", "sec
 const V4_QUERY_AUTH: [&str; 7] = [
     "x-oss-additional-headers",
     "x-oss-credential",
-    "x-oss-date",
+    X_OSS_DATE,
     "x-oss-expires",
-    "x-oss-security-token",
+    X_OSS_SECURITY_TOKEN,
     "x-oss-signature",
     "x-oss-signature-version",
 ];
@@ -67,11 +68,11 @@ pub fn sign_request(
     match cfg.version {
         SigningVersion::V1 => {
             let date = time.http_date();
-            set_auth_headers(req, creds, "x-oss-date", &date);
+            set_auth_headers(req, creds, X_OSS_DATE, &date);
             let string_to_sign = v1::string_to_sign(req, &date);
             let signature = v1::signature(creds.access_key_secret(), &string_to_sign);
             req.headers.set(
-                "Authorization",
+                AUTHORIZATION,
                 v1::authorization(creds.access_key_id(), &signature),
             );
         }
@@ -79,9 +80,9 @@ pub fn sign_request(
             let (region, product) = v4_scope_parts(cfg)?;
             let datetime = time.iso8601_basic();
             let date_stamp = time.date_stamp();
-            set_auth_headers(req, creds, "x-oss-date", &datetime);
+            set_auth_headers(req, creds, X_OSS_DATE, &datetime);
             req.headers
-                .set_default("x-oss-content-sha256", v4::UNSIGNED_PAYLOAD);
+                .set_default(X_OSS_CONTENT_SHA256, v4::UNSIGNED_PAYLOAD);
             let additional = v4::effective_additional_headers(req, &cfg.additional_headers);
             let scope = v4::scope(&date_stamp, region, product);
             let string_to_sign =
@@ -89,7 +90,7 @@ pub fn sign_request(
             let key = v4::signing_key(creds.access_key_secret(), &date_stamp, region, product);
             let signature = v4::signature(&key, &string_to_sign);
             req.headers.set(
-                "Authorization",
+                AUTHORIZATION,
                 v4::authorization(creds.access_key_id(), &scope, &additional, &signature),
             );
         }
@@ -166,10 +167,10 @@ pub fn presign_request(
                 "x-oss-credential",
                 &format!("{}/{scope}", creds.access_key_id()),
             );
-            push(req, "x-oss-date", &datetime);
+            push(req, X_OSS_DATE, &datetime);
             push(req, "x-oss-expires", &expires_seconds.to_string());
             if let Some(token) = creds.security_token() {
-                push(req, "x-oss-security-token", token);
+                push(req, X_OSS_SECURITY_TOKEN, token);
             }
             push(req, "x-oss-signature-version", v4::ALGORITHM);
             let string_to_sign =
@@ -291,7 +292,7 @@ const SECRET_QUERY_PARAMS: [&str; 6] = [
     "Signature",
     "security-token",
     "x-oss-credential",
-    "x-oss-security-token",
+    X_OSS_SECURITY_TOKEN,
     "x-oss-signature",
 ];
 
@@ -383,13 +384,13 @@ fn sort_small<T>(items: &mut [T], less: impl Fn(&T, &T) -> bool) {
 }
 
 fn set_auth_headers(req: &mut Request, creds: &Credentials, date_header: &str, date: &str) {
-    req.headers.remove("Authorization");
+    req.headers.remove(AUTHORIZATION);
     req.headers.set(date_header, date);
     match creds.security_token() {
-        Some(token) => req.headers.set("x-oss-security-token", token),
+        Some(token) => req.headers.set(X_OSS_SECURITY_TOKEN, token),
         // A token left from earlier STS credentials would be signed and rejected.
         None => {
-            req.headers.remove("x-oss-security-token");
+            req.headers.remove(X_OSS_SECURITY_TOKEN);
         }
     }
 }

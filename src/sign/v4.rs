@@ -4,6 +4,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::encode::{uri_encode, uri_encode_path};
+use crate::headers::X_OSS_CONTENT_SHA256;
 use crate::request::Request;
 use crate::strings::join;
 
@@ -90,7 +91,7 @@ fn canonical_headers(req: &Request, additional: &[String]) -> String {
 pub fn canonical_request(req: &Request, additional_headers: &[String]) -> String {
     let payload = req
         .headers
-        .get("x-oss-content-sha256")
+        .get(X_OSS_CONTENT_SHA256)
         .filter(|v| !v.is_empty())
         .unwrap_or(UNSIGNED_PAYLOAD);
     format!(

@@ -17,6 +17,7 @@ use super::timer::now_millis;
 use super::transport::Body;
 use crate::append::AppendSession;
 use crate::error::Error;
+use crate::headers::X_OSS_VERSION_ID;
 use crate::ops::{self, Sending, WriteOptions};
 use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
 
@@ -201,6 +202,6 @@ async fn upload(
         &res_object(&last.response, &driver.urls, started),
         &session.position().to_string(),
         &crc.to_string(),
-        last.response.headers.get("x-oss-version-id"),
+        last.response.headers.get(X_OSS_VERSION_ID),
     ))
 }
