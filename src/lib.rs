@@ -17,6 +17,7 @@ pub mod headers;
 pub mod live;
 pub mod mime;
 pub mod ops;
+mod redact;
 pub mod request;
 pub mod response;
 pub mod retry;

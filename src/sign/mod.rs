@@ -28,6 +28,7 @@ pub mod v4;
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::headers::{AUTHORIZATION, X_OSS_CONTENT_SHA256, X_OSS_DATE, X_OSS_SECURITY_TOKEN};
+pub use crate::redact::{redact_query_auth, REDACTED};
 use crate::request::Request;
 use crate::strings::join;
 use crate::time::SigningTime;
@@ -281,68 +282,6 @@ pub fn sign_for(
         SignaturePlace::Headers => sign_request(req, creds, time, cfg),
         SignaturePlace::Query => presign_request(req, creds, time, QUERY_SIGN_EXPIRES_SECONDS, cfg),
     }
-}
-
-/// The text shown in place of a redacted value.
-pub const REDACTED: &str = "<redacted>";
-
-/// Presigning parameters whose values are secret or name the credential: signatures, tokens, key ids.
-const SECRET_QUERY_PARAMS: [&str; 6] = [
-    "OSSAccessKeyId",
-    "Signature",
-    "security-token",
-    "x-oss-credential",
-    X_OSS_SECURITY_TOKEN,
-    "x-oss-signature",
-];
-
-/// `text` (a URL, or a message that quotes one) with the value of every secret presigning parameter
-/// (`Signature`, `OSSAccessKeyId`, `security-token`, `x-oss-signature`, `x-oss-credential`,
-/// `x-oss-security-token`) replaced by [`REDACTED`], so that no signature, credential or token is shown;
-/// the date and expiry stay readable. A parameter counts when it follows `?` or `&`; names compare case-insensitively, also when
-/// the `=` is percent-encoded.
-pub fn redact_query_auth(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'?' && b[i] != b'&' {
-            i += 1;
-            continue;
-        }
-        let name_start = i + 1;
-        let value_start = SECRET_QUERY_PARAMS.iter().find_map(|name| {
-            let rest = lower[name_start..].strip_prefix(&name.to_ascii_lowercase())?;
-            if rest.starts_with('=') {
-                Some(name_start + name.len() + 1)
-            } else if rest.starts_with("%3d") {
-                Some(name_start + name.len() + 3)
-            } else {
-                None
-            }
-        });
-        let Some(start) = value_start else {
-            i += 1;
-            continue;
-        };
-        let mut end = start;
-        while end < b.len()
-            && !matches!(b[end], b'&' | b'#' | b'"' | b'\'' | b'<' | b'>')
-            && !b[end].is_ascii_whitespace()
-        {
-            end += 1;
-        }
-        out.push_str(&text[copied..start]);
-        if end > start {
-            out.push_str(REDACTED);
-        }
-        copied = end;
-        i = end;
-    }
-    out.push_str(&text[copied..]);
-    out
 }
 
 /// Replaces the date, token and `Authorization` headers of an earlier signature.

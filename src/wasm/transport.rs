@@ -169,7 +169,7 @@ fn aborted(signal: &AbortSignal) -> Error {
 fn network(e: &JsValue) -> Error {
     // A runtime may quote the URL it failed on; a query-signed one must not show its signature.
     Error::Request {
-        message: crate::sign::redact_query_auth(&js_message(e)),
+        message: crate::redact::redact_query_auth(&js_message(e)),
     }
 }
 
