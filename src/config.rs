@@ -5,7 +5,7 @@ use crate::endpoint::{
     Endpoint,
 };
 use crate::error::Error;
-use crate::request::Request;
+use crate::http::Request;
 use crate::sign::{SigningConfig, SigningVersion};
 use crate::validate::{
     check_bucket, parse_integer, parse_interval_ms, parse_timeout_ms, preview, IntegerInput,
@@ -810,11 +810,7 @@ mod tests {
     fn request_urls_go_through_the_endpoint() {
         let opts = options(Some("cn-hangzhou"), Some("http://127.0.0.1:9000"));
         let config = ClientConfig::from_options(&opts).unwrap();
-        let mut req = Request::new(
-            crate::request::Method::Post,
-            Some("examplebucket"),
-            Some("k"),
-        );
+        let mut req = Request::new(crate::http::Method::Post, Some("examplebucket"), Some("k"));
         req.query.push(("append".into(), String::new()));
         req.query.push(("position".into(), "5".into()));
         assert_eq!(

@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::encode::{uri_encode, url_encode_key};
 use crate::error::Error;
-use crate::request::Request;
+use crate::http::Request;
 use crate::strings;
 use crate::validate::preview;
 
@@ -535,7 +535,7 @@ pub fn region_from_host(host: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Method;
+    use crate::http::Method;
 
     const VH: AddressingStyle = AddressingStyle::VirtualHosted;
 

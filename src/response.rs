@@ -14,8 +14,8 @@ use crate::headers::{
     X_OSS_ERR, X_OSS_HASH_CRC64ECMA, X_OSS_META_PREFIX, X_OSS_NEXT_APPEND_POSITION,
     X_OSS_OBJECT_TYPE, X_OSS_REQUEST_ID, X_OSS_SEALED_TIME, X_OSS_VERSION_ID,
 };
+use crate::http::Headers;
 use crate::redact::redact;
-use crate::request::Headers;
 use crate::strings;
 use crate::time::SigningTime;
 use crate::xml::{self, FlatDocument};

@@ -10,7 +10,7 @@ pub use step::AppendStep;
 
 use crate::error::{Error, ServiceError};
 use crate::headers::{X_OSS_DELETE_MARKER, X_OSS_HASH_CRC64ECMA, X_OSS_REQUEST_ID};
-use crate::request::Headers;
+use crate::http::Headers;
 pub use crate::response::AppendResponse;
 use crate::response::{parse_service_error, HeadResponse};
 use crate::retry::POSITION_NOT_EQUAL_TO_LENGTH;

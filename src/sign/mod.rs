@@ -28,8 +28,8 @@ pub mod v4;
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::headers::{AUTHORIZATION, X_OSS_CONTENT_SHA256, X_OSS_DATE, X_OSS_SECURITY_TOKEN};
+use crate::http::Request;
 pub use crate::redact::{redact_query_auth, REDACTED};
-use crate::request::Request;
 use crate::strings::join;
 use crate::time::SigningTime;
 
@@ -259,7 +259,7 @@ pub fn signature_place(mode: QuerySign, in_browser: bool, req: &Request) -> Sign
         QuerySign::Never => false,
     };
     let is_append =
-        req.method == crate::request::Method::Post && req.query.iter().any(|(k, _)| k == "append");
+        req.method == crate::http::Method::Post && req.query.iter().any(|(k, _)| k == "append");
     if wanted && is_append && req.headers.is_empty() {
         SignaturePlace::Query
     } else {
@@ -398,7 +398,7 @@ fn is_scope_part(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Method;
+    use crate::http::Method;
 
     const SECRET: &str = "very-secret-sk";
     const TOKEN: &str = "sts-token-value";
@@ -694,7 +694,7 @@ mod tests {
         let continuing = || {
             let mut req = append_request();
             req.query[1].1 = "1024".into();
-            req.headers = crate::request::Headers::new();
+            req.headers = crate::http::Headers::new();
             req
         };
         let with_header = |name: &str, value: &str| {
@@ -795,7 +795,7 @@ mod tests {
         for version in [SigningVersion::V1, SigningVersion::V4] {
             let cfg = config(version);
             let mut req = append_request();
-            req.headers = crate::request::Headers::new();
+            req.headers = crate::http::Headers::new();
             sign_for(
                 SignaturePlace::Query,
                 &mut req,

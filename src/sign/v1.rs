@@ -4,7 +4,7 @@ use crate::headers::{CONTENT_MD5, CONTENT_TYPE};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
-use crate::request::Request;
+use crate::http::Request;
 
 /// Query parameters that OSS signs as sub-resources in V1.
 ///
@@ -196,7 +196,7 @@ pub fn authorization(access_key_id: &str, signature: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Method;
+    use crate::http::Method;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         items

@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use crate::encode::{uri_encode, uri_encode_path};
 use crate::headers::X_OSS_CONTENT_SHA256;
-use crate::request::Request;
+use crate::http::Request;
 use crate::strings::join;
 
 /// The algorithm name that opens the string to sign, the `Authorization` header and presigned URLs.
@@ -172,7 +172,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Method;
+    use crate::http::Method;
 
     fn names(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| (*s).to_owned()).collect()

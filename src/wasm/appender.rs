@@ -23,7 +23,7 @@ use crate::append::{AppendPolicy, AppendSession};
 use crate::crc64::Crc64;
 use crate::error::Error;
 use crate::live::{Live, LiveLimits, LiveState, Notice};
-use crate::ops::{self, Sending, WriteOptions};
+use crate::requests::{self, Sending, WriteOptions};
 use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
 
 #[wasm_bindgen]
@@ -234,7 +234,7 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         None => limits,
     };
     write.check_content_md5(Sending::Live)?;
-    ops::check_append(
+    requests::check_append(
         &inner.config.bucket,
         &key,
         position,

@@ -12,7 +12,7 @@ use crate::append::{
     Action, AppendResponse, AppendSession, Appended, Input, ObjectHead, Outgoing, Preparation,
 };
 use crate::error::Error;
-use crate::ops::{self, WriteOptions};
+use crate::requests::{self, WriteOptions};
 
 #[wasm_bindgen(module = "/src/wasm/shapes.js")]
 extern "C" {
@@ -118,7 +118,7 @@ impl Driver<'_> {
 
     async fn post(&mut self, position: u64, part: &Part) -> Result<AppendResponse, Error> {
         let request =
-            ops::append_object(&self.inner.config.bucket, self.key, position, self.write)?;
+            requests::append_object(&self.inner.config.bucket, self.key, position, self.write)?;
         let exchange = self
             .inner
             .exchange(
@@ -136,7 +136,7 @@ impl Driver<'_> {
     }
 
     pub(crate) async fn head(&mut self) -> Result<Option<ObjectHead>, Error> {
-        let request = ops::head_object(&self.inner.config.bucket, self.key)?;
+        let request = requests::head_object(&self.inner.config.bucket, self.key)?;
         let exchange = self
             .inner
             .exchange(

@@ -3,7 +3,6 @@
 //! They translate JS values into core types and carry out what the core decides; no protocol decision
 //! is made here.
 
-mod append;
 mod appender;
 mod client;
 mod crc;
@@ -16,6 +15,7 @@ mod source;
 mod spool;
 mod timer;
 mod transport;
+mod upload;
 
 pub use appender::Appender;
 pub use client::Oss;

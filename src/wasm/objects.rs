@@ -13,8 +13,8 @@ use super::timer::now_millis;
 use super::transport::Body;
 use crate::crc64;
 use crate::error::Error;
-use crate::ops::{self, Call, PresignOptions, RangeInput};
-use crate::request::{Method, Request};
+use crate::http::{Method, Request};
+use crate::requests::{self, Call, PresignOptions, RangeInput};
 use crate::response::{HeadResponse, WriteResponse};
 use crate::sign::{presign_request, SigningConfig, SigningVersion};
 use crate::validate;
@@ -56,7 +56,7 @@ impl Oss {
             let o = JsOptions::new(&options, "options")?;
             let version = o.string("versionId")?;
             let (key, exchange) = bodiless_call(&inner, &name, &o, Call::Head, &|bucket, key| {
-                ops::with_version_id(ops::head_object(bucket, key)?, version.as_deref())
+                requests::with_version_id(requests::head_object(bucket, key)?, version.as_deref())
             })
             .await?;
             let head =
@@ -108,11 +108,14 @@ impl Oss {
             let o = JsOptions::new(&options, "options")?;
             let range = o
                 .raw("range")
-                .map(|r| ops::read_range(&range_input(&r)?))
+                .map(|r| requests::read_range(&range_input(&r)?))
                 .transpose()?;
             let version = o.string("versionId")?;
             let (_, exchange) = bodiless_call(&inner, &name, &o, Call::Get, &|bucket, key| {
-                ops::with_version_id(ops::get_object(bucket, key, range)?, version.as_deref())
+                requests::with_version_id(
+                    requests::get_object(bucket, key, range)?,
+                    version.as_deref(),
+                )
             })
             .await?;
             let result = Object::new();
@@ -132,7 +135,7 @@ impl Oss {
             let o = JsOptions::new(&options, "options")?;
             let version = o.string("versionId")?;
             let (key, exchange) = bodiless_call(&inner, &name, &o, Call::Delete, &|bucket, key| {
-                ops::with_version_id(ops::delete_object(bucket, key)?, version.as_deref())
+                requests::with_version_id(requests::delete_object(bucket, key)?, version.as_deref())
             })
             .await?;
             inner.remember(&key, None);
@@ -163,7 +166,7 @@ impl Oss {
             let signal = o.signal("signal")?;
             source.watch(signal.as_ref());
             let bucket = inner.config.bucket.clone();
-            ops::check_put(
+            requests::check_put(
                 &bucket,
                 &key,
                 &write,
@@ -173,7 +176,7 @@ impl Oss {
             let (body, crc, length) = whole_body(source, &file).await?;
             let exchange = inner
                 .call(
-                    &|| ops::put_object(&bucket, &key, &write),
+                    &|| requests::put_object(&bucket, &key, &write),
                     &|| body.clone(),
                     timeout,
                     signal.as_ref(),
@@ -209,7 +212,7 @@ impl Oss {
             let bucket = inner.config.bucket.clone();
             let exchange = inner
                 .call(
-                    &|| ops::seal_append_object(&bucket, &key, position),
+                    &|| requests::seal_append_object(&bucket, &key, position),
                     &|| Body::Empty,
                     timeout,
                     signal.as_ref(),
@@ -329,7 +332,7 @@ fn signature_url_v1(inner: &Inner, name: &JsValue, options: &JsValue) -> Result<
         process: o.string("process")?,
         traffic_limit: o.integer("trafficLimit")?,
     };
-    let (mut req, expires) = ops::presign_v1_request(&inner.config.bucket, &key, &asked)?;
+    let (mut req, expires) = requests::presign_v1_request(&inner.config.bucket, &key, &asked)?;
     let config = SigningConfig {
         version: SigningVersion::V1,
         ..inner.config.signing.clone()

@@ -9,8 +9,8 @@ use web_sys::AbortSignal;
 use super::crc::parse_crc;
 use super::source::{describe, js_entries, js_is_signal};
 use crate::error::Error;
-use crate::ops::WriteOptions;
-use crate::request::Headers;
+use crate::http::Headers;
+use crate::requests::WriteOptions;
 use crate::validate::{self, IntegerInput, MAX_HEADER_BYTES, MAX_KEY_BYTES, MAX_USER_HEADERS};
 
 /// The longest text option read, in UTF-16 units: far above any real value (an STS token is a few KB), and a

@@ -6,7 +6,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob};
 
 use crate::error::Error;
-use crate::request::Headers;
+use crate::http::Headers;
 use crate::response::MAX_PARSED_BODY_BYTES;
 
 #[wasm_bindgen(module = "/src/wasm/transport.js")]

@@ -1,4 +1,5 @@
-//! Unsigned requests for the object operations an append workflow needs: put, append, head, get, delete, seal.
+//! The object operations an append workflow needs (put, append, head, get, delete, seal, presign): their
+//! unsigned requests, the checks before any byte moves, and each call's retry policy.
 //!
 //! Builders return plain [`Request`] data: no `Content-Length` (the transport sets it from the body), no
 //! date and no `Authorization` (the signer adds them per attempt).
@@ -10,8 +11,8 @@ use crate::headers::{
     X_OSS_SERVER_SIDE_ENCRYPTION, X_OSS_SERVER_SIDE_ENCRYPTION_KEY_ID, X_OSS_STORAGE_CLASS,
     X_OSS_TAGGING,
 };
+use crate::http::{Headers, Method, Request};
 use crate::mime;
-use crate::request::{Headers, Method, Request};
 use crate::validate::{
     check_append_size, check_bucket, check_header, check_header_count, check_key, check_meta,
     check_meta_size, check_mime, is_meta_header, parse_integer, preview, IntegerInput,

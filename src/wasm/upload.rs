@@ -18,7 +18,7 @@ use super::transport::Body;
 use crate::append::AppendSession;
 use crate::error::Error;
 use crate::headers::X_OSS_VERSION_ID;
-use crate::ops::{self, Sending, WriteOptions};
+use crate::requests::{self, Sending, WriteOptions};
 use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
 
 #[wasm_bindgen(module = "/src/wasm/shapes.js")]
@@ -107,7 +107,7 @@ async fn append(
     let mut source = Source::from_js(&file).map_err(before)?;
     let opts = AppendOptions::read(&inner, &options, &source).map_err(before)?;
     source.watch(opts.signal.as_ref());
-    ops::check_append(
+    requests::check_append(
         &inner.config.bucket,
         &key,
         opts.position,
