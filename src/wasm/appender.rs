@@ -10,12 +10,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::{AbortController, AbortSignal, Blob, WritableStream};
 
-use super::client::{set, spawn, Inner, Oss, Params};
+use super::client::{spawn, Inner, Oss, Params};
 use super::crc::feed_bytes;
 use super::driver::{report_progress, Driver};
 use super::js_error::to_js_error;
+use super::js_values::{describe, set};
 use super::options::{object_key, JsOptions};
-use super::source::{describe, Part};
+use super::source::Part;
 use super::spool::{self as local_spool, Spool, SpoolOptions};
 use super::timer::{now_millis, random_unit, Timeout};
 use super::transport::{js_message, streams_bodies, Body};

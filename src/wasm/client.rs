@@ -9,8 +9,8 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::AbortSignal;
 
 use super::js_error::to_js_error;
+use super::js_values::describe;
 use super::options::JsOptions;
-use super::source::describe;
 use super::timer::{now_millis, random_unit, sleep};
 use super::transport::{self, js_message, Body, HttpResponse};
 use crate::append::AppendPolicy;
@@ -371,11 +371,6 @@ pub(crate) fn res_object(last: &HttpResponse, request_urls: &[String], started_m
         (now_millis() - started_ms).round(),
         request_urls.to_vec(),
     )
-}
-
-pub(crate) fn set(target: &JsValue, key: &str, value: impl Into<JsValue>) {
-    // Setting a property on a fresh object cannot fail (only frozen or proxied ones refuse).
-    let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());
 }
 
 /// What an operation was asked, for its error's `params`; made into a JS object only if it fails.

@@ -9,6 +9,7 @@ mod crc;
 mod driver;
 mod join;
 mod js_error;
+mod js_values;
 mod objects;
 mod options;
 mod source;

@@ -6,7 +6,8 @@ use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
-use super::client::{set, spawn, Exchange, Inner, Oss, Params};
+use super::client::{spawn, Exchange, Inner, Oss, Params};
+use super::js_values::set;
 use super::options::{integer_input, object_key, scalar_text, JsOptions};
 use super::source::Source;
 use super::timer::now_millis;

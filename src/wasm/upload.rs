@@ -7,10 +7,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
-use super::client::{res_object, set, Inner, Oss, Params};
+use super::client::{res_object, Inner, Oss, Params};
 use super::driver::Driver;
 use super::join::join;
 use super::js_error::to_js_error;
+use super::js_values::set;
 use super::options::{object_key, JsOptions};
 use super::source::{Part, Source};
 use super::timer::now_millis;
