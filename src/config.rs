@@ -13,21 +13,21 @@ use crate::validate::{
 };
 
 /// Default request timeout, as in ali-oss: 60 s.
-pub const DEFAULT_TIMEOUT_MS: u64 = 60_000;
+pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 60_000;
 /// Default number of retries after the first attempt.
-pub const DEFAULT_RETRY_MAX: u32 = 3;
+pub(crate) const DEFAULT_RETRY_MAX: u32 = 3;
 /// Default interval between STS credential refreshes, as in ali-oss: 5 minutes.
-pub const DEFAULT_REFRESH_STS_TOKEN_INTERVAL_MS: u64 = 300_000;
+pub(crate) const DEFAULT_REFRESH_STS_TOKEN_INTERVAL_MS: u64 = 300_000;
 /// The V4 scope product for public OSS.
-pub const PRODUCT_OSS: &str = "oss";
+pub(crate) const PRODUCT_OSS: &str = "oss";
 /// The V4 scope product for CloudBox buckets.
-pub const PRODUCT_CLOUDBOX: &str = "oss-cloudbox";
+pub(crate) const PRODUCT_CLOUDBOX: &str = "oss-cloudbox";
 
 /// The `new OSS({...})` options that shape requests, as plain Rust (credentials are kept elsewhere).
 ///
 /// Empty strings count as absent, as in ali-oss (`if (options.endpoint)`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct ClientOptions {
+pub(crate) struct ClientOptions {
     /// `region`: `oss-cn-hangzhou` or `cn-hangzhou`.
     pub region: Option<String>,
     /// `bucket`.
@@ -75,7 +75,7 @@ impl Default for ClientOptions {
 
 /// Checked client settings: every request of a client is built and signed from these.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClientConfig {
+pub(crate) struct ClientConfig {
     /// Where requests go and how the bucket is addressed.
     pub endpoint: Endpoint,
     /// The bucket (always known: V1 and V4 both sign `/bucket/key`, even with a cname).
@@ -110,7 +110,7 @@ impl ClientConfig {
     ///
     /// # Errors
     /// `InvalidArgument` naming the option at fault.
-    pub fn from_options(options: &ClientOptions) -> Result<Self, Error> {
+    pub(crate) fn from_options(options: &ClientOptions) -> Result<Self, Error> {
         let bucket = match given(&options.bucket) {
             Some(bucket) => bucket,
             None if options.cname => {
@@ -202,12 +202,12 @@ impl ClientConfig {
     }
 
     /// The URL of `key` in this client's bucket, as ali-oss reports it in `url` (no query).
-    pub fn object_url(&self, key: &str) -> String {
+    pub(crate) fn object_url(&self, key: &str) -> String {
         self.endpoint.object_url(&self.bucket, key)
     }
 
     /// The URL to send `request` to.
-    pub fn request_url(&self, request: &Request) -> String {
+    pub(crate) fn request_url(&self, request: &Request) -> String {
         self.endpoint.request_url(request)
     }
 }

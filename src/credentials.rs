@@ -139,14 +139,14 @@ impl fmt::Display for Credentials {
 /// When `refreshSTSToken` is called without a rejection asking for it: ali-oss's time-based refresh,
 /// once `refreshSTSTokenInterval` has passed since the last refresh (or since the client was made).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RefreshSchedule {
+pub(crate) struct RefreshSchedule {
     interval_ms: u64,
     last_ms: f64,
 }
 
 impl RefreshSchedule {
     /// A schedule whose interval starts at `now_ms` (milliseconds on any clock the caller keeps).
-    pub fn new(interval_ms: u64, now_ms: f64) -> Self {
+    pub(crate) fn new(interval_ms: u64, now_ms: f64) -> Self {
         Self {
             interval_ms,
             last_ms: now_ms,
@@ -154,12 +154,12 @@ impl RefreshSchedule {
     }
 
     /// Whether a refresh is due at `now_ms`.
-    pub fn is_due(&self, now_ms: f64) -> bool {
+    pub(crate) fn is_due(&self, now_ms: f64) -> bool {
         now_ms - self.last_ms >= self.interval_ms as f64
     }
 
     /// Records a refresh at `now_ms`: the next is due an interval later.
-    pub fn refreshed(&mut self, now_ms: f64) {
+    pub(crate) fn refreshed(&mut self, now_ms: f64) {
         self.last_ms = now_ms;
     }
 }

@@ -22,10 +22,10 @@ use crate::validate::{
 ///
 /// ali-oss leaves the header out then; it is always sent here because a browser `fetch` with a typed
 /// `Blob` body would otherwise add the Blob's type after signing, and OSS stores octet-stream anyway.
-pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+pub(crate) const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// Headers that OSS applies only when an append creates the object (position 0), besides `x-oss-meta-*`.
-pub const CREATION_ONLY_HEADERS: [&str; 11] = [
+pub(crate) const CREATION_ONLY_HEADERS: [&str; 11] = [
     CONTENT_TYPE,
     CACHE_CONTROL,
     CONTENT_DISPOSITION,
@@ -44,7 +44,7 @@ const EMPTY_BODY_MD5: &str = "1B2M2Y8AsgTpgAmY2PhCfg==";
 
 /// Whether header `name` is an object attribute that only an object-creating append sets
 /// ([`CREATION_ONLY_HEADERS`] and `x-oss-meta-*`, any case).
-pub fn is_creation_only(name: &str) -> bool {
+pub(crate) fn is_creation_only(name: &str) -> bool {
     CREATION_ONLY_HEADERS
         .iter()
         .any(|h| h.eq_ignore_ascii_case(name))
@@ -53,7 +53,7 @@ pub fn is_creation_only(name: &str) -> bool {
 
 /// What a put or an append may set on the object, from the call's `headers`, `meta` and `mime` options.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriteOptions {
+pub(crate) struct WriteOptions {
     /// Extra request headers (`Cache-Control`, `x-oss-object-acl`, `Content-Type`, ...), sent as given.
     pub headers: Headers,
     /// User metadata, sent as `x-oss-meta-<key>` (keys lower-cased, as OSS stores them).
@@ -64,7 +64,7 @@ pub struct WriteOptions {
 
 /// How an append's input goes out, for the one header that depends on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sending {
+pub(crate) enum Sending {
     /// The whole input in one append: `total` bytes known up front, at most one `part_size`.
     Whole,
     /// Several appends (an input past `partSize`, or a stream of unknown length).
@@ -75,7 +75,7 @@ pub enum Sending {
 
 impl Sending {
     /// How `append` sends an input of `total` bytes (`None`: a stream) in parts of `part_size`.
-    pub fn for_input(total: Option<u64>, part_size: u64) -> Self {
+    pub(crate) fn for_input(total: Option<u64>, part_size: u64) -> Self {
         match total {
             Some(t) if t <= part_size => Sending::Whole,
             _ => Sending::Parts,
@@ -88,7 +88,7 @@ impl WriteOptions {
     ///
     /// # Errors
     /// `InvalidArgument` naming `options.headers.Content-MD5`, saying what to do instead.
-    pub fn check_content_md5(&self, sending: Sending) -> Result<(), Error> {
+    pub(crate) fn check_content_md5(&self, sending: Sending) -> Result<(), Error> {
         if !self.headers.contains(CONTENT_MD5) {
             return Ok(());
         }
@@ -110,7 +110,7 @@ impl WriteOptions {
 /// The Content-Type a write sends when the caller's headers have none: `mime` if it contains `/`; else
 /// the type of `mime` read as an extension; else the type of the key's extension; else
 /// [`DEFAULT_CONTENT_TYPE`].
-pub fn content_type<'a>(key: &str, mime: Option<&'a str>) -> &'a str {
+pub(crate) fn content_type<'a>(key: &str, mime: Option<&'a str>) -> &'a str {
     let mime = mime.map(str::trim).filter(|m| !m.is_empty());
     if let Some(m) = mime {
         if m.as_bytes().contains(&b'/') {
@@ -204,7 +204,11 @@ fn object_request(method: Method, bucket: &str, key: &str) -> Result<Request, Er
 ///
 /// # Errors
 /// `InvalidArgument` for a bad bucket, key, header, metadata entry or mime.
-pub fn put_object(bucket: &str, key: &str, options: &WriteOptions) -> Result<Request, Error> {
+pub(crate) fn put_object(
+    bucket: &str,
+    key: &str,
+    options: &WriteOptions,
+) -> Result<Request, Error> {
     let mut request = object_request(Method::Put, bucket, key)?;
     request.headers = write_headers(key, options, true)?;
     Ok(request)
@@ -217,7 +221,7 @@ pub fn put_object(bucket: &str, key: &str, options: &WriteOptions) -> Result<Req
 ///
 /// # Errors
 /// `InvalidArgument` for a bad bucket, key, header, metadata entry or mime.
-pub fn append_object(
+pub(crate) fn append_object(
     bucket: &str,
     key: &str,
     position: u64,
@@ -236,7 +240,7 @@ pub fn append_object(
 ///
 /// # Errors
 /// `InvalidArgument` for a bad bucket or key.
-pub fn head_object(bucket: &str, key: &str) -> Result<Request, Error> {
+pub(crate) fn head_object(bucket: &str, key: &str) -> Result<Request, Error> {
     object_request(Method::Head, bucket, key)
 }
 
@@ -246,7 +250,7 @@ pub fn head_object(bucket: &str, key: &str) -> Result<Request, Error> {
 /// # Errors
 /// `InvalidArgument` for a bad bucket or key, or a range whose last byte comes before its first
 /// (`options.range`).
-pub fn get_object(
+pub(crate) fn get_object(
     bucket: &str,
     key: &str,
     range: Option<(u64, Option<u64>)>,
@@ -275,13 +279,13 @@ pub fn get_object(
 ///
 /// # Errors
 /// `InvalidArgument` for a bad bucket or key.
-pub fn delete_object(bucket: &str, key: &str) -> Result<Request, Error> {
+pub(crate) fn delete_object(bucket: &str, key: &str) -> Result<Request, Error> {
     object_request(Method::Delete, bucket, key)
 }
 
 /// The calls besides append, for the retry policy each follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Call {
+pub(crate) enum Call {
     /// HeadObject.
     Head,
     /// GetObject.
@@ -297,7 +301,7 @@ pub enum Call {
 impl Call {
     /// Whether repeating the call after an ambiguous failure (network error, timeout, 5xx) cannot change
     /// its outcome. A seal is not: a repeated seal's answer would not tell whether the first landed.
-    pub fn is_idempotent(self) -> bool {
+    pub(crate) fn is_idempotent(self) -> bool {
         !matches!(self, Self::Seal)
     }
 }
@@ -307,7 +311,7 @@ impl Call {
 ///
 /// # Errors
 /// `InvalidArgument` for a bad bucket, key, header or metadata; [`Error::ObjectTooLarge`].
-pub fn check_append(
+pub(crate) fn check_append(
     bucket: &str,
     key: &str,
     position: u64,
@@ -326,7 +330,7 @@ pub fn check_append(
 ///
 /// # Errors
 /// As [`check_append`].
-pub fn check_put(
+pub(crate) fn check_put(
     bucket: &str,
     key: &str,
     options: &WriteOptions,
@@ -349,7 +353,7 @@ fn bad_range() -> Error {
 
 /// `options.range` as the caller gave it.
 #[derive(Clone, Debug, PartialEq)]
-pub enum RangeInput {
+pub(crate) enum RangeInput {
     /// A string: `'bytes=0-99'`, `'0-99'` or `'100-'`.
     Text(String),
     /// An object `{ start, end }`.
@@ -367,7 +371,7 @@ pub enum RangeInput {
 ///
 /// # Errors
 /// `InvalidArgument` (`options.range`, `.start`, `.end`) for what is not a byte range.
-pub fn read_range(input: &RangeInput) -> Result<(u64, Option<u64>), Error> {
+pub(crate) fn read_range(input: &RangeInput) -> Result<(u64, Option<u64>), Error> {
     match input {
         RangeInput::Text(text) => parse_range(text),
         RangeInput::Bounds { start, end } => range_from_bounds(start.as_ref(), end.as_ref()),
@@ -409,11 +413,11 @@ fn range_from_bounds(
 }
 
 /// ali-oss's default lifetime of a presigned URL, in seconds.
-pub const DEFAULT_PRESIGN_EXPIRES_SECONDS: u64 = 1800;
+pub(crate) const DEFAULT_PRESIGN_EXPIRES_SECONDS: u64 = 1800;
 
 /// What a V1 presigned URL may ask for, under ali-oss's `signatureUrl` option names.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct PresignOptions {
+pub(crate) struct PresignOptions {
     /// `method`: GET (the default), PUT, POST, HEAD or DELETE.
     pub method: Option<String>,
     /// `expires`: the URL's lifetime in seconds (default [`DEFAULT_PRESIGN_EXPIRES_SECONDS`]).
@@ -437,7 +441,7 @@ pub struct PresignOptions {
 /// # Errors
 /// `InvalidArgument` naming the option (`options.method`, `options.expires`, `options.trafficLimit`),
 /// or a bad bucket or key.
-pub fn presign_v1_request(
+pub(crate) fn presign_v1_request(
     bucket: &str,
     key: &str,
     options: &PresignOptions,
@@ -481,7 +485,7 @@ pub fn presign_v1_request(
 }
 
 /// The longest version id accepted; OSS's are about 60 characters.
-pub const MAX_VERSION_ID_LEN: usize = 256;
+pub(crate) const MAX_VERSION_ID_LEN: usize = 256;
 
 /// Addresses one version of the object (`?versionId=`) on a GET, HEAD or DELETE; `None` leaves the
 /// request on the current version.
@@ -489,7 +493,10 @@ pub const MAX_VERSION_ID_LEN: usize = 256;
 /// # Errors
 /// `InvalidArgument` naming `options.versionId` when it is empty, too long, or has characters other
 /// than visible ASCII (OSS's ids are `null` or base64-like text such as `CAEQNhiBgM...`).
-pub fn with_version_id(mut request: Request, version_id: Option<&str>) -> Result<Request, Error> {
+pub(crate) fn with_version_id(
+    mut request: Request,
+    version_id: Option<&str>,
+) -> Result<Request, Error> {
     let Some(id) = version_id else {
         return Ok(request);
     };
@@ -520,7 +527,7 @@ pub fn with_version_id(mut request: Request, version_id: Option<&str>) -> Result
 ///
 /// # Errors
 /// `InvalidArgument` for a bad bucket or key.
-pub fn seal_append_object(bucket: &str, key: &str, position: u64) -> Result<Request, Error> {
+pub(crate) fn seal_append_object(bucket: &str, key: &str, position: u64) -> Result<Request, Error> {
     let mut request = object_request(Method::Post, bucket, key)?;
     request.query = vec![
         ("seal".to_owned(), String::new()),

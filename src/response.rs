@@ -21,7 +21,7 @@ use crate::time::SigningTime;
 use crate::xml::{self, FlatDocument};
 
 /// The headers a successful append must expose, in the order error messages name them.
-pub const APPEND_REQUIRED_HEADERS: [&str; 4] = [
+pub(crate) const APPEND_REQUIRED_HEADERS: [&str; 4] = [
     X_OSS_NEXT_APPEND_POSITION,
     X_OSS_HASH_CRC64ECMA,
     X_OSS_REQUEST_ID,
@@ -31,7 +31,7 @@ pub const APPEND_REQUIRED_HEADERS: [&str; 4] = [
 /// The most of a response body the client reads when it only parses it (an `<Error>` document, a few hundred
 /// bytes from OSS) or ignores it: a hostile or broken server cannot make it buffer more. Only a successful
 /// GET's body, which is the caller's data, is read whole.
-pub const MAX_PARSED_BODY_BYTES: u32 = 64 * 1024;
+pub(crate) const MAX_PARSED_BODY_BYTES: u32 = 64 * 1024;
 
 /// How much of an unreadable body an error message quotes.
 const SNIPPET_CHARS: usize = 200;
@@ -51,7 +51,7 @@ const ERR_HEADER_BASE64: GeneralPurpose = GeneralPurpose::new(
 /// Headers fill what the body lacks: `x-oss-request-id`, `x-oss-ec`, the `Date` of a
 /// `RequestTimeTooSkewed`, and `x-oss-next-append-position` / `x-oss-hash-crc64ecma` always.
 /// Security tokens and presigned signatures are redacted from every text field.
-pub fn parse_service_error(status: u16, headers: &Headers, body: &[u8]) -> ServiceError {
+pub(crate) fn parse_service_error(status: u16, headers: &Headers, body: &[u8]) -> ServiceError {
     let mut error = ServiceError {
         status,
         ..ServiceError::default()
@@ -97,7 +97,7 @@ pub fn parse_service_error(status: u16, headers: &Headers, body: &[u8]) -> Servi
 ///
 /// # Errors
 /// The service error.
-pub fn check_call_answer(
+pub(crate) fn check_call_answer(
     status: u16,
     headers: &Headers,
     body: impl FnOnce() -> Vec<u8>,
@@ -111,7 +111,7 @@ pub fn check_call_answer(
 
 /// The server's clock from a `RequestTimeTooSkewed` error: `<ServerTime>` (ISO 8601) or the
 /// `Date` header (RFC 1123) that [`parse_service_error`] fell back to.
-pub fn server_time(error: &ServiceError) -> Option<SigningTime> {
+pub(crate) fn server_time(error: &ServiceError) -> Option<SigningTime> {
     let text = error.server_time.as_deref()?;
     SigningTime::parse_iso8601_extended(text).or_else(|| SigningTime::parse_http_date(text))
 }
@@ -119,7 +119,7 @@ pub fn server_time(error: &ServiceError) -> Option<SigningTime> {
 /// Whether OSS refused a presigned request because its URL had expired (403 AccessDenied, "Request has
 /// expired", with its `<ServerTime>`). For a URL signed moments ago that means the local clock is behind
 /// the server's: like `RequestTimeTooSkewed`, a rejection that a re-signing with the server's time fixes.
-pub fn is_expired_url(error: &ServiceError) -> bool {
+pub(crate) fn is_expired_url(error: &ServiceError) -> bool {
     error.status == 403
         && error.code == "AccessDenied"
         && (error.ec.as_deref() == Some(EXPIRED_URL_EC)
@@ -260,7 +260,7 @@ fn require_success(status: u16, request_id: &Option<String>, what: &str) -> Resu
 
 /// A successful AppendObject: the headers the next append and the CRC check depend on.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AppendResponse {
+pub(crate) struct AppendResponse {
     /// HTTP status (200).
     pub status: u16,
     /// `x-oss-next-append-position`: the object length now, where the next append starts.
@@ -281,7 +281,7 @@ impl AppendResponse {
     ///
     /// # Errors
     /// The service error, or what [`from_headers`](Self::from_headers) finds wrong with a 200.
-    pub fn from_answer(
+    pub(crate) fn from_answer(
         status: u16,
         headers: &Headers,
         body: impl FnOnce() -> Vec<u8>,
@@ -298,7 +298,7 @@ impl AppendResponse {
     /// Every header in [`APPEND_REQUIRED_HEADERS`] must be readable: the ones that are not are named in
     /// [`Error::MissingExposedHeader`] (in a browser, the bucket's CORS rule hides them). A number
     /// that does not parse is [`Error::InvalidResponse`].
-    pub fn from_headers(status: u16, headers: &Headers) -> Result<Self, Error> {
+    pub(crate) fn from_headers(status: u16, headers: &Headers) -> Result<Self, Error> {
         let request_id = header_text(headers, X_OSS_REQUEST_ID);
         require_success(status, &request_id, "an append response")?;
         let missing: Vec<String> = APPEND_REQUIRED_HEADERS
@@ -330,7 +330,7 @@ impl AppendResponse {
 
 /// `x-oss-object-type`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ObjectType {
+pub(crate) enum ObjectType {
     /// Written by PutObject (or a PutObject over an appendable object).
     Normal,
     /// Written by AppendObject; can be appended to.
@@ -345,7 +345,7 @@ pub enum ObjectType {
 
 impl ObjectType {
     /// Parses the header value, case-insensitively.
-    pub fn parse(value: &str) -> Self {
+    pub(crate) fn parse(value: &str) -> Self {
         let value = value.trim();
         [
             Self::Normal,
@@ -359,7 +359,7 @@ impl ObjectType {
     }
 
     /// The name OSS uses.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Self::Normal => "Normal",
             Self::Appendable => "Appendable",
@@ -378,7 +378,7 @@ impl fmt::Display for ObjectType {
 
 /// A successful HeadObject. Fields are `None` when the header is absent (or hidden by CORS).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HeadResponse {
+pub(crate) struct HeadResponse {
     /// HTTP status (200).
     pub status: u16,
     /// `x-oss-object-type`.
@@ -407,7 +407,7 @@ pub struct HeadResponse {
 
 impl HeadResponse {
     /// Reads a 2xx HEAD response; only a malformed number is an error ([`Error::InvalidResponse`]).
-    pub fn from_headers(status: u16, headers: &Headers) -> Result<Self, Error> {
+    pub(crate) fn from_headers(status: u16, headers: &Headers) -> Result<Self, Error> {
         let request_id = header_text(headers, X_OSS_REQUEST_ID);
         require_success(status, &request_id, "a HEAD response")?;
         let number = |name: &str| header_u64(status, headers, name, &request_id);
@@ -441,7 +441,7 @@ impl HeadResponse {
     /// The length is `x-oss-next-append-position`, else `Content-Length`. When either value cannot be
     /// read the error is [`Error::MissingExposedHeader`] naming the headers to expose. The object
     /// type is not checked here.
-    pub fn length_and_crc(&self) -> Result<(u64, u64), Error> {
+    pub(crate) fn length_and_crc(&self) -> Result<(u64, u64), Error> {
         let length = self.next_append_position.or(self.content_length);
         let mut missing = Vec::new();
         if length.is_none() {
@@ -462,7 +462,7 @@ impl HeadResponse {
 
 /// A successful PutObject, DeleteObject or SealAppendObject: whatever of these headers was sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriteResponse {
+pub(crate) struct WriteResponse {
     /// HTTP status (200, or 204 for a delete).
     pub status: u16,
     /// `x-oss-request-id`.
@@ -487,7 +487,7 @@ impl WriteResponse {
     ///
     /// # Errors
     /// [`Error::CrcMismatch`] naming both values.
-    pub fn verify_crc64(&self, expected: u64, length: u64) -> Result<(), Error> {
+    pub(crate) fn verify_crc64(&self, expected: u64, length: u64) -> Result<(), Error> {
         match self.crc64 {
             Some(server) if server != expected => Err(Error::CrcMismatch {
                 position: 0,
@@ -501,7 +501,7 @@ impl WriteResponse {
     }
 
     /// Reads a 2xx write response; only a malformed number is an error ([`Error::InvalidResponse`]).
-    pub fn from_headers(status: u16, headers: &Headers) -> Result<Self, Error> {
+    pub(crate) fn from_headers(status: u16, headers: &Headers) -> Result<Self, Error> {
         let request_id = header_text(headers, X_OSS_REQUEST_ID);
         require_success(status, &request_id, "a write response")?;
         let number = |name: &str| header_u64(status, headers, name, &request_id);

@@ -9,9 +9,9 @@ use crate::response::{is_expired_url, server_time};
 use crate::time::SigningTime;
 
 /// The backoff ceiling of the first retry, in milliseconds; it doubles with each retry.
-pub const BACKOFF_BASE_MS: u64 = 200;
+pub(crate) const BACKOFF_BASE_MS: u64 = 200;
 /// The largest backoff ceiling, in milliseconds.
-pub const BACKOFF_CAP_MS: u64 = 20_000;
+pub(crate) const BACKOFF_CAP_MS: u64 = 20_000;
 
 pub(crate) const POSITION_NOT_EQUAL_TO_LENGTH: &str = "PositionNotEqualToLength";
 pub(crate) const REQUEST_TIME_TOO_SKEWED: &str = "RequestTimeTooSkewed";
@@ -23,7 +23,7 @@ const CREDENTIAL_CODES: [&str; 3] = [
 
 /// The full-jitter backoff before retry number `retry` (1 for the first retry): a uniform share
 /// `jitter` (a random number in `[0, 1)` the transport supplies) of `min(200 ms · 2^(retry-1), 20 s)`.
-pub fn backoff_ms(retry: u32, jitter: f64) -> u64 {
+pub(crate) fn backoff_ms(retry: u32, jitter: f64) -> u64 {
     let ceiling = (BACKOFF_BASE_MS << retry.saturating_sub(1).min(16)).min(BACKOFF_CAP_MS);
     let share = if jitter.is_finite() {
         jitter.clamp(0.0, 1.0)
@@ -84,7 +84,7 @@ pub(crate) fn error_server_time(e: &Error) -> Option<SigningTime> {
 
 /// What the transport must do after a failed attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Wait `delay_ms`, then sign and send again.
     Retry {
         /// The backoff to wait.
@@ -100,7 +100,7 @@ pub enum Verdict {
 
 /// The retry budget and history of one call.
 #[derive(Clone, Debug)]
-pub struct CallRetries {
+pub(crate) struct CallRetries {
     retry_max: u32,
     can_refresh: bool,
     idempotent: bool,
@@ -112,7 +112,7 @@ pub struct CallRetries {
 impl CallRetries {
     /// A call that may be retried `retry_max` times after the first attempt. `idempotent`: repeating it
     /// after an ambiguous failure (network error, timeout, 5xx) cannot change the outcome.
-    pub fn new(retry_max: u32, can_refresh: bool, idempotent: bool) -> Self {
+    pub(crate) fn new(retry_max: u32, can_refresh: bool, idempotent: bool) -> Self {
         Self {
             retry_max,
             can_refresh,
@@ -126,7 +126,7 @@ impl CallRetries {
     /// Decides after `error`. A clock fix and a credential refresh are each tried once (the request was
     /// rejected, so repeating it is safe for any operation); ambiguous failures are retried with full
     /// jitter backoff only for idempotent calls, within the budget.
-    pub fn after(&mut self, error: &Error, jitter: f64) -> Verdict {
+    pub(crate) fn after(&mut self, error: &Error, jitter: f64) -> Verdict {
         match classify(error) {
             ErrorClass::ClockSkew if !self.clock_fixed => match error_server_time(error) {
                 Some(t) => {

@@ -16,6 +16,7 @@
 //!   [`Error::SpoolMismatch`] and the spool is left as it is.
 
 use crate::append::ObjectHead;
+#[cfg(test)]
 use crate::crc64;
 use crate::error::Error;
 use crate::response::ObjectType;
@@ -23,13 +24,13 @@ use crate::validate::{self, IntegerInput, MAX_OBJECT_SIZE};
 
 /// The most bytes a spool holds by default (`maxSpool`): 4 GiB, most of OSS's 5 GiB object limit; the
 /// browser's storage quota usually ends a spool before this.
-pub const DEFAULT_MAX_SPOOL: u64 = 4 << 30;
+pub(crate) const DEFAULT_MAX_SPOOL: u64 = 4 << 30;
 /// The longest spool id.
-pub const MAX_ID_LEN: usize = 128;
+pub(crate) const MAX_ID_LEN: usize = 128;
 /// The longest `spoolDir`.
-pub const MAX_DIR_LEN: usize = 4096;
+pub(crate) const MAX_DIR_LEN: usize = 4096;
 /// The record's name among a spool's entries.
-pub const RECORD_NAME: &str = "record";
+pub(crate) const RECORD_NAME: &str = "record";
 
 const SEGMENT_PREFIX: &str = "s-";
 const FORMAT_LINE: &str = "oss-append-spool 1";
@@ -38,7 +39,7 @@ const FORMAT_LINE: &str = "oss-append-spool 1";
 ///
 /// # Errors
 /// `InvalidArgument` naming `options.spool` and what is accepted.
-pub fn check_id(id: &str) -> Result<(), Error> {
+pub(crate) fn check_id(id: &str) -> Result<(), Error> {
     let accepted = "1 to 128 characters of A-Z, a-z, 0-9, '.', '_' and '-', not starting with '.'";
     let bad = id.is_empty()
         || id.len() > MAX_ID_LEN
@@ -59,7 +60,7 @@ pub fn check_id(id: &str) -> Result<(), Error> {
 ///
 /// # Errors
 /// `InvalidArgument` naming `what`.
-pub fn check_dir(what: &str, dir: &str) -> Result<(), Error> {
+pub(crate) fn check_dir(what: &str, dir: &str) -> Result<(), Error> {
     if dir.is_empty() || dir.len() > MAX_DIR_LEN || dir.contains('\0') {
         return Err(Error::invalid(
             what,
@@ -73,7 +74,7 @@ pub fn check_dir(what: &str, dir: &str) -> Result<(), Error> {
 ///
 /// # Errors
 /// `InvalidArgument` naming `options.maxSpool`.
-pub fn max_spool(input: Option<&IntegerInput>) -> Result<u64, Error> {
+pub(crate) fn max_spool(input: Option<&IntegerInput>) -> Result<u64, Error> {
     match input {
         Some(v) => validate::parse_integer("options.maxSpool", v, 1, MAX_OBJECT_SIZE),
         None => Ok(DEFAULT_MAX_SPOOL),
@@ -84,7 +85,7 @@ pub fn max_spool(input: Option<&IntegerInput>) -> Result<u64, Error> {
 ///
 /// # Errors
 /// [`Error::SpoolFull`] (code `BufferFull`) naming the limit.
-pub fn check_room(unconfirmed: u64, length: u64, max_spool: u64) -> Result<(), Error> {
+pub(crate) fn check_room(unconfirmed: u64, length: u64, max_spool: u64) -> Result<(), Error> {
     match unconfirmed.checked_add(length) {
         Some(total) if total <= max_spool => Ok(()),
         total => Err(Error::SpoolFull {
@@ -99,7 +100,7 @@ pub fn check_room(unconfirmed: u64, length: u64, max_spool: u64) -> Result<(), E
 
 /// What a spool remembers besides its bytes: where they go and where they start. Never a credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SpoolRecord {
+pub(crate) struct SpoolRecord {
     /// The bucket.
     pub bucket: String,
     /// The object key.
@@ -116,7 +117,7 @@ pub struct SpoolRecord {
 
 impl SpoolRecord {
     /// The record as text: a format line, then `name=value` lines with percent-encoded strings.
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         format!(
             "{FORMAT_LINE}\nbucket={}\nkey={}\nendpoint={}\nstart={}\ncrc64={}\nupdated={}\n",
             escape(&self.bucket),
@@ -132,7 +133,7 @@ impl SpoolRecord {
     ///
     /// # Errors
     /// `SpoolMismatch` saying what is wrong with it (another format, a missing or unreadable field).
-    pub fn decode(text: &str) -> Result<Self, Error> {
+    pub(crate) fn decode(text: &str) -> Result<Self, Error> {
         let mut lines = text.lines();
         if lines.next() != Some(FORMAT_LINE) {
             return Err(corrupt(
@@ -197,7 +198,7 @@ fn corrupt(reason: &str) -> Error {
 
 /// A stored run of spooled bytes: `len` bytes of the object from `offset`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Segment {
+pub(crate) struct Segment {
     /// Where its bytes go in the object.
     pub offset: u64,
     /// How many bytes it holds.
@@ -206,17 +207,17 @@ pub struct Segment {
 
 impl Segment {
     /// The object offset just past it.
-    pub fn end(&self) -> u64 {
+    pub(crate) fn end(&self) -> u64 {
         self.offset + self.len
     }
 
     /// Its entry name: `s-<offset>-<len>`, so a listing alone tells what each entry should hold.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!("{SEGMENT_PREFIX}{}-{}", self.offset, self.len)
     }
 
     /// The segment an entry name stands for, if it is one.
-    pub fn parse(name: &str) -> Option<Self> {
+    pub(crate) fn parse(name: &str) -> Option<Self> {
         let (offset, len) = name.strip_prefix(SEGMENT_PREFIX)?.split_once('-')?;
         let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         if !plain(offset) || !plain(len) {
@@ -232,7 +233,8 @@ impl Segment {
 
 /// The segments a write of `len` bytes at object offset `offset` is stored as: at most `max_len` bytes each,
 /// so that the one segment straddling a confirmed position holds less than a part of confirmed bytes.
-pub fn segments_for(offset: u64, len: u64, max_len: u64) -> Vec<Segment> {
+#[cfg(test)]
+pub(crate) fn segments_for(offset: u64, len: u64, max_len: u64) -> Vec<Segment> {
     let max_len = max_len.max(1);
     let mut out = Vec::new();
     let mut at = offset;
@@ -247,7 +249,7 @@ pub fn segments_for(offset: u64, len: u64, max_len: u64) -> Vec<Segment> {
 
 /// One segment to store and where its bytes come from: `(write index, from, to)` ranges of the writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SegmentPlan {
+pub(crate) struct SegmentPlan {
     /// The segment.
     pub segment: Segment,
     /// Its bytes, in order: byte ranges of the batch's writes.
@@ -257,7 +259,7 @@ pub struct SegmentPlan {
 /// The segments a batch of contiguous writes (their lengths, the first at object offset `offset`) is stored as:
 /// writes that waited together share segments of at most `max_len` bytes, so that a backlog costs one storage
 /// write per part rather than one per write.
-pub fn batch_segments(offset: u64, lens: &[u64], max_len: u64) -> Vec<SegmentPlan> {
+pub(crate) fn batch_segments(offset: u64, lens: &[u64], max_len: u64) -> Vec<SegmentPlan> {
     let max_len = max_len.max(1);
     let mut plans: Vec<SegmentPlan> = Vec::new();
     let mut at = offset;
@@ -285,13 +287,13 @@ pub fn batch_segments(offset: u64, lens: &[u64], max_len: u64) -> Vec<SegmentPla
 }
 
 /// Whether a stored segment may go once OSS confirmed the object up to `confirmed`.
-pub fn is_confirmed(segment: &Segment, confirmed: u64) -> bool {
+pub(crate) fn is_confirmed(segment: &Segment, confirmed: u64) -> bool {
     segment.end() <= confirmed
 }
 
 /// A segment of the spool and how many of its first bytes precede the spool's start (already confirmed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Piece {
+pub(crate) struct Piece {
     /// The stored segment.
     pub segment: Segment,
     /// Bytes at its head to skip.
@@ -300,7 +302,7 @@ pub struct Piece {
 
 /// What a spool's entries hold, from its record's start on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Survey {
+pub(crate) struct Survey {
     /// The segments that hold the spooled bytes, in order, contiguous from the start.
     pub pieces: Vec<Piece>,
     /// Where the spooled bytes end (the start when there are none).
@@ -313,7 +315,7 @@ pub struct Survey {
 /// Surveys a spool's entries, `(name, stored size)`, against its record's start. Only a contiguous run of
 /// complete segments from the start counts: a write counts as spooled once its segments are complete, and
 /// they are written in order, so what follows a gap or an incomplete segment never counted.
-pub fn survey(start: u64, entries: &[(String, u64)]) -> Survey {
+pub(crate) fn survey(start: u64, entries: &[(String, u64)]) -> Survey {
     let mut segments: Vec<(Segment, &str, u64)> = Vec::new();
     let mut stale = Vec::new();
     for (name, size) in entries {
@@ -350,7 +352,7 @@ pub fn survey(start: u64, entries: &[(String, u64)]) -> Survey {
 
 /// What a reopen does after its HEAD.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reopen {
+pub(crate) enum Reopen {
     /// The object ends where the spool starts: send every spooled byte.
     SendAll,
     /// The object holds the first `len` spooled bytes (their answer was lost): stream them through CRC-64
@@ -368,7 +370,11 @@ pub enum Reopen {
 /// `SpoolMismatch` when the object does not continue the spool: shorter than its start, longer than its end,
 /// another CRC at its start, not appendable, or missing although bytes before the start were confirmed. The
 /// spool is left as it is.
-pub fn reopen(record: &SpoolRecord, end: u64, head: Option<&ObjectHead>) -> Result<Reopen, Error> {
+pub(crate) fn reopen(
+    record: &SpoolRecord,
+    end: u64,
+    head: Option<&ObjectHead>,
+) -> Result<Reopen, Error> {
     let start = record.start_position;
     let mismatch = |reason: String, object_length: Option<u64>| Error::SpoolMismatch {
         reason,
@@ -435,7 +441,7 @@ pub fn reopen(record: &SpoolRecord, end: u64, head: Option<&ObjectHead>) -> Resu
 ///
 /// # Errors
 /// `SpoolMismatch` when the object holds other bytes than the spool there (another writer appended).
-pub fn check_prefix(
+pub(crate) fn check_prefix(
     record: &SpoolRecord,
     end: u64,
     head: &ObjectHead,
@@ -457,7 +463,8 @@ pub fn check_prefix(
 
 /// The CRC-64 a prefix check compares: `start_crc` chained over `bytes` (the binding streams the prefix in
 /// pieces through [`crc64::Crc64`] from this).
-pub fn chain_crc(start_crc: u64, bytes: &[u8]) -> u64 {
+#[cfg(test)]
+pub(crate) fn chain_crc(start_crc: u64, bytes: &[u8]) -> u64 {
     crc64::combine(start_crc, crc64::crc64(bytes), bytes.len() as u64)
 }
 

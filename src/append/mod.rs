@@ -5,24 +5,24 @@ mod step;
 #[cfg(test)]
 mod tests;
 
-pub use session::AppendSession;
-pub use step::AppendStep;
+pub(crate) use session::AppendSession;
+pub(crate) use step::AppendStep;
 
 use crate::error::{Error, ServiceError};
 use crate::headers::{X_OSS_DELETE_MARKER, X_OSS_HASH_CRC64ECMA, X_OSS_REQUEST_ID};
 use crate::http::Headers;
-pub use crate::response::AppendResponse;
+pub(crate) use crate::response::AppendResponse;
 use crate::response::{parse_service_error, HeadResponse};
 use crate::retry::POSITION_NOT_EQUAL_TO_LENGTH;
 use crate::time::SigningTime;
 
 /// The largest an appendable object may grow: 5 GiB.
-pub const MAX_APPENDABLE_SIZE: u64 = 5 << 30;
+pub(crate) const MAX_APPENDABLE_SIZE: u64 = 5 << 30;
 const OBJECT_NOT_APPENDABLE: &str = "ObjectNotAppendable";
 
 /// The limits an append works within.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AppendPolicy {
+pub(crate) struct AppendPolicy {
     /// The largest the object may grow; an append past it fails with [`Error::ObjectTooLarge`] before
     /// anything is sent.
     pub size_limit: u64,
@@ -44,11 +44,11 @@ impl Default for AppendPolicy {
     }
 }
 
-pub use crate::response::ObjectType;
+pub(crate) use crate::response::ObjectType;
 
 /// What a HEAD of the object reported.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObjectHead {
+pub(crate) struct ObjectHead {
     /// The object's length: `x-oss-next-append-position`, or `Content-Length`.
     pub length: u64,
     /// `x-oss-hash-crc64ecma`, when the response exposed it.
@@ -70,7 +70,7 @@ impl ObjectHead {
     /// Another status is its service error; a 200 whose length cannot be read is
     /// [`Error::MissingExposedHeader`] (a hidden CRC is left to the state machine, which knows whether it
     /// needs one).
-    pub fn from_answer(status: u16, headers: &Headers) -> Result<Option<Self>, Error> {
+    pub(crate) fn from_answer(status: u16, headers: &Headers) -> Result<Option<Self>, Error> {
         match status {
             404 if headers
                 .get(X_OSS_DELETE_MARKER)
@@ -109,7 +109,7 @@ impl ObjectHead {
 
 /// What the transport reports back after carrying out an [`Action`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Input {
+pub(crate) enum Input {
     /// The outcome of a `Send`/`Resend*` action: the parsed 200, or what went wrong — an OSS error
     /// response as [`Error::Service`] (with `next_append_position` and `crc64` from the headers of a
     /// 409, `server_time` from `<ServerTime>` or `Date` of a 403), [`Error::Request`],
@@ -128,7 +128,7 @@ pub enum Input {
 
 /// A part that is on the object: where it went and the object after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Appended {
+pub(crate) struct Appended {
     /// Where the part starts.
     pub position: u64,
     /// The part's length.
@@ -147,7 +147,7 @@ pub struct Appended {
 
 /// What the transport must do next.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// POST the part: `?append&position={position}` with its `length` bytes. Sign it afresh.
     Send {
         /// The `position` query value.
@@ -203,7 +203,7 @@ pub enum Action {
 
 /// What the transport does before the request of an [`Action`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Preparation {
+pub(crate) enum Preparation {
     /// Nothing: send at once.
     None,
     /// Wait this many milliseconds (a fired abort ends the wait and the action).
@@ -217,7 +217,7 @@ pub enum Preparation {
 
 /// The request of an [`Action`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outgoing {
+pub(crate) enum Outgoing {
     /// POST the part at `position`; report it as [`Input::Append`].
     Post {
         /// The `position` query value.
@@ -230,7 +230,7 @@ pub enum Outgoing {
 impl Action {
     /// The action as the transport carries it out: what to do first, then which request to send;
     /// `None` for [`Action::Done`].
-    pub fn plan(&self) -> Option<(Preparation, Outgoing)> {
+    pub(crate) fn plan(&self) -> Option<(Preparation, Outgoing)> {
         Some(match self {
             Self::Send { position, .. } => (
                 Preparation::None,

@@ -20,7 +20,7 @@ struct Pending {
 /// pending; offering the same part again (same length and CRC) makes a step that first checks
 /// whether it is already there, so retrying never duplicates it.
 #[derive(Clone, Debug)]
-pub struct AppendSession {
+pub(crate) struct AppendSession {
     policy: AppendPolicy,
     start: u64,
     position: u64,
@@ -37,7 +37,7 @@ impl AppendSession {
     /// position 0 it is 0, the CRC of nothing, whatever is given. Both are the caller's word, so a first
     /// zero-length part is still sent: it creates the object at 0, and elsewhere checks the position (a
     /// wrong one is OSS's 409) and learns the CRC.
-    pub fn new(position: u64, crc: Option<u64>, policy: AppendPolicy) -> Self {
+    pub(crate) fn new(position: u64, crc: Option<u64>, policy: AppendPolicy) -> Self {
         Self {
             policy,
             start: position,
@@ -57,7 +57,7 @@ impl AppendSession {
     /// # Errors
     /// `ObjectNotAppendable` for a Normal, Multipart or Symlink object; [`Error::MissingExposedHeader`]
     /// when the HEAD did not expose the CRC-64, without which nothing appended could be verified.
-    pub fn resume_from_head(
+    pub(crate) fn resume_from_head(
         head: Option<&ObjectHead>,
         policy: AppendPolicy,
     ) -> Result<Self, Error> {
@@ -79,7 +79,7 @@ impl AppendSession {
     /// If the pending part is offered again, the step begins with a HEAD and sends only if the part is
     /// not there. A different part is sent at the last confirmed position; should the pending part
     /// have landed after all, OSS answers 409 and the step fails with the object's length.
-    pub fn next_part(&self, length: u64, part_crc: u64) -> AppendStep {
+    pub(crate) fn next_part(&self, length: u64, part_crc: u64) -> AppendStep {
         let retry = self.pending
             == Some(Pending {
                 length,
@@ -107,7 +107,7 @@ impl AppendSession {
     }
 
     /// Records a part that is on the object.
-    pub fn commit(&mut self, done: &Appended) {
+    pub(crate) fn commit(&mut self, done: &Appended) {
         debug_assert_eq!(done.position, self.position, "a step of another session");
         self.position = done.next_position;
         self.crc = Some(done.crc64);
@@ -119,7 +119,7 @@ impl AppendSession {
 
     /// Records a step that ended with an error: if its part may have landed, it becomes the pending
     /// part. A CRC-64 the step learned from a HEAD is kept.
-    pub fn fail(&mut self, step: &AppendStep) {
+    pub(crate) fn fail(&mut self, step: &AppendStep) {
         debug_assert_eq!(step.position, self.position, "a step of another session");
         if self.crc.is_none() {
             self.crc = step.prior_crc;
@@ -135,42 +135,44 @@ impl AppendSession {
 
     /// Whether an input that ended now still needs a zero-length part: one that gave no bytes at all
     /// sends one, which creates the object (or checks the position), as ali-oss does.
-    pub fn needs_empty_part(&self) -> bool {
+    pub(crate) fn needs_empty_part(&self) -> bool {
         !self.offered
     }
 
     /// The object's length and CRC-64 where the next append continues, when both are certain: the CRC is
     /// known and no part's fate is unknown. A client keeps it to verify its next append to the object.
-    pub fn settled(&self) -> Option<(u64, u64)> {
+    pub(crate) fn settled(&self) -> Option<(u64, u64)> {
         self.crc
             .filter(|_| self.pending.is_none())
             .map(|crc| (self.position, crc))
     }
 
     /// The object's length after the last confirmed part: the `position` of the next one.
-    pub fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         self.position
     }
 
     /// The object's CRC-64 at [`position`](Self::position), when known.
-    pub fn crc64(&self) -> Option<u64> {
+    pub(crate) fn crc64(&self) -> Option<u64> {
         self.crc
     }
 
     /// Whether a failed part may be on the object (its fate is settled by offering it again).
-    pub fn has_pending(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn has_pending(&self) -> bool {
         self.pending.is_some()
     }
 
     /// Whether the session saw the object exist at [`position`](Self::position) (a committed part, or
     /// the HEAD it resumed from); from then on a zero-length part needs no request.
-    pub fn exists(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn exists(&self) -> bool {
         self.exists
     }
 
     /// Bytes confirmed on the object since the session began; it never goes backwards, so it is the
     /// progress high-water mark.
-    pub fn confirmed(&self) -> u64 {
+    pub(crate) fn confirmed(&self) -> u64 {
         self.confirmed
     }
 
@@ -178,7 +180,7 @@ impl AppendSession {
     /// length and CRC-64 after its last confirmed part, from which the caller continues with `{ position,
     /// initCrc64 }`. `None` when no part was confirmed (or the CRC is unknown). A part whose fate was left
     /// unknown may still have landed beyond it; continuing then meets OSS's 409 with the true length.
-    pub fn reached(&self) -> Option<(u64, u64)> {
+    pub(crate) fn reached(&self) -> Option<(u64, u64)> {
         if self.position == self.start && self.confirmed == 0 {
             return None;
         }

@@ -58,7 +58,7 @@ enum Phase {
 /// session.commit(&done);
 /// ```
 #[derive(Clone, Debug)]
-pub struct AppendStep {
+pub(crate) struct AppendStep {
     pub(super) position: u64,
     pub(super) prior_crc: Option<u64>,
     pub(super) length: u64,
@@ -92,7 +92,7 @@ impl AppendStep {
     /// 0, the CRC of nothing); the expected CRC after it is `combine(prior, part_crc, length)`. Without
     /// it a 200 is accepted unverified, and a part whose response was lost cannot be told from another
     /// writer's bytes, which ends in an error rather than a guess.
-    pub fn new(
+    pub(crate) fn new(
         position: u64,
         prior_crc: Option<u64>,
         length: u64,
@@ -126,7 +126,7 @@ impl AppendStep {
     /// The same part again after an earlier attempt ended with the part possibly on the object (an
     /// abort mid-request, an exhausted budget): it starts with a HEAD and sends only if the part is not
     /// there.
-    pub fn recovering(
+    pub(crate) fn recovering(
         position: u64,
         prior_crc: Option<u64>,
         length: u64,
@@ -141,17 +141,19 @@ impl AppendStep {
     }
 
     /// Where the part goes.
-    pub fn position(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn position(&self) -> u64 {
         self.position
     }
 
     /// The part's length.
-    pub fn length(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn length(&self) -> u64 {
         self.length
     }
 
     /// The whole object's CRC-64 expected after the part, when the CRC before it is known.
-    pub fn expected_crc64(&self) -> Option<u64> {
+    pub(crate) fn expected_crc64(&self) -> Option<u64> {
         self.prior_crc
             .map(|p| combine(p, self.part_crc, self.length))
     }
@@ -159,7 +161,7 @@ impl AppendStep {
     /// Whether the part may be on the object although the step did not end in `Done`: true after an
     /// ambiguous failure, a verification failure of a part that landed, or an abort (or abandonment)
     /// while a POST was out.
-    pub fn might_have_landed(&self) -> bool {
+    pub(crate) fn might_have_landed(&self) -> bool {
         self.ambiguous || self.phase == Phase::Posting
     }
 
@@ -169,7 +171,7 @@ impl AppendStep {
     ///
     /// # Errors
     /// [`Error::ObjectTooLarge`], or [`Error::InvalidArgument`] when called twice.
-    pub fn start(&mut self) -> Result<Action, Error> {
+    pub(crate) fn start(&mut self) -> Result<Action, Error> {
         if self.phase != Phase::New {
             return Err(Error::invalid("append step", "start() was already called"));
         }
@@ -212,7 +214,7 @@ impl AppendStep {
     /// `PositionNotEqualToLength` service error carrying the object's length and CRC, or
     /// [`Error::Aborted`]. Also [`Error::InvalidArgument`] for an input that does not answer the last
     /// action.
-    pub fn handle(&mut self, input: Input, jitter: f64) -> Result<Action, Error> {
+    pub(crate) fn handle(&mut self, input: Input, jitter: f64) -> Result<Action, Error> {
         match (self.phase, input) {
             (Phase::Posting | Phase::Heading, Input::Abort { reason }) => self.abort(reason),
             (Phase::Posting, Input::Append(Ok(r))) => self.on_appended(r),

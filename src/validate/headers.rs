@@ -8,7 +8,7 @@ use crate::headers::{
 };
 
 /// The total size OSS allows for all `x-oss-meta-*` header names and values of one object.
-pub const MAX_META_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_META_BYTES: usize = 8 * 1024;
 
 /// Header names the client sets itself (signing and transport); a caller may not supply them.
 const RESERVED_HEADERS: [(&str, &str); 9] = [
@@ -58,9 +58,9 @@ const FORBIDDEN_HEADERS: [&str; 20] = [
 const FORBIDDEN_HEADER_PREFIXES: [&str; 2] = ["proxy-", "sec-"];
 /// The most headers one call may add, `options.headers` and `options.meta` entries together: far more than
 /// any OSS request needs, and few enough that a runaway object is refused before it is copied.
-pub const MAX_USER_HEADERS: usize = 64;
+pub(crate) const MAX_USER_HEADERS: usize = 64;
 /// The longest header a caller may add, name and value together, in bytes (OSS's whole metadata budget).
-pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_HEADER_BYTES: usize = 8 * 1024;
 /// The storage classes OSS knows (`x-oss-storage-class`, any case).
 const STORAGE_CLASSES: [&str; 5] = [
     "Standard",
@@ -77,7 +77,7 @@ const OBJECT_ACLS: [&str; 4] = ["default", "private", "public-read", "public-rea
 ///
 /// # Errors
 /// `InvalidArgument` (`what`, e.g. `options.headers`).
-pub fn check_header_count(what: &str, count: usize) -> Result<(), Error> {
+pub(crate) fn check_header_count(what: &str, count: usize) -> Result<(), Error> {
     if count > MAX_USER_HEADERS {
         return Err(Error::invalid(
             what,
@@ -94,7 +94,7 @@ pub fn check_header_count(what: &str, count: usize) -> Result<(), Error> {
 ///
 /// # Errors
 /// `InvalidArgument` (`what`).
-pub fn check_header_size(what: &str, name: &str, value_len: usize) -> Result<(), Error> {
+pub(crate) fn check_header_size(what: &str, name: &str, value_len: usize) -> Result<(), Error> {
     let total = name.len().saturating_add(value_len);
     if total > MAX_HEADER_BYTES {
         return Err(Error::invalid(
@@ -196,7 +196,7 @@ fn check_header_value(what: &str, name: &str, value: &str) -> Result<(), Error> 
 ///
 /// # Errors
 /// `InvalidArgument` (`options.headers`).
-pub fn check_header(name: &str, value: &str) -> Result<(), Error> {
+pub(crate) fn check_header(name: &str, value: &str) -> Result<(), Error> {
     const WHAT: &str = "options.headers";
     if name.is_empty() || !name.chars().all(is_token_char) {
         return Err(Error::invalid(
@@ -253,7 +253,7 @@ pub(crate) fn is_meta_header(name: &str) -> bool {
 ///
 /// # Errors
 /// `InvalidArgument` (`options.meta`).
-pub fn check_meta(key: &str, value: &str) -> Result<(), Error> {
+pub(crate) fn check_meta(key: &str, value: &str) -> Result<(), Error> {
     const WHAT: &str = "options.meta";
     if key.is_empty() {
         return Err(Error::invalid(
@@ -283,7 +283,7 @@ pub fn check_meta(key: &str, value: &str) -> Result<(), Error> {
 ///
 /// # Errors
 /// `InvalidArgument` (`options.mime`).
-pub fn check_mime(mime: &str) -> Result<(), Error> {
+pub(crate) fn check_mime(mime: &str) -> Result<(), Error> {
     check_header_value("options.mime", CONTENT_TYPE, mime)
 }
 
@@ -292,7 +292,7 @@ pub fn check_mime(mime: &str) -> Result<(), Error> {
 ///
 /// # Errors
 /// `InvalidArgument` (`options.meta`).
-pub fn check_meta_size<'a>(
+pub(crate) fn check_meta_size<'a>(
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<(), Error> {
     let total: usize = headers

@@ -6,9 +6,9 @@ mod numbers;
 #[cfg(test)]
 mod tests;
 
-pub use headers::*;
-pub use names::*;
-pub use numbers::*;
+pub(crate) use headers::*;
+pub(crate) use names::*;
+pub(crate) use numbers::*;
 
 /// A short, escaped, quoted rendering of user input for error messages; long input is cut so that a
 /// huge value never ends up in a message.

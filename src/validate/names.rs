@@ -4,7 +4,7 @@ use super::preview;
 use crate::error::Error;
 
 /// The longest object key OSS accepts, in bytes of UTF-8.
-pub const MAX_KEY_BYTES: usize = 1023;
+pub(crate) const MAX_KEY_BYTES: usize = 1023;
 
 /// The bucket naming rule, as error messages state it.
 pub(super) const BUCKET_RULE: &str = concat!(
@@ -17,7 +17,7 @@ pub(super) const BUCKET_RULE: &str = concat!(
 ///
 /// # Errors
 /// `InvalidArgument` (`name`) naming the surrogate and its position.
-pub fn decode_name(units: &[u16]) -> Result<String, Error> {
+pub(crate) fn decode_name(units: &[u16]) -> Result<String, Error> {
     let mut out = String::with_capacity(units.len());
     for (at, c) in char::decode_utf16(units.iter().copied()).enumerate() {
         match c {
@@ -46,7 +46,7 @@ pub fn decode_name(units: &[u16]) -> Result<String, Error> {
 ///
 /// # Errors
 /// `InvalidArgument` (`bucket`).
-pub fn check_bucket(name: &str) -> Result<(), Error> {
+pub(crate) fn check_bucket(name: &str) -> Result<(), Error> {
     let fail = |problem: String| {
         Err(Error::invalid(
             "bucket",
@@ -84,7 +84,7 @@ pub fn check_bucket(name: &str) -> Result<(), Error> {
 ///
 /// # Errors
 /// `InvalidArgument` (`name`).
-pub fn normalize_key(name: &str) -> Result<String, Error> {
+pub(crate) fn normalize_key(name: &str) -> Result<String, Error> {
     match name.strip_prefix('/') {
         Some("") => Err(Error::invalid(
             "name",
@@ -105,7 +105,7 @@ pub fn normalize_key(name: &str) -> Result<String, Error> {
 ///
 /// # Errors
 /// `InvalidArgument` (`name`).
-pub fn check_key(key: &str) -> Result<(), Error> {
+pub(crate) fn check_key(key: &str) -> Result<(), Error> {
     const ACCEPTED: &str =
         "an object name of 1 to 1023 bytes of UTF-8 without control characters is accepted";
     let fail = |problem: String| Err(Error::invalid("name", format!("{problem}; {ACCEPTED}")));

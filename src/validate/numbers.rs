@@ -8,33 +8,33 @@ pub(super) const MIB: u64 = 1024 * KIB;
 pub(super) const GIB: u64 = 1024 * MIB;
 
 /// The largest appendable object OSS keeps: 5 GiB.
-pub const MAX_OBJECT_SIZE: u64 = 5 * GIB;
+pub(crate) const MAX_OBJECT_SIZE: u64 = 5 * GIB;
 /// The largest `position` an append can start at (an append there can only add zero bytes).
-pub const MAX_POSITION: u64 = MAX_OBJECT_SIZE;
+pub(crate) const MAX_POSITION: u64 = MAX_OBJECT_SIZE;
 /// How much one append request carries by default when an input is split into several appends.
-pub const DEFAULT_PART_SIZE: u64 = 8 * MIB;
+pub(crate) const DEFAULT_PART_SIZE: u64 = 8 * MIB;
 /// The smallest `partSize`: one byte (tiny parts are slow but valid; tests use them).
-pub const MIN_PART_SIZE: u64 = 1;
+pub(crate) const MIN_PART_SIZE: u64 = 1;
 /// The largest `partSize`: 4 GiB less one byte. A part's body is one JS byte array or Blob slice whose length
 /// crosses the bindings as a 32-bit integer, so this is the most one request can carry without truncation;
 /// larger inputs (up to [`MAX_OBJECT_SIZE`]) go out in several parts.
-pub const MAX_PART_SIZE: u64 = u32::MAX as u64;
+pub(crate) const MAX_PART_SIZE: u64 = u32::MAX as u64;
 /// How much a live appender gathers before it sends, unless `minPartSize` says otherwise.
 ///
 /// 64 KiB keeps the request count low for video while audio-only recordings still reach OSS every few seconds.
-pub const DEFAULT_MIN_PART_SIZE: u64 = 64 * KIB;
+pub(crate) const DEFAULT_MIN_PART_SIZE: u64 = 64 * KIB;
 /// The longest timeout or interval accepted, in ms: the largest delay JavaScript timers honour
 /// (`setTimeout` fires at once for anything longer).
-pub const MAX_TIMER_MS: u64 = 2_147_483_647;
+pub(crate) const MAX_TIMER_MS: u64 = 2_147_483_647;
 /// The largest `retryMax` accepted.
-pub const MAX_RETRY_MAX: u64 = 100;
+pub(crate) const MAX_RETRY_MAX: u64 = 100;
 
 /// How JS numbers may arrive, as error messages state it.
 const INTEGER_FORMS: &str = "as a number, a decimal string or a bigint";
 
 /// An integer option as the JS layer hands it over: a JS number, a string or a bigint.
 #[derive(Clone, Debug, PartialEq)]
-pub enum IntegerInput {
+pub(crate) enum IntegerInput {
     /// A JS number.
     Number(f64),
     /// A JS string, e.g. a `nextAppendPosition` from an earlier result.
@@ -44,7 +44,7 @@ pub enum IntegerInput {
 }
 
 /// The forms `options.position` may take.
-pub type PositionInput = IntegerInput;
+pub(crate) type PositionInput = IntegerInput;
 
 impl From<u64> for IntegerInput {
     fn from(value: u64) -> Self {
@@ -224,7 +224,12 @@ fn parse_bounded(
 ///
 /// # Errors
 /// `InvalidArgument` naming `what` for NaN, infinities, fractions, negatives, junk text and values out of range.
-pub fn parse_integer(what: &str, input: &IntegerInput, min: u64, max: u64) -> Result<u64, Error> {
+pub(crate) fn parse_integer(
+    what: &str,
+    input: &IntegerInput,
+    min: u64,
+    max: u64,
+) -> Result<u64, Error> {
     parse_bounded(what, input, min, max, |n| n.to_string())
 }
 
@@ -235,7 +240,7 @@ pub fn parse_integer(what: &str, input: &IntegerInput, min: u64, max: u64) -> Re
 ///
 /// # Errors
 /// `InvalidArgument` (`position`) saying what was wrong and what is accepted.
-pub fn parse_position(input: &PositionInput) -> Result<u64, Error> {
+pub(crate) fn parse_position(input: &PositionInput) -> Result<u64, Error> {
     parse_bounded("position", input, 0, MAX_POSITION, bytes)
 }
 
@@ -244,13 +249,13 @@ pub fn parse_position(input: &PositionInput) -> Result<u64, Error> {
 ///
 /// # Errors
 /// `InvalidArgument` naming `what`.
-pub fn parse_part_size(what: &str, input: &IntegerInput) -> Result<u64, Error> {
+pub(crate) fn parse_part_size(what: &str, input: &IntegerInput) -> Result<u64, Error> {
     parse_bounded(what, input, MIN_PART_SIZE, MAX_PART_SIZE, bytes)
 }
 
 /// The validated part sizes of an upload or a live appender.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PartSizes {
+pub(crate) struct PartSizes {
     /// The most one append request carries.
     pub part_size: u64,
     /// How much a live appender gathers before it sends (0: send whatever is buffered).
@@ -265,7 +270,7 @@ impl PartSizes {
     ///
     /// # Errors
     /// `InvalidArgument` (`options.partSize` or `options.minPartSize`).
-    pub fn from_options(
+    pub(crate) fn from_options(
         part_size: Option<&IntegerInput>,
         min_part_size: Option<&IntegerInput>,
     ) -> Result<Self, Error> {
@@ -311,7 +316,7 @@ impl Default for PartSizes {
 
 /// The byte range `[start, end)` of the next part of an input of `total` bytes consumed up to `at`, at most
 /// `part_size` bytes long (64-bit throughout: inputs reach 5 GiB); `None` once the input is exhausted.
-pub fn next_part_range(at: u64, total: u64, part_size: u64) -> Option<(u64, u64)> {
+pub(crate) fn next_part_range(at: u64, total: u64, part_size: u64) -> Option<(u64, u64)> {
     (at < total).then(|| (at, total.min(at.saturating_add(part_size.max(1)))))
 }
 
@@ -321,7 +326,7 @@ pub fn next_part_range(at: u64, total: u64, part_size: u64) -> Option<(u64, u64)
 ///
 /// # Errors
 /// `InvalidArgument` naming `what`.
-pub fn parse_timeout_ms(what: &str, input: &IntegerInput) -> Result<u64, Error> {
+pub(crate) fn parse_timeout_ms(what: &str, input: &IntegerInput) -> Result<u64, Error> {
     parse_duration_ms(what, input, 1)
 }
 
@@ -330,7 +335,7 @@ pub fn parse_timeout_ms(what: &str, input: &IntegerInput) -> Result<u64, Error> 
 ///
 /// # Errors
 /// `InvalidArgument` naming `what`.
-pub fn parse_interval_ms(what: &str, input: &IntegerInput) -> Result<u64, Error> {
+pub(crate) fn parse_interval_ms(what: &str, input: &IntegerInput) -> Result<u64, Error> {
     parse_duration_ms(what, input, 0)
 }
 
@@ -408,7 +413,7 @@ fn duration_with_unit(text: &str) -> Option<f64> {
 ///
 /// # Errors
 /// [`Error::ObjectTooLarge`] when `position + length` exceeds `limit`.
-pub fn check_append_size(position: u64, length: u64, limit: u64) -> Result<(), Error> {
+pub(crate) fn check_append_size(position: u64, length: u64, limit: u64) -> Result<(), Error> {
     match position.checked_add(length) {
         Some(end) if end <= limit => Ok(()),
         _ => Err(Error::ObjectTooLarge {
