@@ -331,7 +331,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults() {
+    fn a_region_and_bucket_alone_give_v4_signing_and_ali_oss_defaults() {
         let config = ClientConfig::from_options(&options(Some("oss-cn-hangzhou"), None)).unwrap();
         assert_eq!(config.bucket, "examplebucket");
         assert_eq!(
@@ -612,7 +612,7 @@ mod tests {
     }
 
     #[test]
-    fn cloud_box() {
+    fn a_cloud_box_signs_with_its_id_and_needs_its_endpoint_and_v4() {
         let opts = ClientOptions {
             cloud_box_id: Some("cb-f8z7yvzgwfkl9q0h".into()),
             ..options(
@@ -663,7 +663,7 @@ mod tests {
     }
 
     #[test]
-    fn bucket_and_style_errors() {
+    fn a_missing_bucket_or_an_impossible_style_says_what_to_pass() {
         let no_bucket = ClientOptions {
             bucket: None,
             ..options(Some("cn-hangzhou"), None)
@@ -736,7 +736,7 @@ mod tests {
     }
 
     #[test]
-    fn limits() {
+    fn timeouts_retries_and_refresh_intervals_are_read_and_bounded() {
         let with = |timeout: Option<IntegerInput>,
                     retry: Option<IntegerInput>,
                     refresh: Option<IntegerInput>| {

@@ -652,7 +652,7 @@ mod tests {
     }
 
     #[test]
-    fn region_endpoints() {
+    fn a_region_gives_its_public_internal_or_accelerated_endpoint() {
         let cases = [
             (
                 "oss-cn-hangzhou",
@@ -760,7 +760,7 @@ mod tests {
     }
 
     #[test]
-    fn accessors_and_host_header() {
+    fn an_endpoint_is_lower_cased_and_keeps_its_port_in_the_host_header() {
         let ep = parse("http://LOCALHOST:9000", None, VH);
         assert_eq!(
             (ep.scheme(), ep.host(), ep.port(), ep.style(), ep.is_ip()),
@@ -960,7 +960,7 @@ mod tests {
     }
 
     #[test]
-    fn regions() {
+    fn region_names_are_checked_with_the_character_at_fault() {
         for ok in [
             "oss-cn-hangzhou",
             "cn-hangzhou",
@@ -988,7 +988,7 @@ mod tests {
     }
 
     #[test]
-    fn region_names() {
+    fn regions_are_read_from_names_and_hosts_in_every_spelling() {
         assert_eq!(standard_region("oss-cn-hangzhou"), "cn-hangzhou");
         assert_eq!(standard_region("cn-hangzhou"), "cn-hangzhou");
         assert_eq!(standard_region("vpc100-oss-cn-beijing"), "cn-beijing");

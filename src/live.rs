@@ -663,7 +663,7 @@ mod tests {
     }
 
     #[test]
-    fn transient_and_fatal_failures() {
+    fn network_5xx_and_throttling_are_retried_and_rejections_are_final() {
         let transient = [
             net(),
             Error::Timeout { timeout_ms: 5 },

@@ -218,7 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn redact_forms_and_non_matches() {
+    fn tokens_and_signatures_are_redacted_in_every_form_and_nothing_else() {
         let cases = [
             (
                 "x-oss-security-token:abc\nnext",

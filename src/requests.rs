@@ -703,7 +703,7 @@ mod tests {
     }
 
     #[test]
-    fn content_type_resolution() {
+    fn content_type_comes_from_headers_then_mime_then_the_key_extension() {
         let cases = [
             // (headers, mime, key, expected Content-Type)
             (
@@ -756,7 +756,7 @@ mod tests {
     }
 
     #[test]
-    fn creation_only_names() {
+    fn creation_only_headers_are_recognised_in_any_case() {
         for name in CREATION_ONLY_HEADERS {
             assert!(is_creation_only(name));
             assert!(is_creation_only(&name.to_ascii_uppercase()));
@@ -769,7 +769,7 @@ mod tests {
     }
 
     #[test]
-    fn header_and_meta_errors() {
+    fn bad_headers_and_metadata_are_refused_naming_the_option() {
         let cases = [
             (
                 opts(&[("Authorization", "x")], &[], None),
@@ -841,7 +841,7 @@ mod tests {
     }
 
     #[test]
-    fn object_requests() {
+    fn each_operation_builds_its_method_query_and_headers() {
         let head = head_object(BUCKET, "a/b.txt").unwrap();
         assert_eq!(
             (head.method, head.query.len(), head.headers.len()),
@@ -868,7 +868,7 @@ mod tests {
     }
 
     #[test]
-    fn ranges() {
+    fn a_range_becomes_a_bytes_header_and_last_before_first_is_refused() {
         let cases = [
             ((0, Some(0)), "bytes=0-0"),
             ((0, Some(99)), "bytes=0-99"),

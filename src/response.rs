@@ -607,7 +607,7 @@ mod tests {
     }
 
     #[test]
-    fn object_not_appendable() {
+    fn an_object_not_appendable_error_keeps_its_code_ec_and_request_id() {
         let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
 <Error>
   <Code>ObjectNotAppendable</Code>
@@ -1153,7 +1153,7 @@ c46d96390bdbc2d739ac9363293ae9d710b1a5c4cd57b05b2de2bd8ae1ac5a4b</StringToSign>
     }
 
     #[test]
-    fn head_of_an_appendable_object() {
+    fn a_head_of_an_appendable_object_reads_length_crc_and_meta() {
         let h = headers(&[
             ("Content-Length", "4"),
             ("Content-Type", "video/webm"),
@@ -1231,7 +1231,7 @@ c46d96390bdbc2d739ac9363293ae9d710b1a5c4cd57b05b2de2bd8ae1ac5a4b</StringToSign>
     }
 
     #[test]
-    fn write_responses() {
+    fn write_answers_read_sealed_time_version_and_delete_marker() {
         let sealed = headers(&[
             ("x-oss-request-id", "R"),
             ("x-oss-sealed-time", "Wed, 07 May 2025 08:00:00 GMT"),

@@ -189,7 +189,7 @@ mod tests {
     }
 
     #[test]
-    fn table() {
+    fn each_failure_class_is_retried_refreshed_or_final_within_the_budget() {
         let net = Error::Request {
             message: "reset".into(),
         };

@@ -688,7 +688,7 @@ mod tests {
     }
 
     #[test]
-    fn signature_place_table() {
+    fn headerless_appends_are_query_signed_as_the_option_and_runtime_allow() {
         use QuerySign::{Always, Auto, Never};
         use SignaturePlace::{Headers, Query};
         let continuing = || {
@@ -770,7 +770,7 @@ mod tests {
     }
 
     #[test]
-    fn query_sign_option() {
+    fn query_sign_accepts_auto_true_or_false_and_names_anything_else() {
         let ok = |given| QuerySign::from_option(given, "x").unwrap();
         assert_eq!(ok(QuerySignInput::Absent), QuerySign::Auto);
         assert_eq!(ok(QuerySignInput::Text("auto")), QuerySign::Auto);

@@ -179,7 +179,7 @@ mod tests {
     }
 
     #[test]
-    fn append_canonical_request() {
+    fn an_append_canonical_request_encodes_the_key_and_signs_only_oss_headers() {
         let mut req = Request::new(Method::Post, Some("bucket"), Some("录音/a b+(1).webm"));
         req.query = vec![
             ("position".into(), "0".into()),
@@ -196,7 +196,7 @@ mod tests {
     }
 
     #[test]
-    fn canonical_uri_shapes() {
+    fn the_canonical_uri_is_the_bucket_or_the_root() {
         let mut req = Request::new(Method::Get, Some("b"), None);
         assert_eq!(canonical_uri(&req), "/b/");
         req.bucket = None;
@@ -251,7 +251,7 @@ mod tests {
     }
 
     #[test]
-    fn authorization_layout() {
+    fn the_v4_authorization_header_lists_credential_headers_and_signature() {
         assert_eq!(
             authorization("ak", "d/r/oss/aliyun_v4_request", &names(&["a", "b"]), "ff"),
             "OSS4-HMAC-SHA256 Credential=ak/d/r/oss/aliyun_v4_request,AdditionalHeaders=a;b,Signature=ff"

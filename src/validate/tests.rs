@@ -369,7 +369,7 @@ fn integers_report_plain_bounds() {
 }
 
 #[test]
-fn append_size_limit() {
+fn an_append_past_5_gib_is_object_too_large() {
     assert_eq!(
         check_append_size(0, MAX_OBJECT_SIZE, MAX_OBJECT_SIZE),
         Ok(())
@@ -391,7 +391,7 @@ fn append_size_limit() {
 }
 
 #[test]
-fn bucket_names() {
+fn bucket_names_follow_the_oss_rule_and_say_what_breaks_it() {
     for ok in ["abc", "examplebucket", "a-1-b", "0ab", &"a".repeat(63)] {
         assert_eq!(check_bucket(ok), Ok(()), "{ok}");
     }
@@ -465,7 +465,7 @@ fn bad_keys_say_why() {
 }
 
 #[test]
-fn headers_and_meta() {
+fn headers_and_metadata_the_client_or_oss_would_reject_fail_locally() {
     assert_eq!(check_header("Cache-Control", "no-cache"), Ok(()));
     assert_eq!(check_header("x-oss-object-acl", "private"), Ok(()));
     assert_eq!(check_header("X-OSS-META-Author", "Ann Lee"), Ok(()));
@@ -537,7 +537,7 @@ fn headers_and_meta() {
 }
 
 #[test]
-fn meta_size_limit() {
+fn metadata_over_8_kib_in_total_is_refused_with_its_size() {
     let value = "v".repeat(MAX_META_BYTES - "x-oss-meta-a".len());
     assert_eq!(
         check_meta_size([
