@@ -436,6 +436,12 @@ impl HeadResponse {
         })
     }
 
+    /// Where a next append to this object continues, when the answer said it: the length
+    /// (`x-oss-next-append-position`, which only an appendable object has) and the whole-object CRC-64.
+    pub(crate) fn append_continuation(&self) -> Option<(u64, u64)> {
+        Some((self.next_append_position?, self.crc64?))
+    }
+
     /// The object's length and whole-object CRC-64, as resuming or reconciling an append needs them.
     ///
     /// The length is `x-oss-next-append-position`, else `Content-Length`. When either value cannot be
@@ -1228,6 +1234,22 @@ c46d96390bdbc2d739ac9363293ae9d710b1a5c4cd57b05b2de2bd8ae1ac5a4b</StringToSign>
         let bad = HeadResponse::from_headers(200, &headers(&[("Content-Length", "4 bytes")]));
         assert!(matches!(bad, Err(Error::InvalidResponse { .. })), "{bad:?}");
         assert!(HeadResponse::from_headers(404, &Headers::new()).is_err());
+    }
+
+    #[test]
+    fn only_an_appendable_head_with_its_crc_says_where_the_next_append_continues() {
+        let head =
+            |pairs: &[(&str, &str)]| HeadResponse::from_headers(200, &headers(pairs)).unwrap();
+        let appendable = head(&[
+            ("x-oss-next-append-position", "4"),
+            ("x-oss-hash-crc64ecma", "7"),
+            ("Content-Length", "4"),
+        ]);
+        assert_eq!(appendable.append_continuation(), Some((4, 7)));
+        let normal = head(&[("Content-Length", "4"), ("x-oss-hash-crc64ecma", "7")]);
+        assert_eq!(normal.append_continuation(), None);
+        let hidden_crc = head(&[("x-oss-next-append-position", "4")]);
+        assert_eq!(hidden_crc.append_continuation(), None);
     }
 
     #[test]

@@ -91,9 +91,8 @@ impl Oss {
             );
             set_version_id(&result, head.version_id.as_deref());
             // Only the current version is what the next append continues.
-            if let (Some(len), Some(crc), None) = (head.next_append_position, head.crc64, &version)
-            {
-                inner.remember(&key, Some((len, crc)));
+            if let (Some(state), None) = (head.append_continuation(), &version) {
+                inner.remember(&key, Some(state));
             }
             Ok(result.into())
         })
