@@ -17,7 +17,7 @@ use crate::retry::POSITION_NOT_EQUAL_TO_LENGTH;
 use crate::time::SigningTime;
 
 /// The largest an appendable object may grow: 5 GiB.
-pub(crate) const MAX_APPENDABLE_SIZE: u64 = 5 << 30;
+pub(crate) const MAX_APPENDABLE_SIZE: u64 = crate::validate::MAX_OBJECT_SIZE;
 const OBJECT_NOT_APPENDABLE: &str = "ObjectNotAppendable";
 
 /// The limits an append works within.
@@ -32,6 +32,27 @@ pub(crate) struct AppendPolicy {
     pub retry_max: u32,
     /// Whether the transport can refresh credentials (`refreshSTSToken` was given).
     pub can_refresh_credentials: bool,
+}
+
+impl AppendPolicy {
+    /// A client's appends: OSS's object size limit, the client's `retryMax`, and whether a rejected
+    /// token can be refreshed (`refreshSTSToken` was given).
+    pub(crate) fn for_client(retry_max: u32, can_refresh_credentials: bool) -> Self {
+        Self {
+            size_limit: MAX_APPENDABLE_SIZE,
+            retry_max,
+            can_refresh_credentials,
+        }
+    }
+
+    /// The same limits without retries of the step's own: the streaming appender schedules every retry
+    /// itself, so there is one schedule and `onRetry` sees all of it.
+    pub(crate) fn without_retries(self) -> Self {
+        Self {
+            retry_max: 0,
+            ..self
+        }
+    }
 }
 
 impl Default for AppendPolicy {

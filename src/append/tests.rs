@@ -1442,6 +1442,27 @@ fn a_session_is_settled_only_with_a_known_crc_and_no_pending_part() {
 }
 
 #[test]
+fn a_client_policy_keeps_its_budget_and_the_appender_s_has_none() {
+    let client = AppendPolicy::for_client(5, true);
+    assert_eq!(
+        (
+            client.size_limit,
+            client.retry_max,
+            client.can_refresh_credentials
+        ),
+        (5 << 30, 5, true)
+    );
+    let appender = client.clone().without_retries();
+    assert_eq!(
+        appender,
+        AppendPolicy {
+            retry_max: 0,
+            ..client
+        }
+    );
+}
+
+#[test]
 fn every_action_plans_its_preparation_and_request() {
     let t = server_time();
     let cases = [

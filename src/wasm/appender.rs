@@ -20,7 +20,7 @@ use super::source::Part;
 use super::spool::{self as local_spool, Spool, SpoolOptions};
 use super::timer::{now_millis, random_unit, Timeout};
 use super::transport::{js_message, streams_bodies, Body};
-use crate::append::{AppendPolicy, AppendSession};
+use crate::append::AppendSession;
 use crate::crc64::Crc64;
 use crate::error::Error;
 use crate::live::{Live, LiveLimits, LiveState, Notice};
@@ -254,11 +254,7 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
             });
         }
     }
-    // Each part's own retries are the appender's: one schedule, visible through onRetry.
-    let policy = AppendPolicy {
-        retry_max: 0,
-        ..inner.append_policy()
-    };
+    let policy = inner.append_policy().without_retries();
     let mut spool = None;
     let session = if let Some(sp) = &spool_options {
         let locked = local_spool::lock(&inner, &key, sp).await?;

@@ -23,7 +23,6 @@ use crate::response::check_call_answer;
 use crate::retry::{CallRetries, Verdict};
 use crate::sign::{sign_for, signature_place, QuerySign, QuerySignInput, SignaturePlace};
 use crate::time::SigningTime;
-use crate::validate::MAX_OBJECT_SIZE;
 
 /// An OSS client shaped like ali-oss's: `new OSS({ region, bucket, accessKeyId, ... })`.
 #[wasm_bindgen(js_name = OSS)]
@@ -152,11 +151,7 @@ impl Inner {
     /// What bounds this client's appends: OSS's object size limit, `retryMax`, and whether a rejected
     /// token can be refreshed.
     pub(crate) fn append_policy(&self) -> AppendPolicy {
-        AppendPolicy {
-            size_limit: MAX_OBJECT_SIZE,
-            retry_max: self.config.retry_max,
-            can_refresh_credentials: self.can_refresh(),
-        }
+        AppendPolicy::for_client(self.config.retry_max, self.can_refresh())
     }
 
     /// Now, corrected by what the server told us of its clock.
