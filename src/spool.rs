@@ -81,6 +81,38 @@ pub(crate) fn max_spool(input: Option<&IntegerInput>) -> Result<u64, Error> {
     }
 }
 
+/// Where a spooled appender starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SpoolStart {
+    /// At this position, whose CRC-64 is known.
+    At(u64, u64),
+    /// Where a HEAD finds the object (an existing spool then checks that it matches).
+    FromHead,
+}
+
+/// Decides where a spooled appender starts. A new spool given a `position` starts there, which needs the
+/// object's CRC-64 there (`known_crc`: `initCrc64` or the client's own record; 0 at position 0); an
+/// existing spool, or one given no position, continues where the object ends.
+///
+/// # Errors
+/// `InvalidArgument` naming `options.position` for a new spool at a position whose CRC-64 is unknown.
+pub(crate) fn spool_start(
+    position: Option<u64>,
+    spool_exists: bool,
+    known_crc: Option<u64>,
+) -> Result<SpoolStart, Error> {
+    let Some(p) = position.filter(|_| !spool_exists) else {
+        return Ok(SpoolStart::FromHead);
+    };
+    match known_crc.or((p == 0).then_some(0)) {
+        Some(crc) => Ok(SpoolStart::At(p, crc)),
+        None => Err(Error::invalid(
+            "options.position",
+            format!("a new spool starting at {p} must know the object's CRC-64 there: pass initCrc64, or leave position out to continue where the object ends"),
+        )),
+    }
+}
+
 /// Whether a write of `length` bytes fits in a spool holding `unconfirmed` bytes under `max_spool`.
 ///
 /// # Errors
@@ -898,5 +930,23 @@ mod tests {
         let e = check_prefix(&r, end, &other, chain_crc(start_crc, &bytes[..4])).unwrap_err();
         assert_eq!(e.code(), "SpoolMismatch");
         assert!(e.to_string().contains("another writer"), "{e}");
+    }
+
+    #[test]
+    fn a_new_spool_starts_where_asked_only_with_the_crc_there() {
+        assert_eq!(spool_start(None, false, None), Ok(SpoolStart::FromHead));
+        assert_eq!(spool_start(Some(5), true, None), Ok(SpoolStart::FromHead));
+        assert_eq!(spool_start(Some(0), false, None), Ok(SpoolStart::At(0, 0)));
+        assert_eq!(
+            spool_start(Some(5), false, Some(9)),
+            Ok(SpoolStart::At(5, 9))
+        );
+        match spool_start(Some(5), false, None) {
+            Err(Error::InvalidArgument { what, reason }) => {
+                assert_eq!(what, "options.position");
+                assert!(reason.contains("pass initCrc64"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

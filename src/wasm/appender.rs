@@ -25,6 +25,7 @@ use crate::crc64::Crc64;
 use crate::error::Error;
 use crate::live::{Live, LiveLimits, LiveState, Notice};
 use crate::requests::{self, Sending, WriteOptions};
+use crate::spool::{self, SpoolStart};
 use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
 
 #[wasm_bindgen]
@@ -260,23 +261,15 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         let locked = local_spool::lock(&inner, &key, sp).await?;
         // A new spool may start at a position whose CRC-64 is known; an existing one continues where it
         // stands, decided from a HEAD.
-        let given =
-            (!resume && !locked.exists() && o.raw("position").is_some()).then_some(position);
-        let known = given.map(|p| {
-            init_crc
-                .or_else(|| inner.known_crc(&key, p))
-                .or((p == 0).then_some(0))
-        });
-        let (start, head) = match (given, known) {
-            (Some(p), Some(Some(crc))) => (local_spool::Start::At(p, crc), None),
-            (Some(p), _) => {
+        let asked = (!resume && o.raw("position").is_some()).then_some(position);
+        let known = init_crc.or_else(|| inner.known_crc(&key, position));
+        let (start, head) = match spool::spool_start(asked, locked.exists(), known) {
+            Ok(SpoolStart::At(p, crc)) => (local_spool::Start::At(p, crc), None),
+            Err(e) => {
                 locked.abandon();
-                return Err(Error::invalid(
-                    "options.position",
-                    format!("a new spool starting at {p} must know the object's CRC-64 there: pass initCrc64, or leave position out to continue where the object ends"),
-                ));
+                return Err(e);
             }
-            (None, _) => {
+            Ok(SpoolStart::FromHead) => {
                 let mut driver =
                     Driver::new(&inner, &key, &write, timeout_ms, signal.as_ref(), None);
                 match driver.head().await {
