@@ -20,6 +20,16 @@ use crate::time::SigningTime;
 pub(crate) const MAX_APPENDABLE_SIZE: u64 = crate::validate::MAX_OBJECT_SIZE;
 const OBJECT_NOT_APPENDABLE: &str = "ObjectNotAppendable";
 
+/// The `p` of ali-oss's `progress(p, info)` callback: 1 once finished, else the share of `total` confirmed;
+/// 0 until the end when the total is unknown (a stream).
+pub(crate) fn progress_fraction(loaded: u64, total: Option<u64>, finished: bool) -> f64 {
+    match total {
+        _ if finished => 1.0,
+        Some(t) if t > 0 => (loaded as f64 / t as f64).min(1.0),
+        _ => 0.0,
+    }
+}
+
 /// The limits an append works within.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct AppendPolicy {

@@ -1463,6 +1463,26 @@ fn a_client_policy_keeps_its_budget_and_the_appender_s_has_none() {
 }
 
 #[test]
+fn progress_is_the_confirmed_share_and_one_only_at_the_end() {
+    let cases = [
+        ((0, Some(10), false), 0.0),
+        ((5, Some(10), false), 0.5),
+        ((12, Some(10), false), 1.0),
+        ((0, Some(0), false), 0.0),
+        ((0, Some(0), true), 1.0),
+        ((7, None, false), 0.0),
+        ((7, None, true), 1.0),
+    ];
+    for ((loaded, total, finished), want) in cases {
+        assert_eq!(
+            progress_fraction(loaded, total, finished),
+            want,
+            "{loaded} of {total:?}"
+        );
+    }
+}
+
+#[test]
 fn every_action_plans_its_preparation_and_request() {
     let t = server_time();
     let cases = [

@@ -9,7 +9,8 @@ use super::source::Part;
 use super::timer::random_unit;
 use super::transport::Body;
 use crate::append::{
-    Action, AppendResponse, AppendSession, Appended, Input, ObjectHead, Outgoing, Preparation,
+    progress_fraction, Action, AppendResponse, AppendSession, Appended, Input, ObjectHead,
+    Outgoing, Preparation,
 };
 use crate::error::Error;
 use crate::requests::{self, WriteOptions};
@@ -176,11 +177,7 @@ pub(crate) fn report_progress(
     finished: bool,
 ) {
     let Some(callback) = progress else { return };
-    let fraction = match total {
-        _ if finished => 1.0,
-        Some(t) if t > 0 => (loaded as f64 / t as f64).min(1.0),
-        _ => 0.0,
-    };
+    let fraction = progress_fraction(loaded, total, finished);
     let info = progress_info(
         loaded as f64,
         total.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64)),
