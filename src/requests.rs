@@ -13,6 +13,7 @@ use crate::headers::{
 };
 use crate::http::{Headers, Method, Request};
 use crate::mime;
+use crate::sign::{SigningConfig, SigningVersion};
 use crate::validate::{
     check_append_size, check_bucket, check_header, check_header_count, check_key, check_meta,
     check_meta_size, check_mime, is_meta_header, parse_integer, preview, IntegerInput,
@@ -482,6 +483,22 @@ pub(crate) fn presign_v1_request(
             .push(("x-oss-traffic-limit".into(), limit.to_string()));
     }
     Ok((request, expires))
+}
+
+/// The signing of a V4 presigned URL (`signatureUrlV4`): the client's, switched to V4.
+///
+/// # Errors
+/// `InvalidArgument` (`region`) for a V1 client made without a region, which V4 needs.
+pub(crate) fn presign_v4_config(client: &SigningConfig) -> Result<SigningConfig, Error> {
+    if client.version == SigningVersion::V1 && client.region.is_empty() {
+        return Err(Error::invalid(
+            "region",
+            "signatureUrlV4 signs with a region; create the client with region",
+        ));
+    }
+    let mut config = client.clone();
+    config.version = SigningVersion::V4;
+    Ok(config)
 }
 
 /// The longest version id accepted; OSS's are about 60 characters.
@@ -1038,6 +1055,29 @@ mod tests {
         for (options, what) in bad {
             assert_eq!(invalid(presign_v1_request(BUCKET, "a", &options)).0, what);
         }
+    }
+
+    #[test]
+    fn v4_presigning_needs_a_region_and_otherwise_signs_as_the_client() {
+        let v1 = SigningConfig {
+            version: SigningVersion::V1,
+            region: String::new(),
+            product: "oss".into(),
+            additional_headers: vec!["x".into()],
+        };
+        assert_eq!(invalid(presign_v4_config(&v1)).0, "region");
+        let with_region = SigningConfig {
+            region: "cn-hangzhou".into(),
+            ..v1
+        };
+        let config = presign_v4_config(&with_region).unwrap();
+        assert_eq!(
+            config,
+            SigningConfig {
+                version: SigningVersion::V4,
+                ..with_region
+            }
+        );
     }
 
     #[test]

@@ -293,14 +293,7 @@ impl Oss {
                 };
                 req.query.push((k, v));
             }
-            let mut config = inner.config.signing.clone();
-            if config.version == SigningVersion::V1 && config.region.is_empty() {
-                return Err(Error::invalid(
-                    "region",
-                    "signatureUrlV4 signs with a region; create the client with region",
-                ));
-            }
-            config.version = SigningVersion::V4;
+            let mut config = requests::presign_v4_config(&inner.config.signing)?;
             if !additional_headers.is_undefined() && !additional_headers.is_null() {
                 let list: js_sys::Array = additional_headers.dyn_into().map_err(|_| {
                     Error::invalid("additionalHeaders", "expected an array of header names")
