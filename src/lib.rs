@@ -4,7 +4,7 @@
 //! arguments; results are data (requests, verdicts). `wasm` translates and transports.
 //!
 //! The public Rust API is small on purpose: the signer ([`sign`]) and the request types it signs, CRC-64
-//! ([`crc64`]), the errors, and [`encode`] and [`xml`], which the OSS emulator shares; `wasm` is the npm
+//! ([`crc64`](mod@crc64)), the errors, and [`encode`] and [`xml`], which the OSS emulator shares; `wasm` is the npm
 //! package's bindings. Everything else is internal.
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]

@@ -28,11 +28,11 @@ enum Phase {
 /// (length == position); after anything ambiguous it reads the state first; and it accepts a part it
 /// saw no 200 for only with a CRC-64 proof.
 ///
-/// Create it (or get it from [`AppendSession::next_part`]), call [`start`](Self::start), carry out
+/// Create it (or get it from [`AppendSession::next_part`](super::AppendSession::next_part)), call [`start`](Self::start), carry out
 /// each [`Action`] and feed what came back to [`handle`](Self::handle) until it answers
 /// [`Action::Done`] or an error. After an error, [`might_have_landed`](Self::might_have_landed) says
 /// whether the part may be on the object anyway; the next attempt must then begin with a HEAD
-/// ([`AppendStep::recovering`]; [`AppendSession`] does this by itself). A transport's loop:
+/// ([`AppendStep::recovering`]; [`AppendSession`](super::AppendSession) does this by itself). A transport's loop:
 ///
 /// ```text
 /// let mut step = session.next_part(len, crc64(bytes));
