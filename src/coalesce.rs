@@ -5,7 +5,7 @@ use crate::validate::PartSizes;
 
 /// Decides the length of each part a live appender sends; bytes are counted, never held.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Coalescer {
+pub(crate) struct Coalescer {
     sizes: PartSizes,
     buffered: u64,
     /// Buffered bytes that must go out even below `minPartSize`.
@@ -18,7 +18,7 @@ pub struct Coalescer {
 
 impl Coalescer {
     /// An empty buffer with these part sizes.
-    pub fn new(sizes: PartSizes) -> Self {
+    pub(crate) fn new(sizes: PartSizes) -> Self {
         Self {
             sizes,
             buffered: 0,
@@ -29,25 +29,25 @@ impl Coalescer {
     }
 
     /// `len` more bytes were written.
-    pub fn push(&mut self, len: u64) {
+    pub(crate) fn push(&mut self, len: u64) {
         self.buffered += len;
     }
 
     /// Everything buffered now must go out (a flush, the flush interval, or close).
-    pub fn flush_all(&mut self) {
+    pub(crate) fn flush_all(&mut self) {
         self.must_send = self.buffered;
     }
 
     /// No more writes come: what is buffered goes out, and an appender closed with nothing written still
     /// sends one empty part, which creates the object (or checks the position), as an empty append does.
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         self.closing = true;
         self.flush_all();
     }
 
     /// The length of the part to send now, or `None` to wait for more writes or a flush (or, once closed,
     /// when everything went out).
-    pub fn next_part(&self) -> Option<u64> {
+    pub(crate) fn next_part(&self) -> Option<u64> {
         let full = self.buffered.min(self.sizes.part_size);
         if self.buffered == 0 {
             (self.closing && !self.taken_any).then_some(0)
@@ -59,7 +59,7 @@ impl Coalescer {
     }
 
     /// A part of `len` bytes went out of the buffer.
-    pub fn take(&mut self, len: u64) {
+    pub(crate) fn take(&mut self, len: u64) {
         debug_assert!(len <= self.buffered, "taking more than is buffered");
         self.buffered -= len.min(self.buffered);
         self.must_send = self.must_send.saturating_sub(len);
@@ -67,17 +67,18 @@ impl Coalescer {
     }
 
     /// Bytes written but not yet taken into a part.
-    pub fn buffered(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn buffered(&self) -> u64 {
         self.buffered
     }
 
     /// Whether bytes wait below `minPartSize` with no flush asked for: the flush interval should run.
-    pub fn waiting_for_more(&self) -> bool {
+    pub(crate) fn waiting_for_more(&self) -> bool {
         self.buffered > 0 && self.next_part().is_none()
     }
 
     /// Whether writers should wait (backpressure): more than one part's worth is buffered.
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.buffered >= self.sizes.part_size
     }
 }

@@ -5,7 +5,7 @@ use crate::endpoint::{
     Endpoint,
 };
 use crate::error::Error;
-use crate::request::Request;
+use crate::http::Request;
 use crate::sign::{SigningConfig, SigningVersion};
 use crate::validate::{
     check_bucket, parse_integer, parse_interval_ms, parse_timeout_ms, preview, IntegerInput,
@@ -13,21 +13,21 @@ use crate::validate::{
 };
 
 /// Default request timeout, as in ali-oss: 60 s.
-pub const DEFAULT_TIMEOUT_MS: u64 = 60_000;
+pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 60_000;
 /// Default number of retries after the first attempt.
-pub const DEFAULT_RETRY_MAX: u32 = 3;
+pub(crate) const DEFAULT_RETRY_MAX: u32 = 3;
 /// Default interval between STS credential refreshes, as in ali-oss: 5 minutes.
-pub const DEFAULT_REFRESH_STS_TOKEN_INTERVAL_MS: u64 = 300_000;
+pub(crate) const DEFAULT_REFRESH_STS_TOKEN_INTERVAL_MS: u64 = 300_000;
 /// The V4 scope product for public OSS.
-pub const PRODUCT_OSS: &str = "oss";
+pub(crate) const PRODUCT_OSS: &str = "oss";
 /// The V4 scope product for CloudBox buckets.
-pub const PRODUCT_CLOUDBOX: &str = "oss-cloudbox";
+pub(crate) const PRODUCT_CLOUDBOX: &str = "oss-cloudbox";
 
 /// The `new OSS({...})` options that shape requests, as plain Rust (credentials are kept elsewhere).
 ///
 /// Empty strings count as absent, as in ali-oss (`if (options.endpoint)`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct ClientOptions {
+pub(crate) struct ClientOptions {
     /// `region`: `oss-cn-hangzhou` or `cn-hangzhou`.
     pub region: Option<String>,
     /// `bucket`.
@@ -75,7 +75,7 @@ impl Default for ClientOptions {
 
 /// Checked client settings: every request of a client is built and signed from these.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClientConfig {
+pub(crate) struct ClientConfig {
     /// Where requests go and how the bucket is addressed.
     pub endpoint: Endpoint,
     /// The bucket (always known: V1 and V4 both sign `/bucket/key`, even with a cname).
@@ -110,7 +110,7 @@ impl ClientConfig {
     ///
     /// # Errors
     /// `InvalidArgument` naming the option at fault.
-    pub fn from_options(options: &ClientOptions) -> Result<Self, Error> {
+    pub(crate) fn from_options(options: &ClientOptions) -> Result<Self, Error> {
         let bucket = match given(&options.bucket) {
             Some(bucket) => bucket,
             None if options.cname => {
@@ -202,12 +202,12 @@ impl ClientConfig {
     }
 
     /// The URL of `key` in this client's bucket, as ali-oss reports it in `url` (no query).
-    pub fn object_url(&self, key: &str) -> String {
+    pub(crate) fn object_url(&self, key: &str) -> String {
         self.endpoint.object_url(&self.bucket, key)
     }
 
     /// The URL to send `request` to.
-    pub fn request_url(&self, request: &Request) -> String {
+    pub(crate) fn request_url(&self, request: &Request) -> String {
         self.endpoint.request_url(request)
     }
 }
@@ -331,7 +331,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults() {
+    fn a_region_and_bucket_alone_give_v4_signing_and_ali_oss_defaults() {
         let config = ClientConfig::from_options(&options(Some("oss-cn-hangzhou"), None)).unwrap();
         assert_eq!(config.bucket, "examplebucket");
         assert_eq!(
@@ -612,7 +612,7 @@ mod tests {
     }
 
     #[test]
-    fn cloud_box() {
+    fn a_cloud_box_signs_with_its_id_and_needs_its_endpoint_and_v4() {
         let opts = ClientOptions {
             cloud_box_id: Some("cb-f8z7yvzgwfkl9q0h".into()),
             ..options(
@@ -663,7 +663,7 @@ mod tests {
     }
 
     #[test]
-    fn bucket_and_style_errors() {
+    fn a_missing_bucket_or_an_impossible_style_says_what_to_pass() {
         let no_bucket = ClientOptions {
             bucket: None,
             ..options(Some("cn-hangzhou"), None)
@@ -736,7 +736,7 @@ mod tests {
     }
 
     #[test]
-    fn limits() {
+    fn timeouts_retries_and_refresh_intervals_are_read_and_bounded() {
         let with = |timeout: Option<IntegerInput>,
                     retry: Option<IntegerInput>,
                     refresh: Option<IntegerInput>| {
@@ -810,11 +810,7 @@ mod tests {
     fn request_urls_go_through_the_endpoint() {
         let opts = options(Some("cn-hangzhou"), Some("http://127.0.0.1:9000"));
         let config = ClientConfig::from_options(&opts).unwrap();
-        let mut req = Request::new(
-            crate::request::Method::Post,
-            Some("examplebucket"),
-            Some("k"),
-        );
+        let mut req = Request::new(crate::http::Method::Post, Some("examplebucket"), Some("k"));
         req.query.push(("append".into(), String::new()));
         req.query.push(("position".into(), "5".into()));
         assert_eq!(

@@ -472,7 +472,7 @@ mod tests {
     }
 
     #[test]
-    fn check_values() {
+    fn crc64_matches_the_published_check_values() {
         assert_eq!(crc64(b"123456789"), 11_051_210_869_376_104_954);
         assert_eq!(crc64(b""), 0);
         assert_eq!(crc64(b"a"), 0x3302_8477_2E65_2B05);

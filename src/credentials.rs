@@ -136,6 +136,34 @@ impl fmt::Display for Credentials {
     }
 }
 
+/// When `refreshSTSToken` is called without a rejection asking for it: ali-oss's time-based refresh,
+/// once `refreshSTSTokenInterval` has passed since the last refresh (or since the client was made).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RefreshSchedule {
+    interval_ms: u64,
+    last_ms: f64,
+}
+
+impl RefreshSchedule {
+    /// A schedule whose interval starts at `now_ms` (milliseconds on any clock the caller keeps).
+    pub(crate) fn new(interval_ms: u64, now_ms: f64) -> Self {
+        Self {
+            interval_ms,
+            last_ms: now_ms,
+        }
+    }
+
+    /// Whether a refresh is due at `now_ms`.
+    pub(crate) fn is_due(&self, now_ms: f64) -> bool {
+        now_ms - self.last_ms >= self.interval_ms as f64
+    }
+
+    /// Records a refresh at `now_ms`: the next is due an interval later.
+    pub(crate) fn refreshed(&mut self, now_ms: f64) {
+        self.last_ms = now_ms;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,5 +274,16 @@ mod tests {
             Some("CAIS+/=_-.~"),
         );
         assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    #[test]
+    fn a_refresh_is_due_once_the_interval_has_passed_since_the_last() {
+        let mut schedule = RefreshSchedule::new(1_000, 5_000.0);
+        assert!(!schedule.is_due(5_999.0));
+        assert!(schedule.is_due(6_000.0));
+        schedule.refreshed(6_500.0);
+        assert!(!schedule.is_due(7_000.0));
+        assert!(schedule.is_due(7_500.0));
+        assert!(RefreshSchedule::new(0, 1.0).is_due(1.0));
     }
 }

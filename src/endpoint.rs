@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::encode::{uri_encode, url_encode_key};
 use crate::error::Error;
-use crate::request::Request;
+use crate::http::Request;
 use crate::strings;
 use crate::validate::preview;
 
@@ -17,7 +17,7 @@ const ACCELERATE_IDS: [&str; 2] = ["oss-accelerate", "oss-accelerate-overseas"];
 
 /// `http` or `https`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scheme {
+pub(crate) enum Scheme {
     /// Plain HTTP (local emulators, `secure: false`).
     Http,
     /// HTTPS, the default.
@@ -26,7 +26,7 @@ pub enum Scheme {
 
 impl Scheme {
     /// `"http"` or `"https"`.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Self::Http => "http",
             Self::Https => "https",
@@ -34,7 +34,7 @@ impl Scheme {
     }
 
     /// 80 or 443.
-    pub const fn default_port(self) -> u16 {
+    pub(crate) const fn default_port(self) -> u16 {
         match self {
             Self::Http => 80,
             Self::Https => 443,
@@ -42,7 +42,7 @@ impl Scheme {
     }
 
     /// The scheme `secure` selects; unset means HTTPS.
-    pub const fn from_secure(secure: Option<bool>) -> Self {
+    pub(crate) const fn from_secure(secure: Option<bool>) -> Self {
         match secure {
             Some(false) => Self::Http,
             _ => Self::Https,
@@ -52,7 +52,7 @@ impl Scheme {
 
 /// How a request names its bucket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AddressingStyle {
+pub(crate) enum AddressingStyle {
     /// `https://bucket.host/key`: OSS's default.
     VirtualHosted,
     /// `https://host/bucket/key` (`pathStyle`, ali-oss's `sldEnable`); also used for IP and `localhost` hosts.
@@ -66,7 +66,7 @@ pub enum AddressingStyle {
 /// The host is lower-case; IPv6 hosts keep their brackets (`[::1]`). A port equal to the scheme's default
 /// is dropped, as URL parsers do.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     scheme: Scheme,
     host: String,
     port: Option<u16>,
@@ -82,7 +82,7 @@ impl Endpoint {
     ///
     /// # Errors
     /// `InvalidArgument` (`endpoint`) for other schemes, paths, queries, user info, bad hosts and ports.
-    pub fn parse(
+    pub(crate) fn parse(
         endpoint: &str,
         secure: Option<bool>,
         style: AddressingStyle,
@@ -149,7 +149,7 @@ impl Endpoint {
     ///
     /// # Errors
     /// `InvalidArgument` (`region`) from [`check_region`].
-    pub fn for_region(
+    pub(crate) fn for_region(
         region: &str,
         internal: bool,
         secure: Option<bool>,
@@ -180,33 +180,36 @@ impl Endpoint {
     }
 
     /// The scheme.
-    pub const fn scheme(&self) -> Scheme {
+    pub(crate) const fn scheme(&self) -> Scheme {
         self.scheme
     }
 
     /// The endpoint host, without bucket or port.
-    pub fn host(&self) -> &str {
+    pub(crate) fn host(&self) -> &str {
         &self.host
     }
 
     /// The port, when it is not the scheme's default.
-    pub const fn port(&self) -> Option<u16> {
+    #[cfg(test)]
+    pub(crate) const fn port(&self) -> Option<u16> {
         self.port
     }
 
     /// How the bucket is addressed.
-    pub const fn style(&self) -> AddressingStyle {
+    #[cfg(test)]
+    pub(crate) const fn style(&self) -> AddressingStyle {
         self.style
     }
 
     /// Whether the host is an IP address.
-    pub fn is_ip(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_ip(&self) -> bool {
         is_ip(&self.host)
     }
 
     /// The `host[:port]` a request for `bucket` goes to (its `Host` header): `bucket.host` for
     /// virtual-hosted addressing, the endpoint host otherwise.
-    pub fn authority(&self, bucket: Option<&str>) -> String {
+    pub(crate) fn authority(&self, bucket: Option<&str>) -> String {
         let mut out = String::new();
         if let (AddressingStyle::VirtualHosted, Some(bucket)) = (self.style, bucket) {
             out.push_str(bucket);
@@ -222,7 +225,7 @@ impl Endpoint {
 
     /// The percent-encoded URL path of `bucket`/`key`: `/key`, or `/bucket/key` for path style; a bucket
     /// without a key is `/` (path style: `/bucket/`).
-    pub fn path(&self, bucket: Option<&str>, key: Option<&str>) -> String {
+    pub(crate) fn path(&self, bucket: Option<&str>, key: Option<&str>) -> String {
         let mut out = String::from("/");
         if let (AddressingStyle::Path, Some(bucket)) = (self.style, bucket) {
             out.push_str(bucket);
@@ -236,7 +239,7 @@ impl Endpoint {
 
     /// The object's URL without a query, as ali-oss reports it in `url`, e.g.
     /// `https://examplebucket.oss-cn-hangzhou.aliyuncs.com/dir/a%20b%2Bc.txt`.
-    pub fn object_url(&self, bucket: &str, key: &str) -> String {
+    pub(crate) fn object_url(&self, bucket: &str, key: &str) -> String {
         format!(
             "{}://{}{}",
             self.scheme.as_str(),
@@ -247,7 +250,7 @@ impl Endpoint {
 
     /// The URL to send `request` to: its bucket and key as in [`Endpoint::object_url`], then its query in
     /// order, flags bare (`?append&position=0`) and values percent-encoded.
-    pub fn request_url(&self, request: &Request) -> String {
+    pub(crate) fn request_url(&self, request: &Request) -> String {
         let bucket = request.bucket.as_deref();
         let mut url = format!(
             "{}://{}{}",
@@ -449,7 +452,7 @@ fn check_host_name(host: &str) -> Result<(), String> {
 ///
 /// # Errors
 /// `InvalidArgument` (`region`); a region ending in `-internal` gets a hint to use `internal: true`.
-pub fn check_region(region: &str) -> Result<(), Error> {
+pub(crate) fn check_region(region: &str) -> Result<(), Error> {
     const ACCEPTED: &str = "a region id such as 'oss-cn-hangzhou' or 'cn-hangzhou' is accepted \
                             (lower-case letters, digits and hyphens)";
     let fail = |problem: String| Err(Error::invalid("region", format!("{problem}; {ACCEPTED}")));
@@ -486,7 +489,7 @@ pub fn check_region(region: &str) -> Result<(), Error> {
 ///
 /// `cn-hangzhou` gets the `oss-` prefix; `oss-cn-hangzhou` already has it; `vpc100-oss-cn-*` regions are VPC
 /// hosts already and never get `-internal`, as in ali-oss.
-pub fn region_host(region: &str, internal: bool) -> String {
+pub(crate) fn region_host(region: &str, internal: bool) -> String {
     let prefixed = region.starts_with("oss-") || region.starts_with(VPC_PREFIX);
     let id = if prefixed {
         region.to_owned()
@@ -502,13 +505,13 @@ pub fn region_host(region: &str, internal: bool) -> String {
 
 /// The bare region id a V4 signature uses: `oss-cn-hangzhou` and `cn-hangzhou` both give `cn-hangzhou`
 /// (also from `vpc100-oss-cn-hangzhou`).
-pub fn standard_region(region: &str) -> &str {
+pub(crate) fn standard_region(region: &str) -> &str {
     let region = region.strip_prefix(VPC_PREFIX).unwrap_or(region);
     region.strip_prefix("oss-").unwrap_or(region)
 }
 
 /// Whether `region` names a global acceleration endpoint rather than a region.
-pub fn is_acceleration_region(region: &str) -> bool {
+pub(crate) fn is_acceleration_region(region: &str) -> bool {
     let bare = standard_region(region);
     ACCELERATE_IDS
         .iter()
@@ -517,7 +520,7 @@ pub fn is_acceleration_region(region: &str) -> bool {
 
 /// The bare region of an `oss-<region>[-internal].aliyuncs.com` host (`cn-hangzhou`), or `None` for any other
 /// host, including the acceleration endpoints and bucket-prefixed hosts.
-pub fn region_from_host(host: &str) -> Option<String> {
+pub(crate) fn region_from_host(host: &str) -> Option<String> {
     let id = host.strip_suffix(ALIYUN_SUFFIX)?;
     if id.as_bytes().contains(&b'.') || ACCELERATE_IDS.contains(&id) {
         return None;
@@ -535,7 +538,7 @@ pub fn region_from_host(host: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Method;
+    use crate::http::Method;
 
     const VH: AddressingStyle = AddressingStyle::VirtualHosted;
 
@@ -649,7 +652,7 @@ mod tests {
     }
 
     #[test]
-    fn region_endpoints() {
+    fn a_region_gives_its_public_internal_or_accelerated_endpoint() {
         let cases = [
             (
                 "oss-cn-hangzhou",
@@ -757,7 +760,7 @@ mod tests {
     }
 
     #[test]
-    fn accessors_and_host_header() {
+    fn an_endpoint_is_lower_cased_and_keeps_its_port_in_the_host_header() {
         let ep = parse("http://LOCALHOST:9000", None, VH);
         assert_eq!(
             (ep.scheme(), ep.host(), ep.port(), ep.style(), ep.is_ip()),
@@ -957,7 +960,7 @@ mod tests {
     }
 
     #[test]
-    fn regions() {
+    fn region_names_are_checked_with_the_character_at_fault() {
         for ok in [
             "oss-cn-hangzhou",
             "cn-hangzhou",
@@ -985,7 +988,7 @@ mod tests {
     }
 
     #[test]
-    fn region_names() {
+    fn regions_are_read_from_names_and_hosts_in_every_spelling() {
         assert_eq!(standard_region("oss-cn-hangzhou"), "cn-hangzhou");
         assert_eq!(standard_region("cn-hangzhou"), "cn-hangzhou");
         assert_eq!(standard_region("vpc100-oss-cn-beijing"), "cn-beijing");

@@ -17,15 +17,15 @@ use crate::error::Error;
 use crate::validate::{self, IntegerInput, PartSizes, MAX_OBJECT_SIZE, MAX_TIMER_MS};
 
 /// The accepted-but-unconfirmed bytes an appender holds by default: 64 MiB.
-pub const DEFAULT_MAX_BUFFERED: u64 = 64 << 20;
+pub(crate) const DEFAULT_MAX_BUFFERED: u64 = 64 << 20;
 /// The longest wait between two attempts while OSS is unreachable, by default.
-pub const DEFAULT_MAX_RETRY_DELAY_MS: u64 = 30_000;
+pub(crate) const DEFAULT_MAX_RETRY_DELAY_MS: u64 = 30_000;
 /// The ceiling of the first wait; each further attempt doubles it, up to `maxRetryDelay`.
-pub const FIRST_RETRY_CEILING_MS: u64 = 1_000;
+pub(crate) const FIRST_RETRY_CEILING_MS: u64 = 1_000;
 
 /// Where a live appender is in its life, as `w.state` reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LiveState {
+pub(crate) enum LiveState {
     /// Accepting writes and sending them.
     Open,
     /// A part failed transiently and no part was confirmed since: waiting to try it again, or trying.
@@ -43,7 +43,7 @@ pub enum LiveState {
 
 impl LiveState {
     /// The name JS sees: `'open'`, `'retrying'`, ...
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Open => "open",
             Self::Retrying => "retrying",
@@ -57,7 +57,7 @@ impl LiveState {
 
 /// How much an appender holds and how long it waits: `maxBuffered`, `maxRetryDelay`, `giveUpAfter`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LiveLimits {
+pub(crate) struct LiveLimits {
     /// The most accepted-but-unconfirmed bytes held; a write past it is refused with `BufferFull`.
     pub max_buffered: u64,
     /// The backoff cap, in ms.
@@ -82,7 +82,7 @@ impl LiveLimits {
     ///
     /// # Errors
     /// `InvalidArgument` naming the option, for anything but a positive whole number in range.
-    pub fn from_options(
+    pub(crate) fn from_options(
         max_buffered: Option<&IntegerInput>,
         max_retry_delay: Option<&IntegerInput>,
         give_up_after: Option<&IntegerInput>,
@@ -118,7 +118,7 @@ impl LiveLimits {
 /// The wait before retry `attempt` (1 for the first): a uniform share `jitter` (a random number in `[0, 1)`
 /// the caller draws) of `min(1 s · 2^(attempt-1), cap_ms)`: full jitter, so that many clients coming back
 /// together spread out.
-pub fn retry_delay_ms(attempt: u32, cap_ms: u64, jitter: f64) -> u64 {
+pub(crate) fn retry_delay_ms(attempt: u32, cap_ms: u64, jitter: f64) -> u64 {
     let doublings = attempt.saturating_sub(1).min(40);
     let ceiling = FIRST_RETRY_CEILING_MS
         .saturating_mul(1 << doublings)
@@ -134,7 +134,7 @@ pub fn retry_delay_ms(attempt: u32, cap_ms: u64, jitter: f64) -> u64 {
 /// Whether a part's failure is worth waiting out: the network, a timeout, a 5xx, a 429 or 408. Anything
 /// else (a CRC mismatch, another writer, a non-appendable object, a 403 a refresh did not fix, other 4xx)
 /// is final.
-pub fn is_transient(error: &Error) -> bool {
+pub(crate) fn is_transient(error: &Error) -> bool {
     match error {
         Error::Request { .. } | Error::Timeout { .. } => true,
         Error::Service(e) => {
@@ -147,7 +147,7 @@ pub fn is_transient(error: &Error) -> bool {
 
 /// A retry the appender scheduled, for `onRetry`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetryInfo {
+pub(crate) struct RetryInfo {
     /// 1 for the first retry since the last confirmed part.
     pub attempt: u32,
     /// How long it waits before trying again.
@@ -160,7 +160,7 @@ pub struct RetryInfo {
 
 /// What happened to the caller's waiters, and what the app should hear about.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Notice<W> {
+pub(crate) enum Notice<W> {
     /// Resolve: the write's (or flush's) bytes are on the object; a `ready()` or room waiter may go on.
     Resolve(W),
     /// Resolve a `close()`: everything is on the object.
@@ -185,7 +185,7 @@ enum Phase {
 
 /// A live appender's lifecycle. See the module documentation.
 #[derive(Debug)]
-pub struct Live<W> {
+pub(crate) struct Live<W> {
     limits: LiveLimits,
     coalescer: Coalescer,
     start_position: u64,
@@ -217,7 +217,7 @@ pub struct Live<W> {
 
 impl<W> Live<W> {
     /// An open appender continuing an object at `start_position`.
-    pub fn new(start_position: u64, sizes: PartSizes, limits: LiveLimits) -> Self {
+    pub(crate) fn new(start_position: u64, sizes: PartSizes, limits: LiveLimits) -> Self {
         Self {
             limits,
             coalescer: Coalescer::new(sizes),
@@ -242,7 +242,7 @@ impl<W> Live<W> {
     }
 
     /// `w.state`.
-    pub fn state(&self) -> LiveState {
+    pub(crate) fn state(&self) -> LiveState {
         // Retrying from the first transient failure until a part is confirmed, attempts included.
         match &self.end {
             Some((state, _)) => *state,
@@ -253,47 +253,37 @@ impl<W> Live<W> {
     }
 
     /// The error a failed or aborted appender ended with.
-    pub fn error(&self) -> Option<&Error> {
+    pub(crate) fn error(&self) -> Option<&Error> {
         self.end.as_ref().and_then(|(_, e)| e.as_ref())
     }
 
     /// Accepted bytes not yet confirmed on the object (`w.buffered`): everything a failure leaves unsent.
-    pub fn buffered(&self) -> u64 {
+    pub(crate) fn buffered(&self) -> u64 {
         self.accepted - self.confirmed
     }
 
-    /// Bytes accepted since opening.
-    pub fn accepted(&self) -> u64 {
-        self.accepted
-    }
-
     /// Bytes confirmed on the object since opening.
-    pub fn confirmed(&self) -> u64 {
+    pub(crate) fn confirmed(&self) -> u64 {
         self.confirmed
     }
 
     /// Whether small writes wait for company: the flush interval should run.
-    pub fn waiting_for_more(&self) -> bool {
+    pub(crate) fn waiting_for_more(&self) -> bool {
         self.end.is_none() && !self.closing && self.coalescer.waiting_for_more()
     }
 
     /// The flush interval passed: what is buffered goes out.
-    pub fn flush_due(&mut self) {
+    pub(crate) fn flush_due(&mut self) {
         self.coalescer.flush_all();
     }
 
-    /// Whether a part is out or waiting to be tried again.
-    pub fn has_part(&self) -> bool {
-        self.part.is_some()
-    }
-
     /// Whether a part waits for its retry (`retryNow()` and the `online` event have something to do).
-    pub fn is_waiting(&self) -> bool {
+    pub(crate) fn is_waiting(&self) -> bool {
         self.phase == Phase::Waiting && self.end.is_none()
     }
 
     /// What the caller must do with its waiters, and what the app should hear, in order.
-    pub fn take_notices(&mut self) -> Vec<Notice<W>> {
+    pub(crate) fn take_notices(&mut self) -> Vec<Notice<W>> {
         std::mem::take(&mut self.notices)
     }
 
@@ -314,7 +304,7 @@ impl<W> Live<W> {
     /// The waiter back with why: the appender is closing, closed, failed (its error) or aborted; the bytes
     /// would take the unconfirmed bytes past `maxBuffered` ([`Error::BufferFull`], nothing accepted before
     /// is dropped) or the object past its size limit.
-    pub fn write(&mut self, len: u64, waiter: W) -> Result<(), (Error, W)> {
+    pub(crate) fn write(&mut self, len: u64, waiter: W) -> Result<(), (Error, W)> {
         if let Some(e) = self.refusal("write") {
             return Err((e, waiter));
         }
@@ -349,7 +339,7 @@ impl<W> Live<W> {
     ///
     /// # Errors
     /// As [`write`](Self::write) for a refused appender; `BufferFull` when `len` alone is over `maxBuffered`.
-    pub fn wait_room(&mut self, len: u64, waiter: W) -> Result<(), (Error, W)> {
+    pub(crate) fn wait_room(&mut self, len: u64, waiter: W) -> Result<(), (Error, W)> {
         if let Some(e) = self.refusal("write") {
             return Err((e, waiter));
         }
@@ -370,7 +360,7 @@ impl<W> Live<W> {
     ///
     /// # Errors
     /// The waiter back with the error of a failed or aborted appender.
-    pub fn wait_ready(&mut self, waiter: W) -> Result<(), (Error, W)> {
+    pub(crate) fn wait_ready(&mut self, waiter: W) -> Result<(), (Error, W)> {
         match &self.end {
             Some((LiveState::Failed | LiveState::Aborted, _)) => {
                 let e = self
@@ -394,7 +384,7 @@ impl<W> Live<W> {
     ///
     /// # Errors
     /// As [`write`](Self::write) for a refused appender.
-    pub fn flush(&mut self, waiter: W) -> Result<(), (Error, W)> {
+    pub(crate) fn flush(&mut self, waiter: W) -> Result<(), (Error, W)> {
         if let Some(e) = self.refusal("flush") {
             return Err((e, waiter));
         }
@@ -409,7 +399,7 @@ impl<W> Live<W> {
     ///
     /// # Errors
     /// The waiter back with the error of a failed or aborted appender.
-    pub fn close(&mut self, waiter: W) -> Result<(), (Error, W)> {
+    pub(crate) fn close(&mut self, waiter: W) -> Result<(), (Error, W)> {
         match &self.end {
             Some((LiveState::Closed, _)) => {}
             Some(_) => {
@@ -431,7 +421,7 @@ impl<W> Live<W> {
 
     /// `abort()`: ends the appender at once in every state, a backoff wait included; every waiter rejects
     /// with `AbortError`. Returns false when it had already ended (nothing changes then).
-    pub fn abort(&mut self, reason: Option<String>) -> bool {
+    pub(crate) fn abort(&mut self, reason: Option<String>) -> bool {
         if self.end.is_some() {
             return false;
         }
@@ -441,7 +431,7 @@ impl<W> Live<W> {
 
     /// The next part to send: its length, or `None` while a part is out, nothing is due, or the appender
     /// has ended. `now` is the caller's clock in ms.
-    pub fn next_part(&mut self, now: u64) -> Option<u64> {
+    pub(crate) fn next_part(&mut self, now: u64) -> Option<u64> {
         if self.end.is_some() || self.phase != Phase::Idle {
             return None;
         }
@@ -455,7 +445,7 @@ impl<W> Live<W> {
     }
 
     /// The part out is on the object: its waiters resolve, the retry count starts over.
-    pub fn part_confirmed(&mut self) {
+    pub(crate) fn part_confirmed(&mut self) {
         if self.end.is_some() || self.phase != Phase::Sending {
             return;
         }
@@ -471,7 +461,7 @@ impl<W> Live<W> {
     /// and returns its delay in ms; `online` is the runtime's hint (`navigator.onLine`): while offline no
     /// backoff is spent, and the appender probes at the cap. A fatal failure, or a transient one after
     /// `giveUpAfter`, fails the appender and returns `None`, as does a part that fails after an abort.
-    pub fn part_failed(
+    pub(crate) fn part_failed(
         &mut self,
         error: Error,
         now: u64,
@@ -524,7 +514,7 @@ impl<W> Live<W> {
 
     /// The wait is over (the backoff passed, the runtime came online, or `retryNow()`): returns the length
     /// of the part to send again, or `None` when no part was waiting.
-    pub fn retry(&mut self, now: u64) -> Option<u64> {
+    pub(crate) fn retry(&mut self, now: u64) -> Option<u64> {
         if !self.is_waiting() {
             return None;
         }
@@ -673,7 +663,7 @@ mod tests {
     }
 
     #[test]
-    fn transient_and_fatal_failures() {
+    fn network_5xx_and_throttling_are_retried_and_rejections_are_final() {
         let transient = [
             net(),
             Error::Timeout { timeout_ms: 5 },

@@ -4,7 +4,7 @@
 ///
 /// Values follow the `mime` package that ali-oss uses, except where browsers and current RFCs settled on
 /// another name (`.js` is `text/javascript`, RFC 9239).
-pub fn from_extension(ext: &str) -> Option<&'static str> {
+pub(crate) fn from_extension(ext: &str) -> Option<&'static str> {
     // No extension in the table is longer than this; longer input cannot match and is not lower-cased.
     const LONGEST: usize = 8;
     if ext.is_empty() || ext.len() > LONGEST {
@@ -121,7 +121,7 @@ const TYPES: &str = concat!(
 ///
 /// Only the last path segment counts, and as in Node's `path.extname` a leading dot does not start an
 /// extension: `rec/a.webm` and `a.tar.gz` have one, `.gz`, `dir.d/file` and `file.` do not.
-pub fn from_key(key: &str) -> Option<&'static str> {
+pub(crate) fn from_key(key: &str) -> Option<&'static str> {
     // Byte searches: `str`'s backward search adds to the wasm for two ASCII characters.
     let base = &key[key
         .bytes()

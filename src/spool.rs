@@ -16,6 +16,7 @@
 //!   [`Error::SpoolMismatch`] and the spool is left as it is.
 
 use crate::append::ObjectHead;
+#[cfg(test)]
 use crate::crc64;
 use crate::error::Error;
 use crate::response::ObjectType;
@@ -23,13 +24,13 @@ use crate::validate::{self, IntegerInput, MAX_OBJECT_SIZE};
 
 /// The most bytes a spool holds by default (`maxSpool`): 4 GiB, most of OSS's 5 GiB object limit; the
 /// browser's storage quota usually ends a spool before this.
-pub const DEFAULT_MAX_SPOOL: u64 = 4 << 30;
+pub(crate) const DEFAULT_MAX_SPOOL: u64 = 4 << 30;
 /// The longest spool id.
-pub const MAX_ID_LEN: usize = 128;
+pub(crate) const MAX_ID_LEN: usize = 128;
 /// The longest `spoolDir`.
-pub const MAX_DIR_LEN: usize = 4096;
+pub(crate) const MAX_DIR_LEN: usize = 4096;
 /// The record's name among a spool's entries.
-pub const RECORD_NAME: &str = "record";
+pub(crate) const RECORD_NAME: &str = "record";
 
 const SEGMENT_PREFIX: &str = "s-";
 const FORMAT_LINE: &str = "oss-append-spool 1";
@@ -38,7 +39,7 @@ const FORMAT_LINE: &str = "oss-append-spool 1";
 ///
 /// # Errors
 /// `InvalidArgument` naming `options.spool` and what is accepted.
-pub fn check_id(id: &str) -> Result<(), Error> {
+pub(crate) fn check_id(id: &str) -> Result<(), Error> {
     let accepted = "1 to 128 characters of A-Z, a-z, 0-9, '.', '_' and '-', not starting with '.'";
     let bad = id.is_empty()
         || id.len() > MAX_ID_LEN
@@ -59,7 +60,7 @@ pub fn check_id(id: &str) -> Result<(), Error> {
 ///
 /// # Errors
 /// `InvalidArgument` naming `what`.
-pub fn check_dir(what: &str, dir: &str) -> Result<(), Error> {
+pub(crate) fn check_dir(what: &str, dir: &str) -> Result<(), Error> {
     if dir.is_empty() || dir.len() > MAX_DIR_LEN || dir.contains('\0') {
         return Err(Error::invalid(
             what,
@@ -73,10 +74,42 @@ pub fn check_dir(what: &str, dir: &str) -> Result<(), Error> {
 ///
 /// # Errors
 /// `InvalidArgument` naming `options.maxSpool`.
-pub fn max_spool(input: Option<&IntegerInput>) -> Result<u64, Error> {
+pub(crate) fn max_spool(input: Option<&IntegerInput>) -> Result<u64, Error> {
     match input {
         Some(v) => validate::parse_integer("options.maxSpool", v, 1, MAX_OBJECT_SIZE),
         None => Ok(DEFAULT_MAX_SPOOL),
+    }
+}
+
+/// Where a spooled appender starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SpoolStart {
+    /// At this position, whose CRC-64 is known.
+    At(u64, u64),
+    /// Where a HEAD finds the object (an existing spool then checks that it matches).
+    FromHead,
+}
+
+/// Decides where a spooled appender starts. A new spool given a `position` starts there, which needs the
+/// object's CRC-64 there (`known_crc`: `initCrc64` or the client's own record; 0 at position 0); an
+/// existing spool, or one given no position, continues where the object ends.
+///
+/// # Errors
+/// `InvalidArgument` naming `options.position` for a new spool at a position whose CRC-64 is unknown.
+pub(crate) fn spool_start(
+    position: Option<u64>,
+    spool_exists: bool,
+    known_crc: Option<u64>,
+) -> Result<SpoolStart, Error> {
+    let Some(p) = position.filter(|_| !spool_exists) else {
+        return Ok(SpoolStart::FromHead);
+    };
+    match known_crc.or((p == 0).then_some(0)) {
+        Some(crc) => Ok(SpoolStart::At(p, crc)),
+        None => Err(Error::invalid(
+            "options.position",
+            format!("a new spool starting at {p} must know the object's CRC-64 there: pass initCrc64, or leave position out to continue where the object ends"),
+        )),
     }
 }
 
@@ -84,7 +117,7 @@ pub fn max_spool(input: Option<&IntegerInput>) -> Result<u64, Error> {
 ///
 /// # Errors
 /// [`Error::SpoolFull`] (code `BufferFull`) naming the limit.
-pub fn check_room(unconfirmed: u64, length: u64, max_spool: u64) -> Result<(), Error> {
+pub(crate) fn check_room(unconfirmed: u64, length: u64, max_spool: u64) -> Result<(), Error> {
     match unconfirmed.checked_add(length) {
         Some(total) if total <= max_spool => Ok(()),
         total => Err(Error::SpoolFull {
@@ -99,7 +132,7 @@ pub fn check_room(unconfirmed: u64, length: u64, max_spool: u64) -> Result<(), E
 
 /// What a spool remembers besides its bytes: where they go and where they start. Never a credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SpoolRecord {
+pub(crate) struct SpoolRecord {
     /// The bucket.
     pub bucket: String,
     /// The object key.
@@ -116,7 +149,7 @@ pub struct SpoolRecord {
 
 impl SpoolRecord {
     /// The record as text: a format line, then `name=value` lines with percent-encoded strings.
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         format!(
             "{FORMAT_LINE}\nbucket={}\nkey={}\nendpoint={}\nstart={}\ncrc64={}\nupdated={}\n",
             escape(&self.bucket),
@@ -132,7 +165,7 @@ impl SpoolRecord {
     ///
     /// # Errors
     /// `SpoolMismatch` saying what is wrong with it (another format, a missing or unreadable field).
-    pub fn decode(text: &str) -> Result<Self, Error> {
+    pub(crate) fn decode(text: &str) -> Result<Self, Error> {
         let mut lines = text.lines();
         if lines.next() != Some(FORMAT_LINE) {
             return Err(corrupt(
@@ -197,7 +230,7 @@ fn corrupt(reason: &str) -> Error {
 
 /// A stored run of spooled bytes: `len` bytes of the object from `offset`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Segment {
+pub(crate) struct Segment {
     /// Where its bytes go in the object.
     pub offset: u64,
     /// How many bytes it holds.
@@ -206,17 +239,17 @@ pub struct Segment {
 
 impl Segment {
     /// The object offset just past it.
-    pub fn end(&self) -> u64 {
+    pub(crate) fn end(&self) -> u64 {
         self.offset + self.len
     }
 
     /// Its entry name: `s-<offset>-<len>`, so a listing alone tells what each entry should hold.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!("{SEGMENT_PREFIX}{}-{}", self.offset, self.len)
     }
 
     /// The segment an entry name stands for, if it is one.
-    pub fn parse(name: &str) -> Option<Self> {
+    pub(crate) fn parse(name: &str) -> Option<Self> {
         let (offset, len) = name.strip_prefix(SEGMENT_PREFIX)?.split_once('-')?;
         let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         if !plain(offset) || !plain(len) {
@@ -232,7 +265,8 @@ impl Segment {
 
 /// The segments a write of `len` bytes at object offset `offset` is stored as: at most `max_len` bytes each,
 /// so that the one segment straddling a confirmed position holds less than a part of confirmed bytes.
-pub fn segments_for(offset: u64, len: u64, max_len: u64) -> Vec<Segment> {
+#[cfg(test)]
+pub(crate) fn segments_for(offset: u64, len: u64, max_len: u64) -> Vec<Segment> {
     let max_len = max_len.max(1);
     let mut out = Vec::new();
     let mut at = offset;
@@ -247,7 +281,7 @@ pub fn segments_for(offset: u64, len: u64, max_len: u64) -> Vec<Segment> {
 
 /// One segment to store and where its bytes come from: `(write index, from, to)` ranges of the writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SegmentPlan {
+pub(crate) struct SegmentPlan {
     /// The segment.
     pub segment: Segment,
     /// Its bytes, in order: byte ranges of the batch's writes.
@@ -257,7 +291,7 @@ pub struct SegmentPlan {
 /// The segments a batch of contiguous writes (their lengths, the first at object offset `offset`) is stored as:
 /// writes that waited together share segments of at most `max_len` bytes, so that a backlog costs one storage
 /// write per part rather than one per write.
-pub fn batch_segments(offset: u64, lens: &[u64], max_len: u64) -> Vec<SegmentPlan> {
+pub(crate) fn batch_segments(offset: u64, lens: &[u64], max_len: u64) -> Vec<SegmentPlan> {
     let max_len = max_len.max(1);
     let mut plans: Vec<SegmentPlan> = Vec::new();
     let mut at = offset;
@@ -285,13 +319,13 @@ pub fn batch_segments(offset: u64, lens: &[u64], max_len: u64) -> Vec<SegmentPla
 }
 
 /// Whether a stored segment may go once OSS confirmed the object up to `confirmed`.
-pub fn is_confirmed(segment: &Segment, confirmed: u64) -> bool {
+pub(crate) fn is_confirmed(segment: &Segment, confirmed: u64) -> bool {
     segment.end() <= confirmed
 }
 
 /// A segment of the spool and how many of its first bytes precede the spool's start (already confirmed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Piece {
+pub(crate) struct Piece {
     /// The stored segment.
     pub segment: Segment,
     /// Bytes at its head to skip.
@@ -300,7 +334,7 @@ pub struct Piece {
 
 /// What a spool's entries hold, from its record's start on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Survey {
+pub(crate) struct Survey {
     /// The segments that hold the spooled bytes, in order, contiguous from the start.
     pub pieces: Vec<Piece>,
     /// Where the spooled bytes end (the start when there are none).
@@ -313,7 +347,7 @@ pub struct Survey {
 /// Surveys a spool's entries, `(name, stored size)`, against its record's start. Only a contiguous run of
 /// complete segments from the start counts: a write counts as spooled once its segments are complete, and
 /// they are written in order, so what follows a gap or an incomplete segment never counted.
-pub fn survey(start: u64, entries: &[(String, u64)]) -> Survey {
+pub(crate) fn survey(start: u64, entries: &[(String, u64)]) -> Survey {
     let mut segments: Vec<(Segment, &str, u64)> = Vec::new();
     let mut stale = Vec::new();
     for (name, size) in entries {
@@ -350,7 +384,7 @@ pub fn survey(start: u64, entries: &[(String, u64)]) -> Survey {
 
 /// What a reopen does after its HEAD.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reopen {
+pub(crate) enum Reopen {
     /// The object ends where the spool starts: send every spooled byte.
     SendAll,
     /// The object holds the first `len` spooled bytes (their answer was lost): stream them through CRC-64
@@ -368,7 +402,11 @@ pub enum Reopen {
 /// `SpoolMismatch` when the object does not continue the spool: shorter than its start, longer than its end,
 /// another CRC at its start, not appendable, or missing although bytes before the start were confirmed. The
 /// spool is left as it is.
-pub fn reopen(record: &SpoolRecord, end: u64, head: Option<&ObjectHead>) -> Result<Reopen, Error> {
+pub(crate) fn reopen(
+    record: &SpoolRecord,
+    end: u64,
+    head: Option<&ObjectHead>,
+) -> Result<Reopen, Error> {
     let start = record.start_position;
     let mismatch = |reason: String, object_length: Option<u64>| Error::SpoolMismatch {
         reason,
@@ -435,7 +473,7 @@ pub fn reopen(record: &SpoolRecord, end: u64, head: Option<&ObjectHead>) -> Resu
 ///
 /// # Errors
 /// `SpoolMismatch` when the object holds other bytes than the spool there (another writer appended).
-pub fn check_prefix(
+pub(crate) fn check_prefix(
     record: &SpoolRecord,
     end: u64,
     head: &ObjectHead,
@@ -457,7 +495,8 @@ pub fn check_prefix(
 
 /// The CRC-64 a prefix check compares: `start_crc` chained over `bytes` (the binding streams the prefix in
 /// pieces through [`crc64::Crc64`] from this).
-pub fn chain_crc(start_crc: u64, bytes: &[u8]) -> u64 {
+#[cfg(test)]
+pub(crate) fn chain_crc(start_crc: u64, bytes: &[u8]) -> u64 {
     crc64::combine(start_crc, crc64::crc64(bytes), bytes.len() as u64)
 }
 
@@ -891,5 +930,23 @@ mod tests {
         let e = check_prefix(&r, end, &other, chain_crc(start_crc, &bytes[..4])).unwrap_err();
         assert_eq!(e.code(), "SpoolMismatch");
         assert!(e.to_string().contains("another writer"), "{e}");
+    }
+
+    #[test]
+    fn a_new_spool_starts_where_asked_only_with_the_crc_there() {
+        assert_eq!(spool_start(None, false, None), Ok(SpoolStart::FromHead));
+        assert_eq!(spool_start(Some(5), true, None), Ok(SpoolStart::FromHead));
+        assert_eq!(spool_start(Some(0), false, None), Ok(SpoolStart::At(0, 0)));
+        assert_eq!(
+            spool_start(Some(5), false, Some(9)),
+            Ok(SpoolStart::At(5, 9))
+        );
+        match spool_start(Some(5), false, None) {
+            Err(Error::InvalidArgument { what, reason }) => {
+                assert_eq!(what, "options.position");
+                assert!(reason.contains("pass initCrc64"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -27,7 +27,9 @@ pub mod v4;
 
 use crate::credentials::Credentials;
 use crate::error::Error;
-use crate::request::Request;
+use crate::headers::{AUTHORIZATION, X_OSS_CONTENT_SHA256, X_OSS_DATE, X_OSS_SECURITY_TOKEN};
+use crate::http::Request;
+pub use crate::redact::{redact_query_auth, REDACTED};
 use crate::strings::join;
 use crate::time::SigningTime;
 
@@ -41,9 +43,9 @@ const V1_QUERY_AUTH: [&str; 4] = ["OSSAccessKeyId", "Expires", "Signature", "sec
 const V4_QUERY_AUTH: [&str; 7] = [
     "x-oss-additional-headers",
     "x-oss-credential",
-    "x-oss-date",
+    X_OSS_DATE,
     "x-oss-expires",
-    "x-oss-security-token",
+    X_OSS_SECURITY_TOKEN,
     "x-oss-signature",
     "x-oss-signature-version",
 ];
@@ -67,11 +69,11 @@ pub fn sign_request(
     match cfg.version {
         SigningVersion::V1 => {
             let date = time.http_date();
-            set_auth_headers(req, creds, "x-oss-date", &date);
+            set_auth_headers(req, creds, X_OSS_DATE, &date);
             let string_to_sign = v1::string_to_sign(req, &date);
             let signature = v1::signature(creds.access_key_secret(), &string_to_sign);
             req.headers.set(
-                "Authorization",
+                AUTHORIZATION,
                 v1::authorization(creds.access_key_id(), &signature),
             );
         }
@@ -79,9 +81,9 @@ pub fn sign_request(
             let (region, product) = v4_scope_parts(cfg)?;
             let datetime = time.iso8601_basic();
             let date_stamp = time.date_stamp();
-            set_auth_headers(req, creds, "x-oss-date", &datetime);
+            set_auth_headers(req, creds, X_OSS_DATE, &datetime);
             req.headers
-                .set_default("x-oss-content-sha256", v4::UNSIGNED_PAYLOAD);
+                .set_default(X_OSS_CONTENT_SHA256, v4::UNSIGNED_PAYLOAD);
             let additional = v4::effective_additional_headers(req, &cfg.additional_headers);
             let scope = v4::scope(&date_stamp, region, product);
             let string_to_sign =
@@ -89,7 +91,7 @@ pub fn sign_request(
             let key = v4::signing_key(creds.access_key_secret(), &date_stamp, region, product);
             let signature = v4::signature(&key, &string_to_sign);
             req.headers.set(
-                "Authorization",
+                AUTHORIZATION,
                 v4::authorization(creds.access_key_id(), &scope, &additional, &signature),
             );
         }
@@ -166,10 +168,10 @@ pub fn presign_request(
                 "x-oss-credential",
                 &format!("{}/{scope}", creds.access_key_id()),
             );
-            push(req, "x-oss-date", &datetime);
+            push(req, X_OSS_DATE, &datetime);
             push(req, "x-oss-expires", &expires_seconds.to_string());
             if let Some(token) = creds.security_token() {
-                push(req, "x-oss-security-token", token);
+                push(req, X_OSS_SECURITY_TOKEN, token);
             }
             push(req, "x-oss-signature-version", v4::ALGORITHM);
             let string_to_sign =
@@ -257,7 +259,7 @@ pub fn signature_place(mode: QuerySign, in_browser: bool, req: &Request) -> Sign
         QuerySign::Never => false,
     };
     let is_append =
-        req.method == crate::request::Method::Post && req.query.iter().any(|(k, _)| k == "append");
+        req.method == crate::http::Method::Post && req.query.iter().any(|(k, _)| k == "append");
     if wanted && is_append && req.headers.is_empty() {
         SignaturePlace::Query
     } else {
@@ -280,68 +282,6 @@ pub fn sign_for(
         SignaturePlace::Headers => sign_request(req, creds, time, cfg),
         SignaturePlace::Query => presign_request(req, creds, time, QUERY_SIGN_EXPIRES_SECONDS, cfg),
     }
-}
-
-/// The text shown in place of a redacted value.
-pub const REDACTED: &str = "<redacted>";
-
-/// Presigning parameters whose values are secret or name the credential: signatures, tokens, key ids.
-const SECRET_QUERY_PARAMS: [&str; 6] = [
-    "OSSAccessKeyId",
-    "Signature",
-    "security-token",
-    "x-oss-credential",
-    "x-oss-security-token",
-    "x-oss-signature",
-];
-
-/// `text` (a URL, or a message that quotes one) with the value of every secret presigning parameter
-/// (`Signature`, `OSSAccessKeyId`, `security-token`, `x-oss-signature`, `x-oss-credential`,
-/// `x-oss-security-token`) replaced by [`REDACTED`], so that no signature, credential or token is shown;
-/// the date and expiry stay readable. A parameter counts when it follows `?` or `&`; names compare case-insensitively, also when
-/// the `=` is percent-encoded.
-pub fn redact_query_auth(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'?' && b[i] != b'&' {
-            i += 1;
-            continue;
-        }
-        let name_start = i + 1;
-        let value_start = SECRET_QUERY_PARAMS.iter().find_map(|name| {
-            let rest = lower[name_start..].strip_prefix(&name.to_ascii_lowercase())?;
-            if rest.starts_with('=') {
-                Some(name_start + name.len() + 1)
-            } else if rest.starts_with("%3d") {
-                Some(name_start + name.len() + 3)
-            } else {
-                None
-            }
-        });
-        let Some(start) = value_start else {
-            i += 1;
-            continue;
-        };
-        let mut end = start;
-        while end < b.len()
-            && !matches!(b[end], b'&' | b'#' | b'"' | b'\'' | b'<' | b'>')
-            && !b[end].is_ascii_whitespace()
-        {
-            end += 1;
-        }
-        out.push_str(&text[copied..start]);
-        if end > start {
-            out.push_str(REDACTED);
-        }
-        copied = end;
-        i = end;
-    }
-    out.push_str(&text[copied..]);
-    out
 }
 
 /// Replaces the date, token and `Authorization` headers of an earlier signature.
@@ -383,13 +323,13 @@ fn sort_small<T>(items: &mut [T], less: impl Fn(&T, &T) -> bool) {
 }
 
 fn set_auth_headers(req: &mut Request, creds: &Credentials, date_header: &str, date: &str) {
-    req.headers.remove("Authorization");
+    req.headers.remove(AUTHORIZATION);
     req.headers.set(date_header, date);
     match creds.security_token() {
-        Some(token) => req.headers.set("x-oss-security-token", token),
+        Some(token) => req.headers.set(X_OSS_SECURITY_TOKEN, token),
         // A token left from earlier STS credentials would be signed and rejected.
         None => {
-            req.headers.remove("x-oss-security-token");
+            req.headers.remove(X_OSS_SECURITY_TOKEN);
         }
     }
 }
@@ -458,7 +398,7 @@ fn is_scope_part(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Method;
+    use crate::http::Method;
 
     const SECRET: &str = "very-secret-sk";
     const TOKEN: &str = "sts-token-value";
@@ -748,13 +688,13 @@ mod tests {
     }
 
     #[test]
-    fn signature_place_table() {
+    fn headerless_appends_are_query_signed_as_the_option_and_runtime_allow() {
         use QuerySign::{Always, Auto, Never};
         use SignaturePlace::{Headers, Query};
         let continuing = || {
             let mut req = append_request();
             req.query[1].1 = "1024".into();
-            req.headers = crate::request::Headers::new();
+            req.headers = crate::http::Headers::new();
             req
         };
         let with_header = |name: &str, value: &str| {
@@ -830,7 +770,7 @@ mod tests {
     }
 
     #[test]
-    fn query_sign_option() {
+    fn query_sign_accepts_auto_true_or_false_and_names_anything_else() {
         let ok = |given| QuerySign::from_option(given, "x").unwrap();
         assert_eq!(ok(QuerySignInput::Absent), QuerySign::Auto);
         assert_eq!(ok(QuerySignInput::Text("auto")), QuerySign::Auto);
@@ -855,7 +795,7 @@ mod tests {
         for version in [SigningVersion::V1, SigningVersion::V4] {
             let cfg = config(version);
             let mut req = append_request();
-            req.headers = crate::request::Headers::new();
+            req.headers = crate::http::Headers::new();
             sign_for(
                 SignaturePlace::Query,
                 &mut req,

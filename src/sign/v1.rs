@@ -1,9 +1,10 @@
 //! OSS signature V1: the HMAC-SHA1 string to sign over method, content headers, date, `x-oss-*` headers and resource.
 
+use crate::headers::{CONTENT_MD5, CONTENT_TYPE};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
-use crate::request::Request;
+use crate::http::Request;
 
 /// Query parameters that OSS signs as sub-resources in V1.
 ///
@@ -142,9 +143,9 @@ pub fn string_to_sign(req: &Request, date_slot: &str) -> String {
     let mut out = String::new();
     out.push_str(req.method.as_str());
     out.push('\n');
-    out.push_str(req.headers.get("content-md5").unwrap_or(""));
+    out.push_str(req.headers.get(CONTENT_MD5).unwrap_or(""));
     out.push('\n');
-    out.push_str(req.headers.get("content-type").unwrap_or(""));
+    out.push_str(req.headers.get(CONTENT_TYPE).unwrap_or(""));
     out.push('\n');
     out.push_str(date_slot);
     out.push('\n');
@@ -195,7 +196,7 @@ pub fn authorization(access_key_id: &str, signature: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Method;
+    use crate::http::Method;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         items

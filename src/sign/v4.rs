@@ -4,7 +4,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::encode::{uri_encode, uri_encode_path};
-use crate::request::Request;
+use crate::headers::X_OSS_CONTENT_SHA256;
+use crate::http::Request;
 use crate::strings::join;
 
 /// The algorithm name that opens the string to sign, the `Authorization` header and presigned URLs.
@@ -90,7 +91,7 @@ fn canonical_headers(req: &Request, additional: &[String]) -> String {
 pub fn canonical_request(req: &Request, additional_headers: &[String]) -> String {
     let payload = req
         .headers
-        .get("x-oss-content-sha256")
+        .get(X_OSS_CONTENT_SHA256)
         .filter(|v| !v.is_empty())
         .unwrap_or(UNSIGNED_PAYLOAD);
     format!(
@@ -171,14 +172,14 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Method;
+    use crate::http::Method;
 
     fn names(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| (*s).to_owned()).collect()
     }
 
     #[test]
-    fn append_canonical_request() {
+    fn an_append_canonical_request_encodes_the_key_and_signs_only_oss_headers() {
         let mut req = Request::new(Method::Post, Some("bucket"), Some("录音/a b+(1).webm"));
         req.query = vec![
             ("position".into(), "0".into()),
@@ -195,7 +196,7 @@ mod tests {
     }
 
     #[test]
-    fn canonical_uri_shapes() {
+    fn the_canonical_uri_is_the_bucket_or_the_root() {
         let mut req = Request::new(Method::Get, Some("b"), None);
         assert_eq!(canonical_uri(&req), "/b/");
         req.bucket = None;
@@ -250,7 +251,7 @@ mod tests {
     }
 
     #[test]
-    fn authorization_layout() {
+    fn the_v4_authorization_header_lists_credential_headers_and_signature() {
         assert_eq!(
             authorization("ak", "d/r/oss/aliyun_v4_request", &names(&["a", "b"]), "ff"),
             "OSS4-HMAC-SHA256 Credential=ak/d/r/oss/aliyun_v4_request,AdditionalHeaders=a;b,Signature=ff"

@@ -10,21 +10,23 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::{AbortController, AbortSignal, Blob, WritableStream};
 
-use super::client::{set, spawn, Inner, Oss, Params};
+use super::client::{spawn, Inner, Oss, Params};
 use super::crc::feed_bytes;
 use super::driver::{report_progress, Driver};
 use super::js_error::to_js_error;
+use super::js_values::{describe, set};
 use super::options::{object_key, JsOptions};
-use super::source::{describe, Part};
+use super::source::Part;
 use super::spool::{self as local_spool, Spool, SpoolOptions};
 use super::timer::{now_millis, random_unit, Timeout};
 use super::transport::{js_message, streams_bodies, Body};
-use crate::append::{AppendPolicy, AppendSession};
+use crate::append::AppendSession;
 use crate::crc64::Crc64;
 use crate::error::Error;
 use crate::live::{Live, LiveLimits, LiveState, Notice};
-use crate::ops::{self, Sending, WriteOptions};
-use crate::validate::{self, PartSizes};
+use crate::requests::{self, Sending, WriteOptions};
+use crate::spool::{self, SpoolStart};
+use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
 
 #[wasm_bindgen]
 extern "C" {
@@ -234,7 +236,14 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
         None => limits,
     };
     write.check_content_md5(Sending::Live)?;
-    ops::append_object(&inner.config.bucket, &key, position, &write)?;
+    requests::check_append(
+        &inner.config.bucket,
+        &key,
+        position,
+        &write,
+        None,
+        MAX_OBJECT_SIZE,
+    )?;
 
     let controller = AbortController::new().map_err(|e| Error::Request {
         message: js_message(&e),
@@ -246,33 +255,21 @@ async fn open(inner: Rc<Inner>, name: JsValue, options: JsValue) -> Result<Appen
             });
         }
     }
-    // Each part's own retries are the appender's: one schedule, visible through onRetry.
-    let policy = AppendPolicy {
-        retry_max: 0,
-        ..inner.append_policy()
-    };
+    let policy = inner.append_policy().without_retries();
     let mut spool = None;
     let session = if let Some(sp) = &spool_options {
         let locked = local_spool::lock(&inner, &key, sp).await?;
         // A new spool may start at a position whose CRC-64 is known; an existing one continues where it
         // stands, decided from a HEAD.
-        let given =
-            (!resume && !locked.exists() && o.raw("position").is_some()).then_some(position);
-        let known = given.map(|p| {
-            init_crc
-                .or_else(|| inner.known_crc(&key, p))
-                .or((p == 0).then_some(0))
-        });
-        let (start, head) = match (given, known) {
-            (Some(p), Some(Some(crc))) => (local_spool::Start::At(p, crc), None),
-            (Some(p), _) => {
+        let asked = (!resume && o.raw("position").is_some()).then_some(position);
+        let known = init_crc.or_else(|| inner.known_crc(&key, position));
+        let (start, head) = match spool::spool_start(asked, locked.exists(), known) {
+            Ok(SpoolStart::At(p, crc)) => (local_spool::Start::At(p, crc), None),
+            Err(e) => {
                 locked.abandon();
-                return Err(Error::invalid(
-                    "options.position",
-                    format!("a new spool starting at {p} must know the object's CRC-64 there: pass initCrc64, or leave position out to continue where the object ends"),
-                ));
+                return Err(e);
             }
-            (None, _) => {
+            Ok(SpoolStart::FromHead) => {
                 let mut driver =
                     Driver::new(&inner, &key, &write, timeout_ms, signal.as_ref(), None);
                 match driver.head().await {

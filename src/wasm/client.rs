@@ -9,20 +9,20 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::AbortSignal;
 
 use super::js_error::to_js_error;
+use super::js_values::describe;
 use super::options::JsOptions;
-use super::source::describe;
 use super::timer::{now_millis, random_unit, sleep};
 use super::transport::{self, js_message, Body, HttpResponse};
 use crate::append::AppendPolicy;
 use crate::config::{ClientConfig, ClientOptions};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, RefreshSchedule};
 use crate::error::Error;
-use crate::request::Request;
-use crate::response::parse_service_error;
+use crate::http::Request;
+use crate::requests::Call;
+use crate::response::check_call_answer;
 use crate::retry::{CallRetries, Verdict};
 use crate::sign::{sign_for, signature_place, QuerySign, QuerySignInput, SignaturePlace};
 use crate::time::SigningTime;
-use crate::validate::MAX_OBJECT_SIZE;
 
 /// An OSS client shaped like ali-oss's: `new OSS({ region, bucket, accessKeyId, ... })`.
 #[wasm_bindgen(js_name = OSS)]
@@ -45,7 +45,7 @@ pub(crate) struct Inner {
     pub(crate) config: ClientConfig,
     credentials: RefCell<Credentials>,
     refresher: Option<Function>,
-    last_refresh_ms: Cell<f64>,
+    refresh_schedule: Cell<RefreshSchedule>,
     refreshing: RefCell<Option<Promise>>,
     /// Server time minus local time, learned from RequestTimeTooSkewed.
     clock_offset_ms: Cell<f64>,
@@ -130,11 +130,13 @@ impl Inner {
                 QuerySign::from_option(given, &shown)?
             }
         };
+        let refresh_schedule =
+            RefreshSchedule::new(config.refresh_sts_token_interval_ms, now_millis());
         Ok(Self {
             config,
             credentials: RefCell::new(credentials),
             refresher: o.function("refreshSTSToken")?,
-            last_refresh_ms: Cell::new(now_millis()),
+            refresh_schedule: Cell::new(refresh_schedule),
             refreshing: RefCell::new(None),
             clock_offset_ms: Cell::new(0.0),
             known: RefCell::new(Vec::new()),
@@ -149,11 +151,7 @@ impl Inner {
     /// What bounds this client's appends: OSS's object size limit, `retryMax`, and whether a rejected
     /// token can be refreshed.
     pub(crate) fn append_policy(&self) -> AppendPolicy {
-        AppendPolicy {
-            size_limit: MAX_OBJECT_SIZE,
-            retry_max: self.config.retry_max,
-            can_refresh_credentials: self.can_refresh(),
-        }
+        AppendPolicy::for_client(self.config.retry_max, self.can_refresh())
     }
 
     /// Now, corrected by what the server told us of its clock.
@@ -189,8 +187,7 @@ impl Inner {
 
     /// Refreshes STS credentials when the interval has passed (ali-oss's time-based refresh).
     pub(crate) async fn refresh_if_due(&self) -> Result<(), Error> {
-        let interval = self.config.refresh_sts_token_interval_ms as f64;
-        if self.refresher.is_some() && now_millis() - self.last_refresh_ms.get() >= interval {
+        if self.refresher.is_some() && self.refresh_schedule.get().is_due(now_millis()) {
             self.refresh().await?;
         }
         Ok(())
@@ -228,7 +225,9 @@ impl Inner {
         })?;
         let fresh = credentials_from_js(&value)?;
         *self.credentials.borrow_mut() = fresh;
-        self.last_refresh_ms.set(now_millis());
+        let mut schedule = self.refresh_schedule.get();
+        schedule.refreshed(now_millis());
+        self.refresh_schedule.set(schedule);
         Ok(())
     }
 
@@ -236,17 +235,23 @@ impl Inner {
     ///
     /// The core decides whether the signature goes in the headers or, for an append that needs no header,
     /// in the query (a CORS simple request: no preflight). The exchange's `url` never shows a signature.
+    /// Every URL requested is added to `requested` before it is sent: an attempt that got no response
+    /// was still made.
     pub(crate) async fn exchange(
         &self,
         mut request: Request,
         body: Body,
         timeout_ms: u64,
         signal: Option<&AbortSignal>,
+        requested: Option<&mut Vec<String>>,
     ) -> Result<Exchange, Error> {
         self.refresh_if_due().await?;
         let credentials = self.credentials();
         let place = signature_place(self.query_sign, transport::in_browser(), &request);
         let url = self.config.request_url(&request);
+        if let Some(list) = requested {
+            list.push(url.clone());
+        }
         sign_for(
             place,
             &mut request,
@@ -274,25 +279,31 @@ impl Inner {
     }
 
     /// As [`exchange`](Self::exchange), but a non-2xx status is an error, and failures are retried as
-    /// the core's [`CallRetries`] decides (`idempotent`: safe to repeat after an ambiguous failure).
+    /// the core's [`CallRetries`] decides for `call`.
     pub(crate) async fn call(
         &self,
         build: &dyn Fn() -> Result<Request, Error>,
         body: &dyn Fn() -> Body,
         timeout_ms: u64,
         signal: Option<&AbortSignal>,
-        idempotent: bool,
+        call: Call,
     ) -> Result<Exchange, Error> {
-        let mut retries = CallRetries::new(self.config.retry_max, self.can_refresh(), idempotent);
+        let mut retries = CallRetries::new(
+            self.config.retry_max,
+            self.can_refresh(),
+            call.is_idempotent(),
+        );
         loop {
-            let error = match self.exchange(build()?, body(), timeout_ms, signal).await {
-                Ok(exchange) if (200..300).contains(&exchange.response.status) => {
-                    return Ok(exchange)
-                }
-                Ok(exchange) => {
+            let answer = self
+                .exchange(build()?, body(), timeout_ms, signal, None)
+                .await
+                .and_then(|exchange| {
                     let r = &exchange.response;
-                    Error::from(parse_service_error(r.status, &r.headers, &r.body_bytes()))
-                }
+                    check_call_answer(r.status, &r.headers, || r.body_bytes())?;
+                    Ok(exchange)
+                });
+            let error = match answer {
+                Ok(exchange) => return Ok(exchange),
                 Err(e) => e,
             };
             match retries.after(&error, random_unit()) {
@@ -355,11 +366,6 @@ pub(crate) fn res_object(last: &HttpResponse, request_urls: &[String], started_m
         (now_millis() - started_ms).round(),
         request_urls.to_vec(),
     )
-}
-
-pub(crate) fn set(target: &JsValue, key: &str, value: impl Into<JsValue>) {
-    // Setting a property on a fresh object cannot fail (only frozen or proxied ones refuse).
-    let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());
 }
 
 /// What an operation was asked, for its error's `params`; made into a JS object only if it fails.

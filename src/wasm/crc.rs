@@ -3,7 +3,7 @@
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
-use super::source::{byte_input, sub_view};
+use super::js_values::{byte_input, sub_view, to_text};
 use super::transport::io_turn;
 use crate::crc64;
 use crate::error::Error;
@@ -88,7 +88,7 @@ pub(crate) fn parse_crc(value: &JsValue, what: &str) -> Result<u64, Error> {
     let text = if let Some(s) = value.as_string() {
         s
     } else if value.is_bigint() {
-        super::options::to_text(value)
+        to_text(value)
     } else if let Some(n) = value.as_f64() {
         if n.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&n) {
             return Err(Error::invalid(what, "a number CRC must be a safe non-negative integer; pass larger CRCs as decimal strings"));

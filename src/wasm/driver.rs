@@ -8,10 +8,12 @@ use super::client::{pause, Exchange, Inner};
 use super::source::Part;
 use super::timer::random_unit;
 use super::transport::Body;
-use crate::append::{Action, AppendResponse, AppendSession, Appended, Input, ObjectHead};
+use crate::append::{
+    progress_fraction, Action, AppendResponse, AppendSession, Appended, Input, ObjectHead,
+    Outgoing, Preparation,
+};
 use crate::error::Error;
-use crate::ops::{self, WriteOptions};
-use crate::response::{self, parse_service_error};
+use crate::requests::{self, WriteOptions};
 
 #[wasm_bindgen(module = "/src/wasm/shapes.js")]
 extern "C" {
@@ -65,7 +67,7 @@ impl Driver<'_> {
         let mut step = session.next_part(part.len, part.crc);
         let mut action = step.start();
         loop {
-            let input = match action {
+            let next = match action {
                 Ok(Action::Done(done)) => {
                     session.commit(&done);
                     return Ok(done);
@@ -74,50 +76,38 @@ impl Driver<'_> {
                     session.fail(&step);
                     return Err(e);
                 }
-                Ok(Action::Send { position, .. }) => Input::Append(self.post(position, part).await),
-                Ok(Action::Resend {
-                    position, delay_ms, ..
-                }) => match pause(delay_ms, self.signal()).await {
-                    Ok(()) => Input::Append(self.post(position, part).await),
-                    Err(e) => Input::Append(Err(e)),
-                },
-                Ok(Action::ResendWithClockOffset {
-                    position,
-                    server_time,
-                    ..
-                }) => {
-                    self.inner.adopt_server_time(server_time);
-                    Input::Append(self.post(position, part).await)
+                Ok(next) => next,
+            };
+            let Some((preparation, outgoing)) = next.plan() else {
+                unreachable!("only Done has no plan")
+            };
+            let prepared = match preparation {
+                Preparation::None => Ok(()),
+                Preparation::Wait(ms) => pause(ms, self.signal()).await,
+                Preparation::AdoptServerTime(t) => {
+                    self.inner.adopt_server_time(t);
+                    Ok(())
                 }
-                Ok(Action::RefreshCredentialsThenResend { position, .. }) => {
-                    match self.inner.refresh().await {
-                        Ok(()) => Input::Append(self.post(position, part).await),
-                        Err(e) => {
-                            session.fail(&step);
-                            return Err(e);
-                        }
-                    }
-                }
-                Ok(Action::Reconcile { delay_ms }) => match pause(delay_ms, self.signal()).await {
-                    Ok(()) => Input::Head(self.head().await),
-                    Err(e) => Input::Head(Err(e)),
-                },
-                Ok(Action::ReconcileWithClockOffset { server_time }) => {
-                    self.inner.adopt_server_time(server_time);
-                    Input::Head(self.head().await)
-                }
-                Ok(Action::RefreshCredentialsThenReconcile) => match self.inner.refresh().await {
-                    Ok(()) => Input::Head(self.head().await),
-                    Err(e) => {
+                Preparation::RefreshCredentials => {
+                    if let Err(e) = self.inner.refresh().await {
                         session.fail(&step);
                         return Err(e);
                     }
-                },
+                    Ok(())
+                }
             };
-            let input = match input {
-                Input::Append(Err(Error::Aborted { reason }))
-                | Input::Head(Err(Error::Aborted { reason })) => Input::Abort { reason },
-                other => other,
+            let input = match (prepared, outgoing) {
+                (Err(Error::Aborted { reason }), _) => Input::Abort { reason },
+                (Err(e), Outgoing::Post { .. }) => Input::Append(Err(e)),
+                (Err(e), Outgoing::Head) => Input::Head(Err(e)),
+                (Ok(()), Outgoing::Post { position }) => match self.post(position, part).await {
+                    Err(Error::Aborted { reason }) => Input::Abort { reason },
+                    answer => Input::Append(answer),
+                },
+                (Ok(()), Outgoing::Head) => match self.head().await {
+                    Err(Error::Aborted { reason }) => Input::Abort { reason },
+                    answer => Input::Head(answer),
+                },
             };
             action = step.handle(input, random_unit());
         }
@@ -129,44 +119,40 @@ impl Driver<'_> {
 
     async fn post(&mut self, position: u64, part: &Part) -> Result<AppendResponse, Error> {
         let request =
-            ops::append_object(&self.inner.config.bucket, self.key, position, self.write)?;
-        // Listed before sending: an attempt that got no response was still made.
-        self.urls.push(self.inner.config.request_url(&request));
+            requests::append_object(&self.inner.config.bucket, self.key, position, self.write)?;
         let exchange = self
             .inner
-            .exchange(request, part.body.clone(), self.timeout_ms, self.signal())
-            .await?;
-        let response = &exchange.response;
-        let parsed = if response.status == 200 {
-            response::AppendResponse::from_headers(response.status, &response.headers).map(|r| {
-                AppendResponse {
-                    next_position: r.next_position,
-                    crc64: r.crc64,
-                    request_id: Some(r.request_id),
-                }
-            })
-        } else {
-            Err(
-                parse_service_error(response.status, &response.headers, &response.body_bytes())
-                    .into(),
+            .exchange(
+                request,
+                part.body.clone(),
+                self.timeout_ms,
+                self.signal,
+                Some(&mut self.urls),
             )
-        };
+            .await?;
+        let r = &exchange.response;
+        let answer = AppendResponse::from_answer(r.status, &r.headers, || r.body_bytes());
         self.last = Some(exchange);
-        parsed
+        answer
     }
 
     pub(crate) async fn head(&mut self) -> Result<Option<ObjectHead>, Error> {
-        let request = ops::head_object(&self.inner.config.bucket, self.key)?;
-        self.urls.push(self.inner.config.request_url(&request));
+        let request = requests::head_object(&self.inner.config.bucket, self.key)?;
         let exchange = self
             .inner
-            .exchange(request, Body::Empty, self.timeout_ms, self.signal())
+            .exchange(
+                request,
+                Body::Empty,
+                self.timeout_ms,
+                self.signal,
+                Some(&mut self.urls),
+            )
             .await?;
-        let response = &exchange.response;
-        let outcome = ObjectHead::from_answer(response.status, &response.headers);
+        let r = &exchange.response;
+        let answer = ObjectHead::from_answer(r.status, &r.headers);
         // A recovered append reports the response that settled it.
         self.last = Some(exchange);
-        outcome
+        answer
     }
 
     /// Calls the caller's `progress` callback, if any; see [`report_progress`].
@@ -191,11 +177,7 @@ pub(crate) fn report_progress(
     finished: bool,
 ) {
     let Some(callback) = progress else { return };
-    let fraction = match total {
-        _ if finished => 1.0,
-        Some(t) if t > 0 => (loaded as f64 / t as f64).min(1.0),
-        _ => 0.0,
-    };
+    let fraction = progress_fraction(loaded, total, finished);
     let info = progress_info(
         loaded as f64,
         total.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64)),

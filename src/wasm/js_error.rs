@@ -2,7 +2,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::client::set;
+use super::js_values::set;
 use crate::error::Error;
 
 /// A JS `Error` with `name`, `code`, `status`, `requestId`, `hostId`, `ecCode`, and for appends

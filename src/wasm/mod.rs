@@ -3,19 +3,20 @@
 //! They translate JS values into core types and carry out what the core decides; no protocol decision
 //! is made here.
 
-mod append;
 mod appender;
 mod client;
 mod crc;
 mod driver;
 mod join;
 mod js_error;
+mod js_values;
 mod objects;
 mod options;
 mod source;
 mod spool;
 mod timer;
 mod transport;
+mod upload;
 
 pub use appender::Appender;
 pub use client::Oss;

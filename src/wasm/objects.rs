@@ -6,28 +6,27 @@ use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
-use super::client::{set, spawn, Exchange, Inner, Oss, Params};
+use super::client::{spawn, Exchange, Inner, Oss, Params};
+use super::js_values::set;
 use super::options::{integer_input, object_key, scalar_text, JsOptions};
 use super::source::Source;
 use super::timer::now_millis;
 use super::transport::Body;
 use crate::crc64;
 use crate::error::Error;
-use crate::ops;
-use crate::request::{Method, Request};
+use crate::http::{Method, Request};
+use crate::requests::{self, Call, PresignOptions, RangeInput};
 use crate::response::{HeadResponse, WriteResponse};
 use crate::sign::{presign_request, SigningConfig, SigningVersion};
 use crate::validate;
 
-/// ali-oss's default lifetime of a presigned URL, in seconds.
-const DEFAULT_EXPIRES_SECONDS: u64 = 1800;
-
-/// What head, get and delete share: the key and options read, then a signed, retried request without a
-/// body (all three are safe to repeat).
+/// What head, get and delete share: the key and options read, then a signed request without a body,
+/// retried as the core decides for `call`.
 async fn bodiless_call(
     inner: &Inner,
     name: &JsValue,
     o: &JsOptions<'_>,
+    call: Call,
     build: &dyn Fn(&str, &str) -> Result<Request, Error>,
 ) -> Result<(String, Exchange), Error> {
     let key = object_key(name)?;
@@ -40,7 +39,7 @@ async fn bodiless_call(
             &|| Body::Empty,
             timeout,
             signal.as_ref(),
-            true,
+            call,
         )
         .await?;
     Ok((key, exchange))
@@ -57,8 +56,8 @@ impl Oss {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
             let version = o.string("versionId")?;
-            let (key, exchange) = bodiless_call(&inner, &name, &o, &|bucket, key| {
-                ops::with_version_id(ops::head_object(bucket, key)?, version.as_deref())
+            let (key, exchange) = bodiless_call(&inner, &name, &o, Call::Head, &|bucket, key| {
+                requests::with_version_id(requests::head_object(bucket, key)?, version.as_deref())
             })
             .await?;
             let head =
@@ -92,9 +91,8 @@ impl Oss {
             );
             set_version_id(&result, head.version_id.as_deref());
             // Only the current version is what the next append continues.
-            if let (Some(len), Some(crc), None) = (head.next_append_position, head.crc64, &version)
-            {
-                inner.remember(&key, Some((len, crc)));
+            if let (Some(state), None) = (head.append_continuation(), &version) {
+                inner.remember(&key, Some(state));
             }
             Ok(result.into())
         })
@@ -108,10 +106,16 @@ impl Oss {
         spawn(Some(p), async move {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
-            let range = o.raw("range").map(|r| parse_range(&r)).transpose()?;
+            let range = o
+                .raw("range")
+                .map(|r| requests::read_range(&range_input(&r)?))
+                .transpose()?;
             let version = o.string("versionId")?;
-            let (_, exchange) = bodiless_call(&inner, &name, &o, &|bucket, key| {
-                ops::with_version_id(ops::get_object(bucket, key, range)?, version.as_deref())
+            let (_, exchange) = bodiless_call(&inner, &name, &o, Call::Get, &|bucket, key| {
+                requests::with_version_id(
+                    requests::get_object(bucket, key, range)?,
+                    version.as_deref(),
+                )
             })
             .await?;
             let result = Object::new();
@@ -130,8 +134,8 @@ impl Oss {
             let started = now_millis();
             let o = JsOptions::new(&options, "options")?;
             let version = o.string("versionId")?;
-            let (key, exchange) = bodiless_call(&inner, &name, &o, &|bucket, key| {
-                ops::with_version_id(ops::delete_object(bucket, key)?, version.as_deref())
+            let (key, exchange) = bodiless_call(&inner, &name, &o, Call::Delete, &|bucket, key| {
+                requests::with_version_id(requests::delete_object(bucket, key)?, version.as_deref())
             })
             .await?;
             inner.remember(&key, None);
@@ -162,18 +166,21 @@ impl Oss {
             let signal = o.signal("signal")?;
             source.watch(signal.as_ref());
             let bucket = inner.config.bucket.clone();
-            ops::put_object(&bucket, &key, &write)?;
-            if let Some(total) = source.total() {
-                validate::check_append_size(0, total, validate::MAX_OBJECT_SIZE)?;
-            }
+            requests::check_put(
+                &bucket,
+                &key,
+                &write,
+                source.total(),
+                validate::MAX_OBJECT_SIZE,
+            )?;
             let (body, crc, length) = whole_body(source, &file).await?;
             let exchange = inner
                 .call(
-                    &|| ops::put_object(&bucket, &key, &write),
+                    &|| requests::put_object(&bucket, &key, &write),
                     &|| body.clone(),
                     timeout,
                     signal.as_ref(),
-                    true,
+                    Call::Put,
                 )
                 .await?;
             let written =
@@ -203,14 +210,13 @@ impl Oss {
             let timeout = o.timeout_ms(inner.config.timeout_ms)?;
             let signal = o.signal("signal")?;
             let bucket = inner.config.bucket.clone();
-            // Not retried on ambiguity: a repeated seal's outcome would not tell whether the first landed.
             let exchange = inner
                 .call(
-                    &|| ops::seal_append_object(&bucket, &key, position),
+                    &|| requests::seal_append_object(&bucket, &key, position),
                     &|| Body::Empty,
                     timeout,
                     signal.as_ref(),
-                    false,
+                    Call::Seal,
                 )
                 .await?;
             let written =
@@ -287,14 +293,7 @@ impl Oss {
                 };
                 req.query.push((k, v));
             }
-            let mut config = inner.config.signing.clone();
-            if config.version == SigningVersion::V1 && config.region.is_empty() {
-                return Err(Error::invalid(
-                    "region",
-                    "signatureUrlV4 signs with a region; create the client with region",
-                ));
-            }
-            config.version = SigningVersion::V4;
+            let mut config = requests::presign_v4_config(&inner.config.signing)?;
             if !additional_headers.is_undefined() && !additional_headers.is_null() {
                 let list: js_sys::Array = additional_headers.dyn_into().map_err(|_| {
                     Error::invalid("additionalHeaders", "expected an array of header names")
@@ -316,43 +315,17 @@ impl Oss {
 fn signature_url_v1(inner: &Inner, name: &JsValue, options: &JsValue) -> Result<String, Error> {
     let key = object_key(name)?;
     let o = JsOptions::new(options, "options")?;
-    let method = match o.string("method")? {
-        Some(m) => Method::parse(&m).ok_or_else(|| {
-            Error::invalid(
-                "options.method",
-                format!("'{m}' is not one of GET, PUT, POST, HEAD, DELETE"),
-            )
-        })?,
-        None => Method::Get,
+    let asked = PresignOptions {
+        method: o.string("method")?,
+        expires: o.integer("expires")?,
+        content_type: o.string("Content-Type")?,
+        content_md5: o.string("Content-MD5")?,
+        response: o.pairs("response")?,
+        sub_resource: o.pairs("subResource")?,
+        process: o.string("process")?,
+        traffic_limit: o.integer("trafficLimit")?,
     };
-    let expires = match o.integer("expires")? {
-        Some(e) => validate::parse_integer("options.expires", &e, 1, u64::from(u32::MAX))?,
-        None => DEFAULT_EXPIRES_SECONDS,
-    };
-    let mut req = Request::new(method, Some(&inner.config.bucket), Some(&key));
-    for (header, option) in [
-        ("Content-Type", "Content-Type"),
-        ("Content-MD5", "Content-MD5"),
-    ] {
-        if let Some(v) = o.string(option)? {
-            req.headers.set(header, v);
-        }
-    }
-    for (k, v) in o.pairs("response")? {
-        req.query
-            .push((format!("response-{}", k.to_ascii_lowercase()), v));
-    }
-    for (k, v) in o.pairs("subResource")? {
-        req.query.push((k, v));
-    }
-    if let Some(p) = o.string("process")? {
-        req.query.push(("x-oss-process".into(), p));
-    }
-    if let Some(t) = o.integer("trafficLimit")? {
-        let limit = validate::parse_integer("options.trafficLimit", &t, 0, u64::MAX >> 11)?;
-        req.query
-            .push(("x-oss-traffic-limit".into(), limit.to_string()));
-    }
+    let (mut req, expires) = requests::presign_v1_request(&inner.config.bucket, &key, &asked)?;
     let config = SigningConfig {
         version: SigningVersion::V1,
         ..inner.config.signing.clone()
@@ -374,33 +347,19 @@ fn set_version_id(result: &Object, version_id: Option<&str>) {
     }
 }
 
-/// `'bytes=0-99'`, `'0-99'`, `'100-'` or `{ start, end }` → `(first, last)`.
-fn parse_range(value: &JsValue) -> Result<(u64, Option<u64>), Error> {
-    let bad = || {
-        Error::invalid("options.range", "expected 'bytes=first-last', 'first-last', 'first-' or { start, end } with byte offsets (end inclusive)")
-    };
+/// `options.range` as given, for the core to read.
+fn range_input(value: &JsValue) -> Result<RangeInput, Error> {
     if let Some(text) = value.as_string() {
-        let spec = text.trim().strip_prefix("bytes=").unwrap_or(text.trim());
-        let (first, last) = spec.split_once('-').ok_or_else(bad)?;
-        let first: u64 = first.trim().parse().map_err(|_| bad())?;
-        let last = if last.trim().is_empty() {
-            None
-        } else {
-            Some(last.trim().parse::<u64>().map_err(|_| bad())?)
-        };
-        return Ok((first, last));
+        return Ok(RangeInput::Text(text));
     }
     if value.is_object() {
         let o = JsOptions::new(value, "options.range")?;
-        let start = o.integer("start")?.ok_or_else(bad)?;
-        let start = validate::parse_integer("options.range.start", &start, 0, u64::MAX)?;
-        let end = o
-            .integer("end")?
-            .map(|e| validate::parse_integer("options.range.end", &e, 0, u64::MAX))
-            .transpose()?;
-        return Ok((start, end));
+        return Ok(RangeInput::Bounds {
+            start: o.integer("start")?,
+            end: o.integer("end")?,
+        });
     }
-    Err(bad())
+    Ok(RangeInput::Other)
 }
 
 /// The body of a single-request upload with its CRC-64 and length; a stream is gathered into a Blob first.

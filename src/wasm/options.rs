@@ -7,10 +7,10 @@ use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use super::crc::parse_crc;
-use super::source::{describe, js_entries, js_is_signal};
+use super::js_values::{describe, js_entries, js_is_signal, to_text};
 use crate::error::Error;
-use crate::ops::WriteOptions;
-use crate::request::Headers;
+use crate::http::Headers;
+use crate::requests::WriteOptions;
 use crate::validate::{self, IntegerInput, MAX_HEADER_BYTES, MAX_KEY_BYTES, MAX_USER_HEADERS};
 
 /// The longest text option read, in UTF-16 units: far above any real value (an STS token is a few KB), and a
@@ -34,18 +34,6 @@ pub(crate) fn bounded_text(value: &JsValue, what: &str, max: u32) -> Result<Opti
         ));
     }
     Ok(text.as_string())
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The global `String(value)`: a number, boolean or bigint as JS writes it.
-    #[wasm_bindgen(js_name = String)]
-    fn js_string(value: &JsValue) -> String;
-}
-
-/// `value` as JS's `String(value)` writes it (`7`, `true`, `12345678901234567890` for a bigint).
-pub(crate) fn to_text(value: &JsValue) -> String {
-    value.as_string().unwrap_or_else(|| js_string(value))
 }
 
 /// Runs `f` with `key` as a JS string, made once per name: every call reads its options afresh, and copying

@@ -1,12 +1,15 @@
 //! Reads an append's input part by part: Blob slices, byte-array windows or stream chunks, with CRC.
 
-use js_sys::{Array, Uint8Array};
+use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ReadableStreamDefaultReader};
 
 use super::crc::{feed_bytes, try_feed_bytes_beside_io};
 use super::js_error::to_js_error;
+use super::js_values::{
+    byte_input, byte_length, describe, js_append_input, js_read_chunk, quiet, sub_view, Sorted,
+};
 use super::transport::{js_message, Body};
 use crate::crc64::Crc64;
 use crate::error::Error;
@@ -53,77 +56,6 @@ extern "C" {
     fn read_blob(blob: &Blob, scratch: &JsValue) -> js_sys::Promise;
 }
 
-#[wasm_bindgen(module = "/src/wasm/inputs.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = byteInput)]
-    fn js_byte_input(value: &JsValue, copy: bool) -> Array;
-    #[wasm_bindgen(js_name = appendInput)]
-    fn js_append_input(value: &JsValue) -> Array;
-    #[wasm_bindgen(js_name = subView)]
-    fn js_sub_view(bytes: &Uint8Array, start: f64, end: f64) -> JsValue;
-    #[wasm_bindgen(js_name = byteLength)]
-    fn js_byte_length(bytes: &Uint8Array) -> f64;
-    /// Marks a promise's rejection as handled (Node ends the process on an unhandled one).
-    #[wasm_bindgen(js_name = quiet)]
-    pub(crate) fn quiet(promise: &JsValue);
-    // The other readers of caller values, declared here once: one import block per JS file.
-    #[wasm_bindgen(js_name = entries)]
-    pub(crate) fn js_entries(object: &JsValue, max: u32) -> Array;
-    #[wasm_bindgen(js_name = isSignal)]
-    pub(crate) fn js_is_signal(value: &JsValue) -> bool;
-    #[wasm_bindgen(js_name = pause)]
-    pub(crate) fn js_pause(ms: f64, signal: Option<&web_sys::AbortSignal>) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = readChunk)]
-    fn js_read_chunk(
-        reader: &ReadableStreamDefaultReader,
-        signal: Option<&web_sys::AbortSignal>,
-    ) -> js_sys::Promise;
-}
-
-/// A caller's value as inputs.js sorted it out, without a JS exception reaching wasm.
-enum Sorted {
-    /// Not a form this call accepts.
-    Other,
-    /// Bytes, attached and in bounds (a copy when asked, or when the buffer is resizable or shared).
-    Bytes(Uint8Array),
-    Blob(Blob),
-    /// A ReadableStream's reader, taken.
-    Stream(ReadableStreamDefaultReader),
-    /// A value of an accepted form that cannot be used, and why (e.g. a detached buffer).
-    Refused(String),
-}
-
-impl Sorted {
-    fn from_answer(answer: &Array) -> Self {
-        let payload = answer.get(1);
-        match answer.get(0).as_f64().map(|t| t as u8) {
-            Some(1) => Self::Bytes(payload.unchecked_into()),
-            Some(2) => Self::Blob(payload.unchecked_into()),
-            Some(3) => Self::Stream(payload.unchecked_into()),
-            Some(4) => Self::Refused(payload.as_string().unwrap_or_default()),
-            _ => Self::Other,
-        }
-    }
-}
-
-/// A byte value (`Uint8Array`, `Buffer`, `ArrayBuffer`, typed array or `DataView`) as a plain `Uint8Array`,
-/// copied when `copy` is set (bytes the caller may reuse at once); `None` when `value` is not bytes.
-///
-/// # Errors
-/// `InvalidArgument` naming `what` for bytes that cannot be read: a detached buffer, a view out of its
-/// resizable buffer's bounds, a Proxy posing as a typed array.
-pub(crate) fn byte_input(
-    value: &JsValue,
-    copy: bool,
-    what: &str,
-) -> Result<Option<Uint8Array>, Error> {
-    match Sorted::from_answer(&js_byte_input(value, copy)) {
-        Sorted::Bytes(bytes) => Ok(Some(bytes)),
-        Sorted::Refused(reason) => Err(Error::invalid(what, reason)),
-        _ => Ok(None),
-    }
-}
-
 /// What an appender may take from `write(data)`: bytes that cannot be read are refused here, with nothing
 /// queued; resizable or shared buffers become a copy; everything else passes through as it came.
 ///
@@ -138,17 +70,6 @@ pub(crate) fn writable_data(data: &JsValue) -> Result<JsValue, JsValue> {
         },
         Err(e) => Err(to_js_error(&e, None)),
     }
-}
-
-/// The length of a `Uint8Array`, exact past 4 GiB.
-pub(crate) fn byte_length(bytes: &Uint8Array) -> u64 {
-    js_byte_length(bytes) as u64
-}
-
-/// `bytes[start..end]` as a view, or `None` when the buffer was detached or shrank since it was checked.
-pub(crate) fn sub_view(bytes: &Uint8Array, start: u64, end: u64) -> Option<Uint8Array> {
-    let view = js_sub_view(bytes, start as f64, end as f64);
-    (!view.is_undefined()).then(|| view.unchecked_into())
 }
 
 /// The error for bytes that went away while they were being read.
@@ -374,36 +295,5 @@ fn concat(chunks: &js_sys::Array, total: u32) -> Uint8Array {
 fn read_error(e: &JsValue) -> Error {
     Error::Request {
         message: format!("reading the input failed: {}", js_message(e)),
-    }
-}
-
-/// A short description of a JS value for error messages (its type, never its contents).
-pub(crate) fn describe(value: &JsValue) -> String {
-    if value.is_undefined() {
-        return "undefined".into();
-    }
-    if value.is_null() {
-        return "null".into();
-    }
-    if value.as_string().is_some() {
-        return "a string".into();
-    }
-    if value.as_f64().is_some() {
-        return "a number".into();
-    }
-    if value.is_bigint() {
-        return "a bigint".into();
-    }
-    if value.is_function() {
-        return "a function".into();
-    }
-    let name = js_sys::Reflect::get(value, &"constructor".into())
-        .ok()
-        .and_then(|c| js_sys::Reflect::get(&c, &"name".into()).ok())
-        .and_then(|n| n.as_string())
-        .filter(|n| !n.is_empty());
-    match name {
-        Some(n) => format!("a {n}"),
-        None => "an object".into(),
     }
 }

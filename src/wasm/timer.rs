@@ -4,7 +4,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
-use super::source::js_pause;
+use super::js_values::js_pause;
 
 #[wasm_bindgen]
 extern "C" {

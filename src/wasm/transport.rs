@@ -6,7 +6,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob};
 
 use crate::error::Error;
-use crate::request::Headers;
+use crate::http::Headers;
 use crate::response::MAX_PARSED_BODY_BYTES;
 
 #[wasm_bindgen(module = "/src/wasm/transport.js")]
@@ -169,7 +169,7 @@ fn aborted(signal: &AbortSignal) -> Error {
 fn network(e: &JsValue) -> Error {
     // A runtime may quote the URL it failed on; a query-signed one must not show its signature.
     Error::Request {
-        message: crate::sign::redact_query_auth(&js_message(e)),
+        message: crate::redact::redact_query_auth(&js_message(e)),
     }
 }
 

@@ -7,17 +7,19 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
-use super::client::{res_object, set, Inner, Oss, Params};
+use super::client::{res_object, Inner, Oss, Params};
 use super::driver::Driver;
 use super::join::join;
 use super::js_error::to_js_error;
+use super::js_values::set;
 use super::options::{object_key, JsOptions};
 use super::source::{Part, Source};
 use super::timer::now_millis;
 use super::transport::Body;
 use crate::append::AppendSession;
 use crate::error::Error;
-use crate::ops::{self, Sending, WriteOptions};
+use crate::headers::X_OSS_VERSION_ID;
+use crate::requests::{self, Sending, WriteOptions};
 use crate::validate::{self, PartSizes, MAX_OBJECT_SIZE};
 
 #[wasm_bindgen(module = "/src/wasm/shapes.js")]
@@ -106,11 +108,15 @@ async fn append(
     let mut source = Source::from_js(&file).map_err(before)?;
     let opts = AppendOptions::read(&inner, &options, &source).map_err(before)?;
     source.watch(opts.signal.as_ref());
-    // Building the first request checks headers and meta before any byte moves.
-    ops::append_object(&inner.config.bucket, &key, opts.position, &opts.write).map_err(before)?;
-    if let Some(total) = source.total() {
-        validate::check_append_size(opts.position, total, MAX_OBJECT_SIZE).map_err(before)?;
-    }
+    requests::check_append(
+        &inner.config.bucket,
+        &key,
+        opts.position,
+        &opts.write,
+        source.total(),
+        MAX_OBJECT_SIZE,
+    )
+    .map_err(before)?;
     upload(&inner, key, source, opts, started).await
 }
 
@@ -137,13 +143,14 @@ async fn upload(
     driver.report_progress(0, total, opts.position, false);
 
     let outcome = async {
-        // An empty input still sends one empty append: it creates the object (or checks the position),
-        // as ali-oss does.
-        let mut pending = Some(source.next_part(opts.part_size).await?.unwrap_or(Part {
-            body: Body::Empty,
-            len: 0,
-            crc: 0,
-        }));
+        let mut pending = match source.next_part(opts.part_size).await? {
+            None if session.needs_empty_part() => Some(Part {
+                body: Body::Empty,
+                len: 0,
+                crc: 0,
+            }),
+            first => first,
+        };
         while let Some(part) = pending.take() {
             if let Some(s) = opts.signal.as_ref().filter(|s| s.aborted()) {
                 return Err(Error::Aborted {
@@ -169,16 +176,10 @@ async fn upload(
     .await;
     if let Err(e) = outcome {
         source.cancel();
-        inner.remember(
-            &key,
-            session
-                .crc64()
-                .filter(|_| !session.has_pending())
-                .map(|c| (session.position(), c)),
-        );
+        inner.remember(&key, session.settled());
         return Err((e, session.reached()));
     }
-    let crc = session.crc64().ok_or_else(|| {
+    let (_, crc) = session.settled().ok_or_else(|| {
         let e = Error::InvalidResponse {
             status: 200,
             reason: "no CRC-64 is known for the object".into(),
@@ -186,7 +187,7 @@ async fn upload(
         };
         (e, None)
     })?;
-    inner.remember(&key, Some((session.position(), crc)));
+    inner.remember(&key, session.settled());
     driver.report_progress(session.confirmed(), total, session.position(), true);
     let last = driver.last.take().ok_or_else(|| {
         let e = Error::InvalidResponse {
@@ -202,6 +203,6 @@ async fn upload(
         &res_object(&last.response, &driver.urls, started),
         &session.position().to_string(),
         &crc.to_string(),
-        last.response.headers.get("x-oss-version-id"),
+        last.response.headers.get(X_OSS_VERSION_ID),
     ))
 }
