@@ -14,7 +14,7 @@ pub mod errors;
 pub mod faults;
 pub mod listing;
 pub mod network;
-pub mod ops;
+pub mod object;
 pub mod respond;
 pub mod server;
 pub mod state;

@@ -6,8 +6,7 @@ use oss_append::xml::escape;
 use oss_append::{Method, Request, SigningTime};
 
 use crate::errors::OssError;
-use crate::ops::Reply;
-use crate::respond::{empty, full, set};
+use crate::respond::{empty, full, set, Reply};
 use crate::server::Target;
 use crate::state::AppState;
 use crate::store::ObjectMeta;

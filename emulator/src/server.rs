@@ -23,8 +23,8 @@ use crate::control;
 use crate::errors::OssError;
 use crate::listing;
 use crate::network::PacedStream;
-use crate::ops::{self, Call, Reply};
-use crate::respond::{self, set, RespBody, RespCtx};
+use crate::object::{self, Call};
+use crate::respond::{self, set, Reply, RespBody, RespCtx};
 use crate::state::{AppState, LogEntry};
 use crate::store::Store;
 
@@ -477,12 +477,12 @@ async fn route(
         fault,
     };
     match op {
-        "append" => ops::append(&call, body).await,
-        "put" => ops::put(&call, body).await,
-        "get" => ops::get(&call, false).await,
-        "head" => ops::get(&call, true).await,
-        "delete" => ops::delete(&call).await,
-        "seal" => ops::seal(&call).await,
+        "append" => object::write::append(&call, body).await,
+        "put" => object::write::put(&call, body).await,
+        "get" => object::read::get(&call, false).await,
+        "head" => object::read::get(&call, true).await,
+        "delete" => object::write::delete(&call).await,
+        "seal" => object::write::seal(&call).await,
         _ => fail(OssError::method_not_allowed(method.as_str())),
     }
 }

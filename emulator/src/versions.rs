@@ -13,7 +13,8 @@ use oss_append::Request;
 
 use crate::errors::OssError;
 use crate::listing::{element, iso, xml_response, OWNER_ID};
-use crate::ops::{Call, Reply};
+use crate::object::Call;
+use crate::respond::Reply;
 use crate::state::AppState;
 use crate::store::{ObjectKind, ObjectMeta, Slot};
 
