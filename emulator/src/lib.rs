@@ -19,6 +19,7 @@ pub mod respond;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod target;
 pub mod versions;
 
 pub use crate::config::{AuthMode, Command, Config};

@@ -7,9 +7,10 @@ use oss_append::{Method, Request, SigningTime};
 
 use crate::errors::OssError;
 use crate::respond::{empty, full, set, Reply};
-use crate::server::Target;
 use crate::state::AppState;
 use crate::store::ObjectMeta;
+use crate::target::Target;
+use crate::versions;
 
 pub(crate) const OWNER_ID: &str = "1000000000000000";
 
@@ -52,9 +53,9 @@ pub fn bucket_level(state: &AppState, method: Method, target: &Target, req: &Req
             } else if req.query_value("bucketInfo").is_some() {
                 bucket_info(state, b)
             } else if req.query_value("versions").is_some() {
-                crate::versions::list(state, b, req)
+                list_versions(state, b, req)
             } else if req.query_value("versioning").is_some() {
-                crate::versions::status_xml(state)
+                versioning_status(state)
             } else if let Some((name, _)) = req.query.iter().find(|(k, _)| {
                 oss_append::sign::v1::is_signed_subresource(k) && !k.starts_with("x-oss-")
             }) {
@@ -246,4 +247,122 @@ fn list_objects(state: &AppState, bucket: &str, req: &Request) -> Result<Reply, 
     }
     xml.push_str("</ListBucketResult>");
     Ok(xml_response(xml))
+}
+
+/// ListObjectVersions: `GET /?versions` with prefix, key-marker, version-id-marker, max-keys and
+/// encoding-type; keys in order, each key's versions newest first.
+fn list_versions(state: &AppState, bucket: &str, req: &Request) -> Reply {
+    let q = |n: &str| req.query_value(n).unwrap_or("");
+    let prefix = q("prefix");
+    let key_marker = q("key-marker");
+    let id_marker = q("version-id-marker");
+    let url_encode = q("encoding-type") == "url";
+    let max_keys: usize = match req.query_value("max-keys") {
+        None => 100,
+        Some(v) => match v.parse().ok().filter(|n| (1..=1000).contains(n)) {
+            Some(n) => n,
+            None => {
+                return Reply::Err {
+                    error: OssError::invalid_argument(
+                        "Argument max-keys is invalid.",
+                        "max-keys",
+                        v,
+                    ),
+                    drain: true,
+                }
+            }
+        },
+    };
+    let enc = |s: &str| {
+        if url_encode {
+            uri_encode_path(s)
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut entries: Vec<(ObjectMeta, bool)> = Vec::new();
+    for (key, slot) in state.store.slots(bucket) {
+        if !key.starts_with(prefix) || key.as_str() < key_marker {
+            continue;
+        }
+        let Some(record) = slot.record() else {
+            continue;
+        };
+        let history: Vec<ObjectMeta> = versions::all(&record).cloned().collect();
+        // At the marker key, only the versions after the marker version.
+        let skip = if key == key_marker {
+            match history.iter().position(|m| versions::id_of(m) == id_marker) {
+                Some(at) if !id_marker.is_empty() => at + 1,
+                _ => continue,
+            }
+        } else {
+            0
+        };
+        for (i, mut m) in history.into_iter().enumerate().skip(skip) {
+            m.noncurrent = Vec::new();
+            entries.push((m, i == 0));
+        }
+    }
+    let truncated = entries.len() > max_keys;
+    entries.truncate(max_keys);
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListVersionsResult>");
+    element(&mut xml, "Name", bucket);
+    element(&mut xml, "Prefix", &enc(prefix));
+    element(&mut xml, "KeyMarker", &enc(key_marker));
+    element(&mut xml, "VersionIdMarker", id_marker);
+    element(&mut xml, "MaxKeys", &max_keys.to_string());
+    element(&mut xml, "Delimiter", "");
+    if url_encode {
+        element(&mut xml, "EncodingType", "url");
+    }
+    element(
+        &mut xml,
+        "IsTruncated",
+        if truncated { "true" } else { "false" },
+    );
+    if truncated {
+        if let Some((last, _)) = entries.last() {
+            element(&mut xml, "NextKeyMarker", &enc(&last.key));
+            element(&mut xml, "NextVersionIdMarker", versions::id_of(last));
+        }
+    }
+    for (m, latest) in &entries {
+        let tag = if m.delete_marker {
+            "DeleteMarker"
+        } else {
+            "Version"
+        };
+        xml.push('<');
+        xml.push_str(tag);
+        xml.push('>');
+        element(&mut xml, "Key", &enc(&m.key));
+        element(&mut xml, "VersionId", versions::id_of(m));
+        element(&mut xml, "IsLatest", if *latest { "true" } else { "false" });
+        element(&mut xml, "LastModified", &iso(m.last_modified));
+        if !m.delete_marker {
+            element(&mut xml, "ETag", &format!("\"{}\"", m.etag));
+            element(&mut xml, "Type", m.kind.as_str());
+            element(&mut xml, "Size", &m.size.to_string());
+            element(&mut xml, "StorageClass", &m.storage_class);
+        }
+        xml.push_str("<Owner>");
+        element(&mut xml, "ID", OWNER_ID);
+        element(&mut xml, "DisplayName", OWNER_ID);
+        xml.push_str("</Owner></");
+        xml.push_str(tag);
+        xml.push('>');
+    }
+    xml.push_str("</ListVersionsResult>");
+    xml_response(xml)
+}
+
+/// GetBucketVersioning: `GET /?versioning`.
+fn versioning_status(state: &AppState) -> Reply {
+    let mut xml =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration>");
+    if let Some(s) = state.versions.status().status() {
+        element(&mut xml, "Status", s);
+    }
+    xml.push_str("</VersioningConfiguration>");
+    xml_response(xml)
 }

@@ -1,5 +1,7 @@
 //! The operations that read an object: GetObject and HeadObject, with ranges and preconditions.
 
+use std::fs::File;
+
 use hyper::{Response, StatusCode};
 use oss_append::{Request, SigningTime};
 
@@ -8,7 +10,8 @@ use crate::body::FileBody;
 use crate::errors::OssError;
 use crate::faults::FaultKind;
 use crate::respond::{empty, empty_response, set, Reply, RespBody};
-use crate::store::{ObjectKind, ObjectMeta};
+use crate::state::AppState;
+use crate::store::{ObjectKind, ObjectMeta, Slot};
 use crate::versions;
 
 /// Which bytes a GET returns.
@@ -157,12 +160,11 @@ pub async fn get(call: &Call<'_>, head: bool) -> Reply {
     }
     let slot = call.state.store.existing_slot(call.bucket, call.key);
     let version = call.req.query_value("versionId");
-    let found = tokio::task::block_in_place(|| {
-        versions::open(call.state, slot.as_deref(), call.key, version)
-    });
+    let found =
+        tokio::task::block_in_place(|| open(call.state, slot.as_deref(), call.key, version));
     let (meta, file) = match found {
-        Ok(versions::Found::Object(meta, file)) => (meta, file),
-        Ok(versions::Found::Error(e)) => return Reply::unread(e),
+        Ok(Found::Object(meta, file)) => (meta, file),
+        Ok(Found::Error(e)) => return Reply::unread(e),
         Err(e) => {
             eprintln!("oss-emulator: cannot open object data: {e}");
             return Reply::unread(OssError::internal("The object could not be read."));
@@ -218,7 +220,7 @@ pub async fn get(call: &Call<'_>, head: bool) -> Reply {
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     object_headers(&mut resp, &meta);
-    for (k, v) in versions::version_headers(call.state, &meta) {
+    for (k, v) in versions::version_headers(&call.state.versions, &meta) {
         set(&mut resp, k, &v);
     }
     set(&mut resp, "content-length", &len.to_string());
@@ -277,6 +279,80 @@ fn object_headers(resp: &mut Response<RespBody>, m: &ObjectMeta) {
         let count = t.split('&').filter(|p| !p.is_empty()).count();
         set(resp, "x-oss-tagging-count", &count.to_string());
     }
+}
+
+/// What a GET or HEAD finds.
+#[derive(Debug)]
+enum Found {
+    /// A version with data, its file open.
+    Object(ObjectMeta, File),
+    /// An error to answer with (no key, no such version, a delete marker).
+    Error(OssError),
+}
+
+fn with_headers(mut e: OssError, headers: Vec<(&'static str, String)>) -> OssError {
+    for (k, v) in headers {
+        e = e.header(k, v);
+    }
+    e
+}
+
+/// Opens what a GET or HEAD of `key` (with `version`, when the request names one) reads.
+///
+/// # Errors
+/// The data file cannot be opened.
+fn open(
+    state: &AppState,
+    slot: Option<&Slot>,
+    key: &str,
+    version: Option<&str>,
+) -> std::io::Result<Found> {
+    let committed = slot.map(|s| s.committed.lock().unwrap_or_else(|p| p.into_inner()));
+    let record = committed.as_ref().and_then(|c| c.as_ref());
+    let meta = match (record, version) {
+        (None, None) => return Ok(Found::Error(OssError::no_such_key(key))),
+        (Some(m), None) if m.delete_marker => {
+            return Ok(Found::Error(with_headers(
+                OssError::no_such_key(key),
+                versions::version_headers(&state.versions, m),
+            )))
+        }
+        (Some(m), None) => m,
+        (record, Some(id)) => {
+            match record.and_then(|r| versions::all(r).find(|m| versions::id_of(m) == id)) {
+                None => {
+                    return Ok(Found::Error(
+                        OssError::new(
+                            404,
+                            "NoSuchVersion",
+                            "The specified version does not exist.",
+                        )
+                        .detail("Key", key)
+                        .detail("VersionId", id)
+                        .ec("0026-00000002"),
+                    ))
+                }
+                Some(m) if m.delete_marker => {
+                    return Ok(Found::Error(with_headers(
+                        OssError::new(
+                            405,
+                            "MethodNotAllowed",
+                            "The specified method is not allowed against this resource.",
+                        )
+                        .detail("Method", "GET")
+                        .detail("ResourceType", "DeleteMarker"),
+                        versions::version_headers(&state.versions, m),
+                    )))
+                }
+                Some(m) => m,
+            }
+        }
+    };
+    let slot = slot.expect("a record comes from a slot");
+    let file = File::open(slot.data_path(meta.gen))?;
+    let mut meta = meta.clone();
+    meta.noncurrent = Vec::new();
+    Ok(Found::Object(meta, file))
 }
 
 #[cfg(test)]

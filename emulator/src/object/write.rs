@@ -126,7 +126,7 @@ pub async fn append(call: &Call<'_>, body: &mut Incoming) -> Reply {
     set(&mut resp, "etag", &format!("\"{}\"", meta.etag));
     set(&mut resp, "x-oss-next-append-position", &size.to_string());
     set(&mut resp, "x-oss-hash-crc64ecma", &crc.to_string());
-    for (k, v) in versions::version_headers(call.state, &meta) {
+    for (k, v) in versions::version_headers(&call.state.versions, &meta) {
         set(&mut resp, k, &v);
     }
     sse_echo(&mut resp, &meta);
@@ -222,7 +222,7 @@ pub async fn put(call: &Call<'_>, body: &mut Incoming) -> Reply {
         meta.content_md5.as_deref().unwrap_or(""),
     );
     set(&mut resp, "x-oss-hash-crc64ecma", &crc.to_string());
-    for (k, v) in versions::version_headers(call.state, &meta) {
+    for (k, v) in versions::version_headers(&call.state.versions, &meta) {
         set(&mut resp, k, &v);
     }
     sse_echo(&mut resp, &meta);
@@ -234,7 +234,7 @@ pub async fn delete(call: &Call<'_>) -> Reply {
     if let Some(e) = call.injected_error() {
         return Reply::unread(e);
     }
-    match versions::delete(call).await {
+    match versioned_delete(call).await {
         Some(Ok(headers)) => {
             let mut resp = empty_response(StatusCode::NO_CONTENT);
             for (k, v) in headers {
@@ -255,6 +255,64 @@ pub async fn delete(call: &Call<'_>) -> Reply {
     }
     call.after_commit(empty_response(StatusCode::NO_CONTENT))
         .await
+}
+
+/// DeleteObject on a versioned bucket or with `?versionId=`: adds a delete marker, or removes one
+/// version for good. `None` when neither applies (the plain delete). `Ok` holds the answer's headers.
+async fn versioned_delete(
+    call: &Call<'_>,
+) -> Option<Result<Vec<(&'static str, String)>, OssError>> {
+    let state = call.state;
+    let version = call.req.query_value("versionId");
+    let status = state.versions.status();
+    if version.is_none() && status == versions::Versioning::Off {
+        return None;
+    }
+    let slot = state.store.slot(call.bucket, call.key)?;
+    let _guard = slot.writer.lock().await;
+    let record = slot.record();
+    let commit = |new: Option<ObjectMeta>| -> Result<(), OssError> {
+        tokio::task::block_in_place(|| match new {
+            Some(m) => state.store.commit(&slot, None, m),
+            None => state.store.remove(&slot),
+        })
+        .map_err(|e| {
+            eprintln!("oss-emulator: delete failed: {e}");
+            OssError::internal("The object could not be deleted.")
+        })
+    };
+    let answer = match version {
+        Some(id) => {
+            let Some(record) = record else {
+                return Some(Ok(vec![("x-oss-version-id", id.to_owned())]));
+            };
+            let (left, removed) = versions::without(record, id);
+            if removed.is_some() {
+                if let Err(e) = commit(left) {
+                    return Some(Err(e));
+                }
+            }
+            let mut headers = vec![("x-oss-version-id", id.to_owned())];
+            if removed.is_some_and(|m| m.delete_marker) {
+                headers.push(("x-oss-delete-marker", "true".to_owned()));
+            }
+            headers
+        }
+        None => {
+            let id = state.versions.id_for_write(call.ctx.now_ms);
+            let new = versions::succeed(
+                record,
+                versions::marker(call.key, call.ctx.now_ms.div_euclid(1000)),
+                id,
+            );
+            let headers = versions::version_headers(&state.versions, &new);
+            if let Err(e) = commit(Some(new)) {
+                return Some(Err(e));
+            }
+            headers
+        }
+    };
+    Some(Ok(answer))
 }
 
 /// SealAppendObject: `POST /key?seal&position=N`.
