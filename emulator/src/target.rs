@@ -115,7 +115,7 @@ mod tests {
     }
 
     #[test]
-    fn addressing_styles() {
+    fn path_style_virtual_host_and_cname_resolve_to_bucket_and_key() {
         assert_eq!(r("127.0.0.1:9000", "/").unwrap(), Target::Service);
         assert_eq!(
             r("127.0.0.1:9000", "/examplebucket/a%20b/c+d.txt").unwrap(),
@@ -152,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn queries_decode() {
+    fn queries_decode_plus_as_space_and_bare_names_as_empty() {
         assert_eq!(
             parse_query(Some("append&position=0&x=a+b%2B&&=v")),
             vec![
