@@ -6,15 +6,15 @@ use oss_append::xml::escape;
 use oss_append::{Method, Request, SigningTime};
 
 use crate::errors::OssError;
-use crate::respond::{empty, full, set, Reply};
+use crate::respond::{empty_response, full, set, Reply};
 use crate::state::AppState;
 use crate::store::ObjectMeta;
 use crate::target::Target;
 use crate::versions;
 
-pub(crate) const OWNER_ID: &str = "1000000000000000";
+const OWNER_ID: &str = "1000000000000000";
 
-pub(crate) fn xml_response(xml: String) -> Reply {
+fn xml_response(xml: String) -> Reply {
     let len = xml.len();
     let mut r = Response::new(full(xml));
     set(&mut r, "content-type", "application/xml");
@@ -22,7 +22,7 @@ pub(crate) fn xml_response(xml: String) -> Reply {
     Reply::Ok(r)
 }
 
-pub(crate) fn element(out: &mut String, name: &str, value: &str) {
+fn element(out: &mut String, name: &str, value: &str) {
     out.push('<');
     out.push_str(name);
     out.push('>');
@@ -32,13 +32,39 @@ pub(crate) fn element(out: &mut String, name: &str, value: &str) {
     out.push('>');
 }
 
-pub(crate) fn iso(secs: i64) -> String {
+fn iso(secs: i64) -> String {
     SigningTime::from_unix_seconds(secs).iso8601_extended()
+}
+
+/// The `<Owner>` of every bucket and object: the emulator has one.
+fn owner(out: &mut String) {
+    out.push_str("<Owner>");
+    element(out, "ID", OWNER_ID);
+    element(out, "DisplayName", OWNER_ID);
+    out.push_str("</Owner>");
+}
+
+/// A key or prefix as a listing shows it: URL-encoded when the request asked `encoding-type=url`.
+fn key_text(s: &str, url_encode: bool) -> String {
+    if url_encode {
+        uri_encode_path(s)
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The fields every listing carries after its markers, in OSS's order.
+fn paging(out: &mut String, max_keys: usize, delimiter: &str, url_encode: bool, truncated: bool) {
+    element(out, "MaxKeys", &max_keys.to_string());
+    element(out, "Delimiter", delimiter);
+    if url_encode {
+        element(out, "EncodingType", "url");
+    }
+    element(out, "IsTruncated", if truncated { "true" } else { "false" });
 }
 
 /// Answers a signed request on a bucket or the service root.
 pub fn bucket_level(state: &AppState, method: Method, target: &Target, req: &Request) -> Reply {
-    let unread = |error| Reply::Err { error, drain: true };
     match (target, method) {
         (Target::Service, Method::Get) => list_buckets(state),
         (Target::Bucket(b), Method::Get) => {
@@ -59,21 +85,18 @@ pub fn bucket_level(state: &AppState, method: Method, target: &Target, req: &Req
             } else if let Some((name, _)) = req.query.iter().find(|(k, _)| {
                 oss_append::sign::v1::is_signed_subresource(k) && !k.starts_with("x-oss-")
             }) {
-                unread(OssError::not_implemented(&format!(
+                Reply::unread(OssError::not_implemented(&format!(
                     "The bucket {name} sub-resource"
                 )))
             } else {
-                list_objects(state, b, req).unwrap_or_else(unread)
+                list_objects(state, b, req).unwrap_or_else(Reply::unread)
             }
         }
         (Target::Bucket(_), Method::Head | Method::Put) if req.query.is_empty() => {
-            let mut r = Response::new(empty());
-            *r.status_mut() = StatusCode::OK;
-            set(&mut r, "content-length", "0");
-            Reply::Ok(r)
+            Reply::Ok(empty_response(StatusCode::OK))
         }
-        (Target::Service, _) => unread(OssError::method_not_allowed(method.as_str())),
-        _ => unread(OssError::not_implemented(&format!(
+        (Target::Service, _) => Reply::unread(OssError::method_not_allowed(method.as_str())),
+        _ => Reply::unread(OssError::not_implemented(&format!(
             "{} on a bucket",
             method.as_str()
         ))),
@@ -82,10 +105,9 @@ pub fn bucket_level(state: &AppState, method: Method, target: &Target, req: &Req
 
 fn list_buckets(state: &AppState) -> Reply {
     let mut xml =
-        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult><Owner>");
-    element(&mut xml, "ID", OWNER_ID);
-    element(&mut xml, "DisplayName", OWNER_ID);
-    xml.push_str("</Owner><Buckets>");
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult>");
+    owner(&mut xml);
+    xml.push_str("<Buckets>");
     for b in state.store.bucket_names() {
         xml.push_str("<Bucket>");
         element(&mut xml, "CreationDate", &iso(0));
@@ -113,10 +135,8 @@ fn bucket_info(state: &AppState, bucket: &str) -> Reply {
     );
     element(&mut xml, "Name", bucket);
     element(&mut xml, "StorageClass", "Standard");
-    xml.push_str("<Owner>");
-    element(&mut xml, "ID", OWNER_ID);
-    element(&mut xml, "DisplayName", OWNER_ID);
-    xml.push_str("</Owner><AccessControlList>");
+    owner(&mut xml);
+    xml.push_str("<AccessControlList>");
     element(&mut xml, "Grant", "private");
     xml.push_str("</AccessControlList></Bucket></BucketInfo>");
     xml_response(xml)
@@ -180,13 +200,7 @@ fn list_objects(state: &AppState, bucket: &str, req: &Request) -> Result<Reply, 
             }
         }
     }
-    let enc = |s: &str| {
-        if url_encode {
-            uri_encode_path(s)
-        } else {
-            s.to_owned()
-        }
-    };
+    let enc = |s: &str| key_text(s, url_encode);
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult>");
     element(&mut xml, "Name", bucket);
     element(&mut xml, "Prefix", &enc(prefix));
@@ -200,16 +214,7 @@ fn list_objects(state: &AppState, bucket: &str, req: &Request) -> Result<Reply, 
     } else {
         element(&mut xml, "Marker", &enc(marker));
     }
-    element(&mut xml, "MaxKeys", &max_keys.to_string());
-    element(&mut xml, "Delimiter", &enc(delimiter));
-    if url_encode {
-        element(&mut xml, "EncodingType", "url");
-    }
-    element(
-        &mut xml,
-        "IsTruncated",
-        if truncated { "true" } else { "false" },
-    );
+    paging(&mut xml, max_keys, &enc(delimiter), url_encode, truncated);
     if truncated {
         if v2 {
             element(&mut xml, "NextContinuationToken", &last);
@@ -233,10 +238,7 @@ fn list_objects(state: &AppState, bucket: &str, req: &Request) -> Result<Reply, 
         element(&mut xml, "Size", &m.size.to_string());
         element(&mut xml, "StorageClass", &m.storage_class);
         if !v2 || q("fetch-owner") == "true" {
-            xml.push_str("<Owner>");
-            element(&mut xml, "ID", OWNER_ID);
-            element(&mut xml, "DisplayName", OWNER_ID);
-            xml.push_str("</Owner>");
+            owner(&mut xml);
         }
         xml.push_str("</Contents>");
     }
@@ -262,24 +264,15 @@ fn list_versions(state: &AppState, bucket: &str, req: &Request) -> Reply {
         Some(v) => match v.parse().ok().filter(|n| (1..=1000).contains(n)) {
             Some(n) => n,
             None => {
-                return Reply::Err {
-                    error: OssError::invalid_argument(
-                        "Argument max-keys is invalid.",
-                        "max-keys",
-                        v,
-                    ),
-                    drain: true,
-                }
+                return Reply::unread(OssError::invalid_argument(
+                    "Argument max-keys is invalid.",
+                    "max-keys",
+                    v,
+                ))
             }
         },
     };
-    let enc = |s: &str| {
-        if url_encode {
-            uri_encode_path(s)
-        } else {
-            s.to_owned()
-        }
-    };
+    let enc = |s: &str| key_text(s, url_encode);
     let mut entries: Vec<(ObjectMeta, bool)> = Vec::new();
     for (key, slot) in state.store.slots(bucket) {
         if !key.starts_with(prefix) || key.as_str() < key_marker {
@@ -310,16 +303,7 @@ fn list_versions(state: &AppState, bucket: &str, req: &Request) -> Reply {
     element(&mut xml, "Prefix", &enc(prefix));
     element(&mut xml, "KeyMarker", &enc(key_marker));
     element(&mut xml, "VersionIdMarker", id_marker);
-    element(&mut xml, "MaxKeys", &max_keys.to_string());
-    element(&mut xml, "Delimiter", "");
-    if url_encode {
-        element(&mut xml, "EncodingType", "url");
-    }
-    element(
-        &mut xml,
-        "IsTruncated",
-        if truncated { "true" } else { "false" },
-    );
+    paging(&mut xml, max_keys, "", url_encode, truncated);
     if truncated {
         if let Some((last, _)) = entries.last() {
             element(&mut xml, "NextKeyMarker", &enc(&last.key));
@@ -345,10 +329,8 @@ fn list_versions(state: &AppState, bucket: &str, req: &Request) -> Reply {
             element(&mut xml, "Size", &m.size.to_string());
             element(&mut xml, "StorageClass", &m.storage_class);
         }
-        xml.push_str("<Owner>");
-        element(&mut xml, "ID", OWNER_ID);
-        element(&mut xml, "DisplayName", OWNER_ID);
-        xml.push_str("</Owner></");
+        owner(&mut xml);
+        xml.push_str("</");
         xml.push_str(tag);
         xml.push('>');
     }
