@@ -280,12 +280,8 @@ async fn route(
     log: &mut LogEntry,
 ) -> Reply {
     let Some(method) = Method::parse(parts.method.as_str()) else {
-        return Reply::Err {
-            error: OssError::method_not_allowed(parts.method.as_str()),
-            drain: true,
-        };
+        return Reply::unread(OssError::method_not_allowed(parts.method.as_str()));
     };
-    let fail = |error: OssError| Reply::Err { error, drain: true };
     if method == Method::Options {
         log.op = "preflight".to_owned();
         // Logged with the key and position it precedes, so a log shows which requests paid a preflight.
@@ -303,7 +299,7 @@ async fn route(
             .map(|(_, v)| v);
         let wants = parts.headers.get("access-control-request-method");
         if ctx.origin.is_none() || wants.is_none() {
-            return fail(
+            return Reply::unread(
                 OssError::new(
                     403,
                     "AccessForbidden",
@@ -325,7 +321,7 @@ async fn route(
         &state.config.bucket,
     ) {
         Ok(t) => t,
-        Err(e) => return fail(e),
+        Err(e) => return Reply::unread(e),
     };
     let (bucket, key) = match &target {
         Target::Service => (None, None),
@@ -345,7 +341,7 @@ async fn route(
     if let Some(b) = &bucket {
         if !state.store.has_bucket(b) {
             log.op = "bucket".to_owned();
-            return fail(OssError::no_such_bucket(b));
+            return Reply::unread(OssError::no_such_bucket(b));
         }
     }
     let op = match (&target, key.is_some()) {
@@ -353,7 +349,7 @@ async fn route(
         (_, false) => "bucket",
         (_, true) => match classify(method, &req) {
             Ok(op) => op,
-            Err(e) => return fail(e),
+            Err(e) => return Reply::unread(e),
         },
     };
     log.op = op.to_owned();
@@ -370,7 +366,7 @@ async fn route(
         )
     };
     if let Err(e) = verified {
-        return fail(e);
+        return Reply::unread(e);
     }
     let (Some(bucket), Some(key)) = (bucket, key) else {
         return listing::bucket_level(state, method, &target, &req);
@@ -389,14 +385,9 @@ async fn route(
         req: &req,
         fault,
     };
-    match op {
-        "append" => object::write::append(&call, body).await,
-        "put" => object::write::put(&call, body).await,
-        "get" => object::read::get(&call, false).await,
-        "head" => object::read::get(&call, true).await,
-        "delete" => object::write::delete(&call).await,
-        "seal" => object::write::seal(&call).await,
-        _ => fail(OssError::method_not_allowed(method.as_str())),
+    match object::run(op, &call, body).await {
+        Some(reply) => reply,
+        None => Reply::unread(OssError::method_not_allowed(method.as_str())),
     }
 }
 

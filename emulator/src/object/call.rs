@@ -61,6 +61,24 @@ impl Call<'_> {
         )
     }
 
+    /// Opens the object's data for a write: after `current`'s bytes, or new when there is none. A
+    /// failure is logged and answered with a 500 saying `failure`.
+    pub(super) fn open_data(
+        &self,
+        slot: &Slot,
+        current: Option<&ObjectMeta>,
+        failure: &'static str,
+    ) -> Result<DataWriter, OssError> {
+        tokio::task::block_in_place(|| match current {
+            Some(m) => self.state.store.open_append(slot, m),
+            None => self.state.store.create_data(slot),
+        })
+        .map_err(|e| {
+            eprintln!("oss-emulator: cannot open object data: {e}");
+            OssError::internal(failure)
+        })
+    }
+
     pub(super) fn idle(&self) -> Duration {
         Duration::from_millis(self.state.config.body_timeout_ms)
     }
@@ -81,12 +99,12 @@ impl Call<'_> {
         }
     }
 
-    /// The error an `error_before_commit` fault answers with.
-    pub(super) fn injected_error(&self) -> Option<OssError> {
-        let f = self.fault.as_ref()?;
-        if f.kind != FaultKind::ErrorBeforeCommit {
-            return None;
-        }
+    /// `Err` with the error an armed `error_before_commit` fault answers with, before anything is done.
+    pub(super) fn error_before_commit(&self) -> Result<(), OssError> {
+        let armed = self.fault.as_ref();
+        let Some(f) = armed.filter(|f| f.kind == FaultKind::ErrorBeforeCommit) else {
+            return Ok(());
+        };
         let status = f.status.unwrap_or(500);
         let (code, message) = match status {
             503 => ("ServiceUnavailable", "Please reduce your request rate."),
@@ -97,7 +115,7 @@ impl Call<'_> {
             ),
             _ => ("InvalidRequest", "The request was rejected."),
         };
-        Some(
+        Err(
             OssError::new(status, f.code.as_deref().unwrap_or(code), message)
                 .ec("0001-00000001")
                 .detail("EmulatorFault", "error_before_commit"),

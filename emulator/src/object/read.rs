@@ -6,6 +6,7 @@ use hyper::{Response, StatusCode};
 use oss_append::{Request, SigningTime};
 
 use super::call::Call;
+use super::Answer;
 use crate::body::FileBody;
 use crate::errors::OssError;
 use crate::faults::FaultKind;
@@ -154,24 +155,24 @@ fn preconditions(req: &Request, m: &ObjectMeta) -> Option<Reply> {
 }
 
 /// GetObject and HeadObject.
-pub async fn get(call: &Call<'_>, head: bool) -> Reply {
-    if let Some(e) = call.injected_error() {
-        return Reply::unread(e);
-    }
+pub async fn get(call: &Call<'_>, head: bool) -> Answer {
+    call.error_before_commit().map_err(Reply::unread)?;
     let slot = call.state.store.existing_slot(call.bucket, call.key);
     let version = call.req.query_value("versionId");
     let found =
         tokio::task::block_in_place(|| open(call.state, slot.as_deref(), call.key, version));
     let (meta, file) = match found {
         Ok(Found::Object(meta, file)) => (meta, file),
-        Ok(Found::Error(e)) => return Reply::unread(e),
+        Ok(Found::Error(e)) => return Err(Reply::unread(e)),
         Err(e) => {
             eprintln!("oss-emulator: cannot open object data: {e}");
-            return Reply::unread(OssError::internal("The object could not be read."));
+            return Err(Reply::unread(OssError::internal(
+                "The object could not be read.",
+            )));
         }
     };
     if let Some(reply) = preconditions(call.req, &meta) {
-        return reply;
+        return Err(reply);
     }
     let standard = call
         .req
@@ -187,7 +188,7 @@ pub async fn get(call: &Call<'_>, head: bool) -> Reply {
         RangeDecision::Full => (StatusCode::OK, 0, meta.size),
         RangeDecision::Partial(s, e) => (StatusCode::PARTIAL_CONTENT, s, e - s + 1),
         RangeDecision::Unsatisfiable => {
-            return Reply::unread(
+            return Err(Reply::unread(
                 OssError::new(
                     416,
                     "InvalidRange",
@@ -199,7 +200,7 @@ pub async fn get(call: &Call<'_>, head: bool) -> Reply {
                 )
                 .detail("ActualObjectSize", meta.size.to_string())
                 .ec("0026-00000011"),
-            )
+            ))
         }
     };
     // A reset fault on a read sends half the bytes, then the connection breaks.
@@ -243,7 +244,7 @@ pub async fn get(call: &Call<'_>, head: bool) -> Reply {
             set(&mut resp, header, v);
         }
     }
-    call.after_commit(resp).await
+    Ok(call.after_commit(resp).await)
 }
 
 /// The headers that describe an object on GET and HEAD.

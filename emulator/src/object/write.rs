@@ -8,6 +8,7 @@ use md5::{Digest, Md5};
 use oss_append::{Crc64, Request, SigningTime};
 
 use super::call::{declared_length, parse_content_md5, parse_position, Call};
+use super::Answer;
 use crate::body::{self, BodyError, Digests};
 use crate::datafile::DataWriter;
 use crate::errors::OssError;
@@ -17,44 +18,33 @@ use crate::store::{ObjectKind, ObjectMeta};
 use crate::versions;
 
 /// AppendObject: `POST /key?append&position=N`.
-pub async fn append(call: &Call<'_>, body: &mut Incoming) -> Reply {
-    let position = match parse_position(call.req) {
-        Ok(p) => p,
-        Err(e) => return Reply::unread(e),
-    };
-    let declared = match DeclaredBody::check(call) {
-        Ok(d) => d,
-        Err(e) => return Reply::unread(e),
-    };
-    if let Some(e) = call.injected_error() {
-        return Reply::unread(e);
-    }
+pub async fn append(call: &Call<'_>, body: &mut Incoming) -> Answer {
+    let position = parse_position(call.req).map_err(Reply::unread)?;
+    let declared = DeclaredBody::check(call).map_err(Reply::unread)?;
+    call.error_before_commit().map_err(Reply::unread)?;
     let slot = call.slot();
     let guard = slot.writer.lock().await;
     let record = slot.record();
     if let Some(e) = versions::append_refusal(call.req, record.as_ref(), position) {
-        return Reply::unread(e);
+        return Err(Reply::unread(e));
     }
     let current = slot.snapshot();
     let attrs = match &current {
         Some(m) if m.kind != ObjectKind::Appendable => {
-            return Reply::unread(OssError::not_appendable())
+            return Err(Reply::unread(OssError::not_appendable()))
         }
         Some(m) if m.sealed_time.is_some() => {
-            return Reply::unread(OssError::not_appendable().detail(
+            return Err(Reply::unread(OssError::not_appendable().detail(
                 "Reason",
                 "The object is sealed and can no longer be appended to.",
-            ))
+            )))
         }
         Some(m) if m.size != position => {
-            return Reply::unread(OssError::position_not_equal(m.size))
+            return Err(Reply::unread(OssError::position_not_equal(m.size)))
         }
         Some(_) => None,
-        None if position != 0 => return Reply::unread(OssError::position_not_equal(0)),
-        None => match creation(call.req, true) {
-            Ok(c) => Some(c),
-            Err(e) => return Reply::unread(e),
-        },
+        None if position != 0 => return Err(Reply::unread(OssError::position_not_equal(0))),
+        None => Some(creation(call.req, true).map_err(Reply::unread)?),
     };
     // The object may not grow past the limit, whatever the body turns out to be.
     let max = call.state.config.max_object_size;
@@ -62,55 +52,26 @@ pub async fn append(call: &Call<'_>, body: &mut Incoming) -> Reply {
         .length
         .is_some_and(|d| position.saturating_add(d) > max)
     {
-        return Reply::unread(OssError::too_large(max));
+        return Err(Reply::unread(OssError::too_large(max)));
     }
-    let opened = tokio::task::block_in_place(|| match &current {
-        Some(m) => call.state.store.open_append(&slot, m),
-        None => call.state.store.create_data(&slot),
-    });
-    let writer = match opened {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("oss-emulator: cannot open object data: {e}");
-            return Reply::unread(OssError::internal("The object could not be opened."));
-        }
-    };
-    let received = receive_body(call, body, &declared, writer, current.as_ref(), false).await;
+    let writer = call
+        .open_data(&slot, current.as_ref(), "The object could not be opened.")
+        .map_err(Reply::unread)?;
     let Received {
         writer, len, crc, ..
-    } = match received {
-        Ok(r) => r,
-        Err(reply) => return reply,
-    };
+    } = receive_body(call, body, &declared, writer, current.as_ref(), false).await?;
     let size = position + len;
-    let meta = match (current, attrs) {
-        (Some(mut m), _) => {
-            m.size = size;
-            m.crc64 = crc;
-            m.etag = appendable_etag(crc, size);
-            m.last_modified = call.now_secs();
-            m
-        }
-        (None, Some(c)) => ObjectMeta {
-            key: call.key.to_owned(),
-            kind: ObjectKind::Appendable,
-            size,
-            crc64: crc,
-            etag: appendable_etag(crc, size),
-            content_md5: None,
-            content_type: c.content_type,
-            headers: c.headers,
-            storage_class: c.storage_class,
-            acl: c.acl,
-            tagging: c.tagging,
-            last_modified: call.now_secs(),
-            sealed_time: None,
-            gen: writer.gen(),
-            version_id: None,
-            delete_marker: false,
-            noncurrent: Vec::new(),
-        },
+    let before = match (current, attrs) {
+        (Some(m), _) => m,
+        (None, Some(c)) => c.new_object(call, ObjectKind::Appendable, writer.gen()),
         (None, None) => unreachable!("a new object always has creation attributes"),
+    };
+    let meta = ObjectMeta {
+        size,
+        crc64: crc,
+        etag: appendable_etag(crc, size),
+        last_modified: call.now_secs(),
+        ..before
     };
     // A new appendable object on a versioned bucket is the `null` version; earlier versions stay.
     let meta = match (&record, call.state.versions.status()) {
@@ -118,19 +79,15 @@ pub async fn append(call: &Call<'_>, body: &mut Incoming) -> Reply {
         (Some(r), _) if !r.delete_marker => meta,
         _ => versions::succeed(record, meta, Some(versions::NULL_VERSION.to_owned())),
     };
-    if let Err(e) = call.commit(&slot, Some(writer), &meta, "append") {
-        return Reply::read(e);
-    }
+    call.commit(&slot, Some(writer), &meta, "append")
+        .map_err(Reply::read)?;
     drop(guard);
-    let mut resp = empty_response(StatusCode::OK);
-    set(&mut resp, "etag", &format!("\"{}\"", meta.etag));
-    set(&mut resp, "x-oss-next-append-position", &size.to_string());
-    set(&mut resp, "x-oss-hash-crc64ecma", &crc.to_string());
-    for (k, v) in versions::version_headers(&call.state.versions, &meta) {
-        set(&mut resp, k, &v);
-    }
-    sse_echo(&mut resp, &meta);
-    call.after_commit(resp).await
+    let resp = written(
+        call,
+        &meta,
+        ("x-oss-next-append-position", &size.to_string()),
+    );
+    Ok(call.after_commit(resp).await)
 }
 
 fn is_true(v: Option<&str>) -> bool {
@@ -138,21 +95,13 @@ fn is_true(v: Option<&str>) -> bool {
 }
 
 /// PutObject: `PUT /key`.
-pub async fn put(call: &Call<'_>, body: &mut Incoming) -> Reply {
+pub async fn put(call: &Call<'_>, body: &mut Incoming) -> Answer {
     if call.req.headers.contains("x-oss-copy-source") {
-        return Reply::unread(OssError::not_implemented("CopyObject"));
+        return Err(Reply::unread(OssError::not_implemented("CopyObject")));
     }
-    let declared = match DeclaredBody::check(call) {
-        Ok(d) => d,
-        Err(e) => return Reply::unread(e),
-    };
-    let attrs = match creation(call.req, false) {
-        Ok(c) => c,
-        Err(e) => return Reply::unread(e),
-    };
-    if let Some(e) = call.injected_error() {
-        return Reply::unread(e);
-    }
+    let declared = DeclaredBody::check(call).map_err(Reply::unread)?;
+    let attrs = creation(call.req, false).map_err(Reply::unread)?;
+    call.error_before_commit().map_err(Reply::unread)?;
     let slot = call.slot();
     let guard = slot.writer.lock().await;
     // x-oss-forbid-overwrite has no effect on versioned buckets.
@@ -160,101 +109,72 @@ pub async fn put(call: &Call<'_>, body: &mut Incoming) -> Reply {
         && slot.snapshot().is_some()
         && call.state.versions.status() == versions::Versioning::Off
     {
-        return Reply::unread(
+        return Err(Reply::unread(
             OssError::new(
                 409,
                 "FileAlreadyExists",
                 "The object you specified already exists and can not be overwritten.",
             )
             .ec("0016-00000708"),
-        );
+        ));
     }
-    let writer = match tokio::task::block_in_place(|| call.state.store.create_data(&slot)) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("oss-emulator: cannot create object data: {e}");
-            return Reply::unread(OssError::internal("The object could not be created."));
-        }
-    };
+    let writer = call
+        .open_data(&slot, None, "The object could not be created.")
+        .map_err(Reply::unread)?;
     let Received {
         writer,
         len: size,
         crc,
         md5,
-    } = match receive_body(call, body, &declared, writer, None, true).await {
-        Ok(r) => r,
-        Err(reply) => return reply,
-    };
+    } = receive_body(call, body, &declared, writer, None, true).await?;
     let md5 = md5.unwrap_or_default();
     let meta = ObjectMeta {
-        key: call.key.to_owned(),
-        kind: ObjectKind::Normal,
         size,
         crc64: crc,
         etag: upper_hex(&md5),
         content_md5: Some(STANDARD.encode(md5)),
-        content_type: attrs.content_type,
-        headers: attrs.headers,
-        storage_class: attrs.storage_class,
-        acl: attrs.acl,
-        tagging: attrs.tagging,
-        last_modified: call.now_secs(),
-        sealed_time: None,
-        gen: writer.gen(),
-        version_id: None,
-        delete_marker: false,
-        noncurrent: Vec::new(),
+        ..attrs.new_object(call, ObjectKind::Normal, writer.gen())
     };
     let meta = versions::succeed(
         slot.record(),
         meta,
         call.state.versions.id_for_write(call.ctx.now_ms),
     );
-    if let Err(e) = call.commit(&slot, Some(writer), &meta, "put") {
-        return Reply::read(e);
-    }
+    call.commit(&slot, Some(writer), &meta, "put")
+        .map_err(Reply::read)?;
     drop(guard);
-    let mut resp = empty_response(StatusCode::OK);
-    set(&mut resp, "etag", &format!("\"{}\"", meta.etag));
-    set(
-        &mut resp,
-        "content-md5",
-        meta.content_md5.as_deref().unwrap_or(""),
-    );
-    set(&mut resp, "x-oss-hash-crc64ecma", &crc.to_string());
-    for (k, v) in versions::version_headers(&call.state.versions, &meta) {
-        set(&mut resp, k, &v);
-    }
-    sse_echo(&mut resp, &meta);
-    call.after_commit(resp).await
+    let md5_header = ("content-md5", meta.content_md5.as_deref().unwrap_or(""));
+    let resp = written(call, &meta, md5_header);
+    Ok(call.after_commit(resp).await)
 }
 
 /// DeleteObject: 204 whether or not the object existed.
-pub async fn delete(call: &Call<'_>) -> Reply {
-    if let Some(e) = call.injected_error() {
-        return Reply::unread(e);
-    }
+pub async fn delete(call: &Call<'_>) -> Answer {
+    call.error_before_commit().map_err(Reply::unread)?;
     match versioned_delete(call).await {
         Some(Ok(headers)) => {
             let mut resp = empty_response(StatusCode::NO_CONTENT);
             for (k, v) in headers {
                 set(&mut resp, k, &v);
             }
-            return call.after_commit(resp).await;
+            return Ok(call.after_commit(resp).await);
         }
-        Some(Err(e)) => return Reply::unread(e),
+        Some(Err(e)) => return Err(Reply::unread(e)),
         None => {}
     }
     if let Some(slot) = call.state.store.existing_slot(call.bucket, call.key) {
         let guard = slot.writer.lock().await;
         if let Err(e) = tokio::task::block_in_place(|| call.state.store.remove(&slot)) {
             eprintln!("oss-emulator: delete failed: {e}");
-            return Reply::unread(OssError::internal("The object could not be deleted."));
+            return Err(Reply::unread(OssError::internal(
+                "The object could not be deleted.",
+            )));
         }
         drop(guard);
     }
-    call.after_commit(empty_response(StatusCode::NO_CONTENT))
-        .await
+    Ok(call
+        .after_commit(empty_response(StatusCode::NO_CONTENT))
+        .await)
 }
 
 /// DeleteObject on a versioned bucket or with `?versionId=`: adds a delete marker, or removes one
@@ -316,36 +236,28 @@ async fn versioned_delete(
 }
 
 /// SealAppendObject: `POST /key?seal&position=N`.
-pub async fn seal(call: &Call<'_>) -> Reply {
-    let position = match parse_position(call.req) {
-        Ok(p) => p,
-        Err(e) => return Reply::unread(e),
-    };
-    if let Err(e) = parse_content_md5(call.req) {
-        return Reply::unread(e);
-    }
-    if let Some(e) = call.injected_error() {
-        return Reply::unread(e);
-    }
+pub async fn seal(call: &Call<'_>) -> Answer {
+    let position = parse_position(call.req).map_err(Reply::unread)?;
+    parse_content_md5(call.req).map_err(Reply::unread)?;
+    call.error_before_commit().map_err(Reply::unread)?;
     let Some(slot) = call.state.store.existing_slot(call.bucket, call.key) else {
-        return Reply::unread(OssError::no_such_key(call.key));
+        return Err(Reply::unread(OssError::no_such_key(call.key)));
     };
     let guard = slot.writer.lock().await;
     let mut meta = match slot.snapshot() {
-        None => return Reply::unread(OssError::no_such_key(call.key)),
+        None => return Err(Reply::unread(OssError::no_such_key(call.key))),
         Some(m) if m.kind != ObjectKind::Appendable => {
-            return Reply::unread(OssError::not_appendable())
+            return Err(Reply::unread(OssError::not_appendable()))
         }
         Some(m) if m.size != position => {
-            return Reply::unread(OssError::position_not_equal(m.size))
+            return Err(Reply::unread(OssError::position_not_equal(m.size)))
         }
         Some(m) => m,
     };
     if meta.sealed_time.is_none() {
         meta.sealed_time = Some(call.now_secs());
-        if let Err(e) = call.commit(&slot, None, &meta, "seal") {
-            return Reply::unread(e);
-        }
+        call.commit(&slot, None, &meta, "seal")
+            .map_err(Reply::unread)?;
     }
     drop(guard);
     let mut resp = empty_response(StatusCode::OK);
@@ -356,7 +268,7 @@ pub async fn seal(call: &Call<'_>) -> Reply {
             &SigningTime::from_unix_seconds(t).http_date(),
         );
     }
-    call.after_commit(resp).await
+    Ok(call.after_commit(resp).await)
 }
 
 /// What a write's headers say about its body, checked before the object is locked.
@@ -473,6 +385,32 @@ struct Creation {
     tagging: Option<String>,
 }
 
+impl Creation {
+    /// A new object of `kind` with these attributes and its data in generation `gen`, empty until
+    /// the write fills in what it measured.
+    fn new_object(self, call: &Call<'_>, kind: ObjectKind, gen: u64) -> ObjectMeta {
+        ObjectMeta {
+            key: call.key.to_owned(),
+            kind,
+            size: 0,
+            crc64: 0,
+            etag: String::new(),
+            content_md5: None,
+            content_type: self.content_type,
+            headers: self.headers,
+            storage_class: self.storage_class,
+            acl: self.acl,
+            tagging: self.tagging,
+            last_modified: call.now_secs(),
+            sealed_time: None,
+            gen,
+            version_id: None,
+            delete_marker: false,
+            noncurrent: Vec::new(),
+        }
+    }
+}
+
 const STORAGE_CLASSES: &[&str] = &[
     "Standard",
     "IA",
@@ -582,10 +520,20 @@ fn upper_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-fn sse_echo(resp: &mut Response<RespBody>, m: &ObjectMeta) {
-    for (k, v) in &m.headers {
+/// The answer to a write that committed `meta`: its ETag, `extra` (the header only this kind of
+/// write answers with), its CRC-64, its version, and the encryption headers it was created with.
+fn written(call: &Call<'_>, meta: &ObjectMeta, extra: (&str, &str)) -> Response<RespBody> {
+    let mut resp = empty_response(StatusCode::OK);
+    set(&mut resp, "etag", &format!("\"{}\"", meta.etag));
+    set(&mut resp, extra.0, extra.1);
+    set(&mut resp, "x-oss-hash-crc64ecma", &meta.crc64.to_string());
+    for (k, v) in versions::version_headers(&call.state.versions, meta) {
+        set(&mut resp, k, &v);
+    }
+    for (k, v) in &meta.headers {
         if k.starts_with("x-oss-server-side-") {
-            set(resp, k, v);
+            set(&mut resp, k, v);
         }
     }
+    resp
 }
