@@ -611,7 +611,7 @@ mod tests {
     }
 
     #[test]
-    fn skew_tokens_and_keys() {
+    fn skewed_clocks_wrong_or_expired_tokens_and_unknown_keys_are_refused() {
         let c = creds(Some("tok"));
         let r = signed(SigningVersion::V4, Some("tok"), NOW_MS - 16 * 60 * 1000);
         let e = verify(&r, &ctx(&c)).unwrap_err();
@@ -644,7 +644,7 @@ mod tests {
     }
 
     #[test]
-    fn malformed_and_anonymous() {
+    fn malformed_anonymous_and_mismatched_signatures_are_refused() {
         let c = creds(None);
         for bad in [
             "OSS",

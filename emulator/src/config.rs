@@ -506,7 +506,7 @@ mod tests {
     }
 
     #[test]
-    fn sizes_and_bucket_names() {
+    fn sizes_take_unit_suffixes_and_bucket_names_follow_oss_rules() {
         assert_eq!(parse_size("5g"), Some(5 << 30));
         assert_eq!(parse_size("123"), Some(123));
         assert_eq!(parse_size("-1"), None);

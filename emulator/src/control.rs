@@ -18,10 +18,12 @@ use serde_json::{json, Value};
 
 use crate::faults::FaultSpec;
 use crate::respond::{self, json as json_response, RespBody, RespCtx};
-use crate::server::CONTROL_PREFIX;
 use crate::state::{AppState, Credential};
 use crate::store::{ObjectKind, ObjectMeta, Slot};
 use crate::versions::Versioning;
+
+/// The prefix of the control plane's routes.
+pub const CONTROL_PREFIX: &str = "/__emulator__";
 
 fn bad(message: impl Into<String>) -> Response<RespBody> {
     json_response(400, &json!({ "error": message.into() }))

@@ -198,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn specs_are_validated() {
+    fn invalid_specs_are_refused_and_a_fault_disarms_once() {
         assert!(spec(r#"{"kind":"delay","op":"nope"}"#).validate().is_err());
         assert!(spec(r#"{"kind":"delay","count":0}"#).validate().is_err());
         assert!(spec(r#"{"kind":"error_before_commit","status":200}"#)

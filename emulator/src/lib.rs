@@ -14,11 +14,12 @@ pub mod errors;
 pub mod faults;
 pub mod listing;
 pub mod network;
-pub mod ops;
+pub mod object;
 pub mod respond;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod target;
 pub mod versions;
 
 pub use crate::config::{AuthMode, Command, Config};

@@ -6,15 +6,15 @@ use oss_append::xml::escape;
 use oss_append::{Method, Request, SigningTime};
 
 use crate::errors::OssError;
-use crate::ops::Reply;
-use crate::respond::{empty, full, set};
-use crate::server::Target;
+use crate::respond::{empty_response, full, set, Reply};
 use crate::state::AppState;
 use crate::store::ObjectMeta;
+use crate::target::Target;
+use crate::versions;
 
-pub(crate) const OWNER_ID: &str = "1000000000000000";
+const OWNER_ID: &str = "1000000000000000";
 
-pub(crate) fn xml_response(xml: String) -> Reply {
+fn xml_response(xml: String) -> Reply {
     let len = xml.len();
     let mut r = Response::new(full(xml));
     set(&mut r, "content-type", "application/xml");
@@ -22,7 +22,7 @@ pub(crate) fn xml_response(xml: String) -> Reply {
     Reply::Ok(r)
 }
 
-pub(crate) fn element(out: &mut String, name: &str, value: &str) {
+fn element(out: &mut String, name: &str, value: &str) {
     out.push('<');
     out.push_str(name);
     out.push('>');
@@ -32,13 +32,39 @@ pub(crate) fn element(out: &mut String, name: &str, value: &str) {
     out.push('>');
 }
 
-pub(crate) fn iso(secs: i64) -> String {
+fn iso(secs: i64) -> String {
     SigningTime::from_unix_seconds(secs).iso8601_extended()
+}
+
+/// The `<Owner>` of every bucket and object: the emulator has one.
+fn owner(out: &mut String) {
+    out.push_str("<Owner>");
+    element(out, "ID", OWNER_ID);
+    element(out, "DisplayName", OWNER_ID);
+    out.push_str("</Owner>");
+}
+
+/// A key or prefix as a listing shows it: URL-encoded when the request asked `encoding-type=url`.
+fn key_text(s: &str, url_encode: bool) -> String {
+    if url_encode {
+        uri_encode_path(s)
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The fields every listing carries after its markers, in OSS's order.
+fn paging(out: &mut String, max_keys: usize, delimiter: &str, url_encode: bool, truncated: bool) {
+    element(out, "MaxKeys", &max_keys.to_string());
+    element(out, "Delimiter", delimiter);
+    if url_encode {
+        element(out, "EncodingType", "url");
+    }
+    element(out, "IsTruncated", if truncated { "true" } else { "false" });
 }
 
 /// Answers a signed request on a bucket or the service root.
 pub fn bucket_level(state: &AppState, method: Method, target: &Target, req: &Request) -> Reply {
-    let unread = |error| Reply::Err { error, drain: true };
     match (target, method) {
         (Target::Service, Method::Get) => list_buckets(state),
         (Target::Bucket(b), Method::Get) => {
@@ -53,27 +79,24 @@ pub fn bucket_level(state: &AppState, method: Method, target: &Target, req: &Req
             } else if req.query_value("bucketInfo").is_some() {
                 bucket_info(state, b)
             } else if req.query_value("versions").is_some() {
-                crate::versions::list(state, b, req)
+                list_versions(state, b, req)
             } else if req.query_value("versioning").is_some() {
-                crate::versions::status_xml(state)
+                versioning_status(state)
             } else if let Some((name, _)) = req.query.iter().find(|(k, _)| {
                 oss_append::sign::v1::is_signed_subresource(k) && !k.starts_with("x-oss-")
             }) {
-                unread(OssError::not_implemented(&format!(
+                Reply::unread(OssError::not_implemented(&format!(
                     "The bucket {name} sub-resource"
                 )))
             } else {
-                list_objects(state, b, req).unwrap_or_else(unread)
+                list_objects(state, b, req).unwrap_or_else(Reply::unread)
             }
         }
         (Target::Bucket(_), Method::Head | Method::Put) if req.query.is_empty() => {
-            let mut r = Response::new(empty());
-            *r.status_mut() = StatusCode::OK;
-            set(&mut r, "content-length", "0");
-            Reply::Ok(r)
+            Reply::Ok(empty_response(StatusCode::OK))
         }
-        (Target::Service, _) => unread(OssError::method_not_allowed(method.as_str())),
-        _ => unread(OssError::not_implemented(&format!(
+        (Target::Service, _) => Reply::unread(OssError::method_not_allowed(method.as_str())),
+        _ => Reply::unread(OssError::not_implemented(&format!(
             "{} on a bucket",
             method.as_str()
         ))),
@@ -82,10 +105,9 @@ pub fn bucket_level(state: &AppState, method: Method, target: &Target, req: &Req
 
 fn list_buckets(state: &AppState) -> Reply {
     let mut xml =
-        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult><Owner>");
-    element(&mut xml, "ID", OWNER_ID);
-    element(&mut xml, "DisplayName", OWNER_ID);
-    xml.push_str("</Owner><Buckets>");
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult>");
+    owner(&mut xml);
+    xml.push_str("<Buckets>");
     for b in state.store.bucket_names() {
         xml.push_str("<Bucket>");
         element(&mut xml, "CreationDate", &iso(0));
@@ -113,10 +135,8 @@ fn bucket_info(state: &AppState, bucket: &str) -> Reply {
     );
     element(&mut xml, "Name", bucket);
     element(&mut xml, "StorageClass", "Standard");
-    xml.push_str("<Owner>");
-    element(&mut xml, "ID", OWNER_ID);
-    element(&mut xml, "DisplayName", OWNER_ID);
-    xml.push_str("</Owner><AccessControlList>");
+    owner(&mut xml);
+    xml.push_str("<AccessControlList>");
     element(&mut xml, "Grant", "private");
     xml.push_str("</AccessControlList></Bucket></BucketInfo>");
     xml_response(xml)
@@ -180,13 +200,7 @@ fn list_objects(state: &AppState, bucket: &str, req: &Request) -> Result<Reply, 
             }
         }
     }
-    let enc = |s: &str| {
-        if url_encode {
-            uri_encode_path(s)
-        } else {
-            s.to_owned()
-        }
-    };
+    let enc = |s: &str| key_text(s, url_encode);
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult>");
     element(&mut xml, "Name", bucket);
     element(&mut xml, "Prefix", &enc(prefix));
@@ -200,16 +214,7 @@ fn list_objects(state: &AppState, bucket: &str, req: &Request) -> Result<Reply, 
     } else {
         element(&mut xml, "Marker", &enc(marker));
     }
-    element(&mut xml, "MaxKeys", &max_keys.to_string());
-    element(&mut xml, "Delimiter", &enc(delimiter));
-    if url_encode {
-        element(&mut xml, "EncodingType", "url");
-    }
-    element(
-        &mut xml,
-        "IsTruncated",
-        if truncated { "true" } else { "false" },
-    );
+    paging(&mut xml, max_keys, &enc(delimiter), url_encode, truncated);
     if truncated {
         if v2 {
             element(&mut xml, "NextContinuationToken", &last);
@@ -233,10 +238,7 @@ fn list_objects(state: &AppState, bucket: &str, req: &Request) -> Result<Reply, 
         element(&mut xml, "Size", &m.size.to_string());
         element(&mut xml, "StorageClass", &m.storage_class);
         if !v2 || q("fetch-owner") == "true" {
-            xml.push_str("<Owner>");
-            element(&mut xml, "ID", OWNER_ID);
-            element(&mut xml, "DisplayName", OWNER_ID);
-            xml.push_str("</Owner>");
+            owner(&mut xml);
         }
         xml.push_str("</Contents>");
     }
@@ -247,4 +249,102 @@ fn list_objects(state: &AppState, bucket: &str, req: &Request) -> Result<Reply, 
     }
     xml.push_str("</ListBucketResult>");
     Ok(xml_response(xml))
+}
+
+/// ListObjectVersions: `GET /?versions` with prefix, key-marker, version-id-marker, max-keys and
+/// encoding-type; keys in order, each key's versions newest first.
+fn list_versions(state: &AppState, bucket: &str, req: &Request) -> Reply {
+    let q = |n: &str| req.query_value(n).unwrap_or("");
+    let prefix = q("prefix");
+    let key_marker = q("key-marker");
+    let id_marker = q("version-id-marker");
+    let url_encode = q("encoding-type") == "url";
+    let max_keys: usize = match req.query_value("max-keys") {
+        None => 100,
+        Some(v) => match v.parse().ok().filter(|n| (1..=1000).contains(n)) {
+            Some(n) => n,
+            None => {
+                return Reply::unread(OssError::invalid_argument(
+                    "Argument max-keys is invalid.",
+                    "max-keys",
+                    v,
+                ))
+            }
+        },
+    };
+    let enc = |s: &str| key_text(s, url_encode);
+    let mut entries: Vec<(ObjectMeta, bool)> = Vec::new();
+    for (key, slot) in state.store.slots(bucket) {
+        if !key.starts_with(prefix) || key.as_str() < key_marker {
+            continue;
+        }
+        let Some(record) = slot.record() else {
+            continue;
+        };
+        let history: Vec<ObjectMeta> = versions::all(&record).cloned().collect();
+        // At the marker key, only the versions after the marker version.
+        let skip = if key == key_marker {
+            match history.iter().position(|m| versions::id_of(m) == id_marker) {
+                Some(at) if !id_marker.is_empty() => at + 1,
+                _ => continue,
+            }
+        } else {
+            0
+        };
+        for (i, mut m) in history.into_iter().enumerate().skip(skip) {
+            m.noncurrent = Vec::new();
+            entries.push((m, i == 0));
+        }
+    }
+    let truncated = entries.len() > max_keys;
+    entries.truncate(max_keys);
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListVersionsResult>");
+    element(&mut xml, "Name", bucket);
+    element(&mut xml, "Prefix", &enc(prefix));
+    element(&mut xml, "KeyMarker", &enc(key_marker));
+    element(&mut xml, "VersionIdMarker", id_marker);
+    paging(&mut xml, max_keys, "", url_encode, truncated);
+    if truncated {
+        if let Some((last, _)) = entries.last() {
+            element(&mut xml, "NextKeyMarker", &enc(&last.key));
+            element(&mut xml, "NextVersionIdMarker", versions::id_of(last));
+        }
+    }
+    for (m, latest) in &entries {
+        let tag = if m.delete_marker {
+            "DeleteMarker"
+        } else {
+            "Version"
+        };
+        xml.push('<');
+        xml.push_str(tag);
+        xml.push('>');
+        element(&mut xml, "Key", &enc(&m.key));
+        element(&mut xml, "VersionId", versions::id_of(m));
+        element(&mut xml, "IsLatest", if *latest { "true" } else { "false" });
+        element(&mut xml, "LastModified", &iso(m.last_modified));
+        if !m.delete_marker {
+            element(&mut xml, "ETag", &format!("\"{}\"", m.etag));
+            element(&mut xml, "Type", m.kind.as_str());
+            element(&mut xml, "Size", &m.size.to_string());
+            element(&mut xml, "StorageClass", &m.storage_class);
+        }
+        owner(&mut xml);
+        xml.push_str("</");
+        xml.push_str(tag);
+        xml.push('>');
+    }
+    xml.push_str("</ListVersionsResult>");
+    xml_response(xml)
+}
+
+/// GetBucketVersioning: `GET /?versioning`.
+fn versioning_status(state: &AppState) -> Reply {
+    let mut xml =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration>");
+    if let Some(s) = state.versions.status().status() {
+        element(&mut xml, "Status", s);
+    }
+    xml.push_str("</VersioningConfiguration>");
+    xml_response(xml)
 }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::header::{HeaderName, HeaderValue};
-use hyper::Response;
+use hyper::{Response, StatusCode};
 use oss_append::{ServiceError, SigningTime};
 
 use crate::errors::OssError;
@@ -43,6 +43,37 @@ pub struct RespCtx {
     pub is_head: bool,
 }
 
+/// What an operation asks the connection to do.
+#[derive(Debug)]
+pub enum Reply {
+    /// Send this response.
+    Ok(Response<RespBody>),
+    /// Send this error; `drain` when the request body may still hold unread bytes.
+    Err {
+        /// The error.
+        error: OssError,
+        /// Whether the body is still unread.
+        drain: bool,
+    },
+    /// Close the connection without a response.
+    Close,
+}
+
+impl Reply {
+    /// An error answered before the body was read.
+    pub fn unread(error: OssError) -> Self {
+        Self::Err { error, drain: true }
+    }
+
+    /// An error answered once the body was read.
+    pub fn read(error: OssError) -> Self {
+        Self::Err {
+            error,
+            drain: false,
+        }
+    }
+}
+
 /// Sets a header, skipping values HTTP cannot carry.
 pub fn set(resp: &mut Response<RespBody>, name: &str, value: &str) {
     if let (Ok(n), Ok(v)) = (
@@ -51,6 +82,14 @@ pub fn set(resp: &mut Response<RespBody>, name: &str, value: &str) {
     ) {
         resp.headers_mut().insert(n, v);
     }
+}
+
+/// An answer with `status` and no body.
+pub fn empty_response(status: StatusCode) -> Response<RespBody> {
+    let mut r = Response::new(empty());
+    *r.status_mut() = status;
+    set(&mut r, "content-length", "0");
+    r
 }
 
 /// Adds the headers of every OSS response and, for cross-origin requests, the CORS ones.

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,24 +12,22 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::Response;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use oss_append::encode::percent_decode;
 use oss_append::{Headers, Method, Request};
 use tokio::net::TcpListener;
 
 use crate::auth::{self, AuthContext};
 use crate::body;
 use crate::config::{is_bucket_name, Config};
-use crate::control;
+use crate::control::{self, CONTROL_PREFIX};
 use crate::errors::OssError;
 use crate::listing;
 use crate::network::PacedStream;
-use crate::ops::{self, Call, Reply};
-use crate::respond::{self, set, RespBody, RespCtx};
+use crate::object::{self, Call};
+use crate::respond::{self, set, Reply, RespBody, RespCtx};
 use crate::state::{AppState, LogEntry};
 use crate::store::Store;
+use crate::target::{parse_query, resolve, strip_port, Target};
 
-/// The prefix of the control plane's routes.
-pub const CONTROL_PREFIX: &str = "/__emulator__";
 /// An error answer drains at most this much of an unread body so the connection stays usable.
 const DRAIN_LIMIT: u64 = 64 << 20;
 /// How long a client may take to send request headers.
@@ -46,94 +44,6 @@ impl std::fmt::Display for Closed {
 }
 
 impl std::error::Error for Closed {}
-
-/// What a request addresses.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// `/` on the service endpoint (ListBuckets).
-    Service,
-    /// A bucket (ListObjects).
-    Bucket(String),
-    /// An object.
-    Object {
-        /// Its bucket.
-        bucket: String,
-        /// Its key.
-        key: String,
-    },
-}
-
-fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return host.split_once(']').map_or(host, |(h, _)| &h[1..]);
-    }
-    match host.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    }
-}
-
-/// Works out bucket and key from the `Host` header and the raw path.
-///
-/// IP addresses, `localhost` and dotless hosts are path style (`/bucket/key`). `bucket.<anything>` is a
-/// virtual host when `bucket` exists or the rest looks like an OSS endpoint (`oss-*`, `*.aliyuncs.com`),
-/// so an unknown bucket there is NoSuchBucket. Any other host is a cname for the default bucket.
-///
-/// # Errors
-/// InvalidObjectName for a key OSS refuses.
-pub fn resolve(
-    host: &str,
-    raw_path: &str,
-    is_bucket: impl Fn(&str) -> bool,
-    default_bucket: &str,
-) -> Result<Target, OssError> {
-    let host = strip_port(host.trim()).to_ascii_lowercase();
-    let path = raw_path.strip_prefix('/').unwrap_or(raw_path);
-    let path_style = host.is_empty()
-        || host == "localhost"
-        || host.parse::<IpAddr>().is_ok()
-        || !host.contains('.');
-    let (bucket, raw_key) = if path_style {
-        if path.is_empty() {
-            return Ok(Target::Service);
-        }
-        let (b, k) = path.split_once('/').unwrap_or((path, ""));
-        (percent_decode(b, false), k)
-    } else {
-        let (first, rest) = host.split_once('.').unwrap_or((&host, ""));
-        if is_bucket(first) || rest.starts_with("oss-") || rest.contains("aliyuncs.com") {
-            (first.to_owned(), path)
-        } else {
-            (default_bucket.to_owned(), path)
-        }
-    };
-    if raw_key.is_empty() {
-        return Ok(Target::Bucket(bucket));
-    }
-    let key = percent_decode(raw_key, false);
-    if key.len() > 1023 || key.starts_with('/') || key.starts_with('\\') || key.contains('\0') {
-        return Err(OssError::new(
-            400,
-            "InvalidObjectName",
-            "The specified object is not valid.",
-        )
-        .detail("ObjectName", key.chars().take(256).collect::<String>())
-        .ec("0016-00000005"));
-    }
-    Ok(Target::Object { bucket, key })
-}
-
-/// Splits a raw query into decoded pairs (`+` is a space, a bare name has an empty value).
-pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k, true), percent_decode(v, true))
-        })
-        .collect()
-}
 
 /// Header values as text: UTF-8 when they are, Latin-1 otherwise (what obs-text bytes mean in HTTP).
 fn convert_headers(map: &hyper::HeaderMap) -> Headers {
@@ -259,7 +169,10 @@ async fn handle(
 ) -> Result<Response<RespBody>, Closed> {
     let (parts, mut body) = req.into_parts();
     let path = parts.uri.path();
-    if path == CONTROL_PREFIX || path.starts_with("/__emulator__/") {
+    if path
+        .strip_prefix(CONTROL_PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    {
         return Ok(control::serve(&state, peer, local, &parts, body).await);
     }
     let host = parts
@@ -367,12 +280,8 @@ async fn route(
     log: &mut LogEntry,
 ) -> Reply {
     let Some(method) = Method::parse(parts.method.as_str()) else {
-        return Reply::Err {
-            error: OssError::method_not_allowed(parts.method.as_str()),
-            drain: true,
-        };
+        return Reply::unread(OssError::method_not_allowed(parts.method.as_str()));
     };
-    let fail = |error: OssError| Reply::Err { error, drain: true };
     if method == Method::Options {
         log.op = "preflight".to_owned();
         // Logged with the key and position it precedes, so a log shows which requests paid a preflight.
@@ -390,7 +299,7 @@ async fn route(
             .map(|(_, v)| v);
         let wants = parts.headers.get("access-control-request-method");
         if ctx.origin.is_none() || wants.is_none() {
-            return fail(
+            return Reply::unread(
                 OssError::new(
                     403,
                     "AccessForbidden",
@@ -412,7 +321,7 @@ async fn route(
         &state.config.bucket,
     ) {
         Ok(t) => t,
-        Err(e) => return fail(e),
+        Err(e) => return Reply::unread(e),
     };
     let (bucket, key) = match &target {
         Target::Service => (None, None),
@@ -432,7 +341,7 @@ async fn route(
     if let Some(b) = &bucket {
         if !state.store.has_bucket(b) {
             log.op = "bucket".to_owned();
-            return fail(OssError::no_such_bucket(b));
+            return Reply::unread(OssError::no_such_bucket(b));
         }
     }
     let op = match (&target, key.is_some()) {
@@ -440,7 +349,7 @@ async fn route(
         (_, false) => "bucket",
         (_, true) => match classify(method, &req) {
             Ok(op) => op,
-            Err(e) => return fail(e),
+            Err(e) => return Reply::unread(e),
         },
     };
     log.op = op.to_owned();
@@ -457,7 +366,7 @@ async fn route(
         )
     };
     if let Err(e) = verified {
-        return fail(e);
+        return Reply::unread(e);
     }
     let (Some(bucket), Some(key)) = (bucket, key) else {
         return listing::bucket_level(state, method, &target, &req);
@@ -476,14 +385,9 @@ async fn route(
         req: &req,
         fault,
     };
-    match op {
-        "append" => ops::append(&call, body).await,
-        "put" => ops::put(&call, body).await,
-        "get" => ops::get(&call, false).await,
-        "head" => ops::get(&call, true).await,
-        "delete" => ops::delete(&call).await,
-        "seal" => ops::seal(&call).await,
-        _ => fail(OssError::method_not_allowed(method.as_str())),
+    match object::run(op, &call, body).await {
+        Some(reply) => reply,
+        None => Reply::unread(OssError::method_not_allowed(method.as_str())),
     }
 }
 
@@ -605,77 +509,5 @@ impl RunningServer {
 impl Drop for RunningServer {
     fn drop(&mut self) {
         self.shutdown_now();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn r(host: &str, path: &str) -> Result<Target, OssError> {
-        resolve(
-            host,
-            path,
-            |b| b == "examplebucket" || b == "other",
-            "examplebucket",
-        )
-    }
-
-    fn obj(b: &str, k: &str) -> Target {
-        Target::Object {
-            bucket: b.into(),
-            key: k.into(),
-        }
-    }
-
-    #[test]
-    fn addressing_styles() {
-        assert_eq!(r("127.0.0.1:9000", "/").unwrap(), Target::Service);
-        assert_eq!(
-            r("127.0.0.1:9000", "/examplebucket/a%20b/c+d.txt").unwrap(),
-            obj("examplebucket", "a b/c+d.txt")
-        );
-        assert_eq!(
-            r("localhost", "/other/").unwrap(),
-            Target::Bucket("other".into())
-        );
-        assert_eq!(r("[::1]:80", "/x/k").unwrap(), obj("x", "k"));
-        assert_eq!(
-            r("examplebucket.localhost:1234", "/k").unwrap(),
-            obj("examplebucket", "k")
-        );
-        assert_eq!(
-            r("nosuch.oss-cn-hangzhou.aliyuncs.com", "/k").unwrap(),
-            obj("nosuch", "k")
-        );
-        assert_eq!(
-            r("media.example.com", "/dir/k").unwrap(),
-            obj("examplebucket", "dir/k")
-        );
-        assert_eq!(
-            r("media.example.com", "/").unwrap(),
-            Target::Bucket("examplebucket".into())
-        );
-        assert_eq!(r("", "/b/k").unwrap(), obj("b", "k"));
-        assert_eq!(
-            r("h", "/examplebucket//k").unwrap_err().code,
-            "InvalidObjectName"
-        );
-        let long = format!("/examplebucket/{}", "a".repeat(1024));
-        assert_eq!(r("h", &long).unwrap_err().code, "InvalidObjectName");
-    }
-
-    #[test]
-    fn queries_decode() {
-        assert_eq!(
-            parse_query(Some("append&position=0&x=a+b%2B&&=v")),
-            vec![
-                ("append".to_owned(), String::new()),
-                ("position".to_owned(), "0".to_owned()),
-                ("x".to_owned(), "a b+".to_owned()),
-                (String::new(), "v".to_owned()),
-            ]
-        );
-        assert!(parse_query(None).is_empty());
     }
 }

@@ -1,21 +1,16 @@
-//! Bucket versioning as OSS does it: version ids, delete markers, frozen appendable versions, ListObjectVersions.
+//! Bucket versioning as OSS does it: the status, version ids, delete markers, frozen appendable versions.
 
 // Every version of a key lives in that key's sidecar: the current one with `noncurrent` (newest first)
 // beside it, so one rename commits a whole change and a restart finds every version again.
 
-use std::fs::File;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use oss_append::encode::uri_encode_path;
 use oss_append::Request;
 
 use crate::errors::OssError;
-use crate::listing::{element, iso, xml_response, OWNER_ID};
-use crate::ops::{Call, Reply};
-use crate::state::AppState;
-use crate::store::{ObjectKind, ObjectMeta, Slot};
+use crate::store::{ObjectKind, ObjectMeta};
 
 /// The version id of appendable objects and of writes to a suspended bucket.
 pub const NULL_VERSION: &str = "null";
@@ -219,262 +214,16 @@ pub fn append_refusal(
     }
 }
 
-/// What a GET or HEAD finds.
-#[derive(Debug)]
-pub enum Found {
-    /// A version with data, its file open.
-    Object(ObjectMeta, File),
-    /// An error to answer with (no key, no such version, a delete marker).
-    Error(OssError),
-}
-
 /// The headers that name a version on an answer (`x-oss-version-id`, `x-oss-delete-marker`).
-pub fn version_headers(state: &AppState, meta: &ObjectMeta) -> Vec<(&'static str, String)> {
+pub fn version_headers(versions: &Versions, meta: &ObjectMeta) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    if meta.version_id.is_some() || state.versions.status() != Versioning::Off {
+    if meta.version_id.is_some() || versions.status() != Versioning::Off {
         out.push(("x-oss-version-id", id_of(meta).to_owned()));
     }
     if meta.delete_marker {
         out.push(("x-oss-delete-marker", "true".to_owned()));
     }
     out
-}
-
-fn with_headers(mut e: OssError, headers: Vec<(&'static str, String)>) -> OssError {
-    for (k, v) in headers {
-        e = e.header(k, v);
-    }
-    e
-}
-
-/// Opens what a GET or HEAD of `key` (with `version`, when the request names one) reads.
-///
-/// # Errors
-/// The data file cannot be opened.
-pub fn open(
-    state: &AppState,
-    slot: Option<&Slot>,
-    key: &str,
-    version: Option<&str>,
-) -> std::io::Result<Found> {
-    let committed = slot.map(|s| s.committed.lock().unwrap_or_else(|p| p.into_inner()));
-    let record = committed.as_ref().and_then(|c| c.as_ref());
-    let meta = match (record, version) {
-        (None, None) => return Ok(Found::Error(OssError::no_such_key(key))),
-        (Some(m), None) if m.delete_marker => {
-            return Ok(Found::Error(with_headers(
-                OssError::no_such_key(key),
-                version_headers(state, m),
-            )))
-        }
-        (Some(m), None) => m,
-        (record, Some(id)) => match record.and_then(|r| all(r).find(|m| id_of(m) == id)) {
-            None => {
-                return Ok(Found::Error(
-                    OssError::new(
-                        404,
-                        "NoSuchVersion",
-                        "The specified version does not exist.",
-                    )
-                    .detail("Key", key)
-                    .detail("VersionId", id)
-                    .ec("0026-00000002"),
-                ))
-            }
-            Some(m) if m.delete_marker => {
-                return Ok(Found::Error(with_headers(
-                    OssError::new(
-                        405,
-                        "MethodNotAllowed",
-                        "The specified method is not allowed against this resource.",
-                    )
-                    .detail("Method", "GET")
-                    .detail("ResourceType", "DeleteMarker"),
-                    version_headers(state, m),
-                )))
-            }
-            Some(m) => m,
-        },
-    };
-    let slot = slot.expect("a record comes from a slot");
-    let file = File::open(slot.data_path(meta.gen))?;
-    let mut meta = meta.clone();
-    meta.noncurrent = Vec::new();
-    Ok(Found::Object(meta, file))
-}
-
-/// DeleteObject on a versioned bucket or with `?versionId=`: adds a delete marker, or removes one
-/// version for good. `None` when neither applies (the plain delete). `Ok` holds the answer's headers.
-pub async fn delete(call: &Call<'_>) -> Option<Result<Vec<(&'static str, String)>, OssError>> {
-    let state = call.state;
-    let version = call.req.query_value("versionId");
-    let status = state.versions.status();
-    if version.is_none() && status == Versioning::Off {
-        return None;
-    }
-    let slot = state.store.slot(call.bucket, call.key)?;
-    let _guard = slot.writer.lock().await;
-    let record = slot.record();
-    let commit = |new: Option<ObjectMeta>| -> Result<(), OssError> {
-        tokio::task::block_in_place(|| match new {
-            Some(m) => state.store.commit(&slot, None, m),
-            None => state.store.remove(&slot),
-        })
-        .map_err(|e| {
-            eprintln!("oss-emulator: delete failed: {e}");
-            OssError::internal("The object could not be deleted.")
-        })
-    };
-    let answer = match version {
-        Some(id) => {
-            let Some(record) = record else {
-                return Some(Ok(vec![("x-oss-version-id", id.to_owned())]));
-            };
-            let (left, removed) = without(record, id);
-            if removed.is_some() {
-                if let Err(e) = commit(left) {
-                    return Some(Err(e));
-                }
-            }
-            let mut headers = vec![("x-oss-version-id", id.to_owned())];
-            if removed.is_some_and(|m| m.delete_marker) {
-                headers.push(("x-oss-delete-marker", "true".to_owned()));
-            }
-            headers
-        }
-        None => {
-            let id = state.versions.id_for_write(call.ctx.now_ms);
-            let new = succeed(
-                record,
-                marker(call.key, call.ctx.now_ms.div_euclid(1000)),
-                id,
-            );
-            let headers = version_headers(state, &new);
-            if let Err(e) = commit(Some(new)) {
-                return Some(Err(e));
-            }
-            headers
-        }
-    };
-    Some(Ok(answer))
-}
-
-/// ListObjectVersions: `GET /?versions` with prefix, key-marker, version-id-marker, max-keys and
-/// encoding-type; keys in order, each key's versions newest first.
-pub fn list(state: &AppState, bucket: &str, req: &Request) -> Reply {
-    let q = |n: &str| req.query_value(n).unwrap_or("");
-    let prefix = q("prefix");
-    let key_marker = q("key-marker");
-    let id_marker = q("version-id-marker");
-    let url_encode = q("encoding-type") == "url";
-    let max_keys: usize = match req.query_value("max-keys") {
-        None => 100,
-        Some(v) => match v.parse().ok().filter(|n| (1..=1000).contains(n)) {
-            Some(n) => n,
-            None => {
-                return Reply::Err {
-                    error: OssError::invalid_argument(
-                        "Argument max-keys is invalid.",
-                        "max-keys",
-                        v,
-                    ),
-                    drain: true,
-                }
-            }
-        },
-    };
-    let enc = |s: &str| {
-        if url_encode {
-            uri_encode_path(s)
-        } else {
-            s.to_owned()
-        }
-    };
-    let mut entries: Vec<(ObjectMeta, bool)> = Vec::new();
-    for (key, slot) in state.store.slots(bucket) {
-        if !key.starts_with(prefix) || key.as_str() < key_marker {
-            continue;
-        }
-        let Some(record) = slot.record() else {
-            continue;
-        };
-        let versions: Vec<ObjectMeta> = all(&record).cloned().collect();
-        // At the marker key, only the versions after the marker version.
-        let skip = if key == key_marker {
-            match versions.iter().position(|m| id_of(m) == id_marker) {
-                Some(at) if !id_marker.is_empty() => at + 1,
-                _ => continue,
-            }
-        } else {
-            0
-        };
-        for (i, mut m) in versions.into_iter().enumerate().skip(skip) {
-            m.noncurrent = Vec::new();
-            entries.push((m, i == 0));
-        }
-    }
-    let truncated = entries.len() > max_keys;
-    entries.truncate(max_keys);
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListVersionsResult>");
-    element(&mut xml, "Name", bucket);
-    element(&mut xml, "Prefix", &enc(prefix));
-    element(&mut xml, "KeyMarker", &enc(key_marker));
-    element(&mut xml, "VersionIdMarker", id_marker);
-    element(&mut xml, "MaxKeys", &max_keys.to_string());
-    element(&mut xml, "Delimiter", "");
-    if url_encode {
-        element(&mut xml, "EncodingType", "url");
-    }
-    element(
-        &mut xml,
-        "IsTruncated",
-        if truncated { "true" } else { "false" },
-    );
-    if truncated {
-        if let Some((last, _)) = entries.last() {
-            element(&mut xml, "NextKeyMarker", &enc(&last.key));
-            element(&mut xml, "NextVersionIdMarker", id_of(last));
-        }
-    }
-    for (m, latest) in &entries {
-        let tag = if m.delete_marker {
-            "DeleteMarker"
-        } else {
-            "Version"
-        };
-        xml.push('<');
-        xml.push_str(tag);
-        xml.push('>');
-        element(&mut xml, "Key", &enc(&m.key));
-        element(&mut xml, "VersionId", id_of(m));
-        element(&mut xml, "IsLatest", if *latest { "true" } else { "false" });
-        element(&mut xml, "LastModified", &iso(m.last_modified));
-        if !m.delete_marker {
-            element(&mut xml, "ETag", &format!("\"{}\"", m.etag));
-            element(&mut xml, "Type", m.kind.as_str());
-            element(&mut xml, "Size", &m.size.to_string());
-            element(&mut xml, "StorageClass", &m.storage_class);
-        }
-        xml.push_str("<Owner>");
-        element(&mut xml, "ID", OWNER_ID);
-        element(&mut xml, "DisplayName", OWNER_ID);
-        xml.push_str("</Owner></");
-        xml.push_str(tag);
-        xml.push('>');
-    }
-    xml.push_str("</ListVersionsResult>");
-    xml_response(xml)
-}
-
-/// GetBucketVersioning: `GET /?versioning`.
-pub fn status_xml(state: &AppState) -> Reply {
-    let mut xml =
-        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration>");
-    if let Some(s) = state.versions.status().status() {
-        element(&mut xml, "Status", s);
-    }
-    xml.push_str("</VersioningConfiguration>");
-    xml_response(xml)
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ fn signature_mismatch_shows_what_the_server_signed() {
 }
 
 #[test]
-fn anonymous_malformed_and_unknown_keys() {
+fn anonymous_malformed_and_unknown_key_requests_are_refused() {
     let s = start();
     let raw = Raw {
         method: "GET".into(),

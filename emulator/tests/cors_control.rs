@@ -109,7 +109,7 @@ fn expose_headers_can_be_switched_off() {
 }
 
 #[test]
-fn state_log_and_reset() {
+fn control_state_and_log_show_what_happened_and_reset_clears_it() {
     let s = start();
     let c = Client::v4(&s);
     let mut first = c.append_request("st/a", 0);

@@ -157,7 +157,7 @@ fn creation_attributes_come_from_the_first_append_only() {
 }
 
 #[test]
-fn content_md5_is_checked() {
+fn a_wrong_or_malformed_content_md5_refuses_the_write() {
     let s = start();
     let c = Client::v1(&s);
     let mut r = c.append_request("md5", 0);
@@ -184,7 +184,7 @@ fn content_md5_is_checked() {
 }
 
 #[test]
-fn size_limit_is_enforced() {
+fn writes_past_the_size_limit_are_refused_even_when_chunked() {
     let s = start_with(|c| c.max_object_size = 1000);
     let c = Client::v4(&s);
     c.append("big", 0, &pattern(600, 1)).expect_ok();
@@ -216,7 +216,7 @@ fn size_limit_is_enforced() {
 }
 
 #[test]
-fn chunked_appends_work() {
+fn chunked_appends_are_stored_whole() {
     let s = start();
     let c = Client::v4(&s);
     let mut raw = c.signed(c.append_request("ch", 0), b"");
@@ -230,7 +230,7 @@ fn chunked_appends_work() {
 }
 
 #[test]
-fn put_get_head_delete_and_ranges() {
+fn a_put_object_reads_back_whole_or_by_range_until_deleted() {
     let s = start();
     let c = Client::v4(&s);
     let data = pattern(1000, 9);
@@ -301,7 +301,7 @@ fn put_get_head_delete_and_ranges() {
 }
 
 #[test]
-fn conditional_reads() {
+fn reads_honour_if_match_and_if_none_match() {
     let s = start();
     let c = Client::v4(&s);
     let etag = c.put("c", b"abc").header("etag").unwrap().to_owned();
@@ -317,7 +317,7 @@ fn conditional_reads() {
 }
 
 #[test]
-fn seal_append_object() {
+fn sealing_at_the_length_stops_appends_and_keeps_the_sealed_time() {
     let s = start();
     let c = Client::v4(&s);
     c.append("s", 0, b"abc").expect_ok();
@@ -372,7 +372,7 @@ fn positions_must_be_decimal() {
 }
 
 #[test]
-fn buckets_and_addressing() {
+fn path_style_virtual_host_and_cname_requests_reach_their_bucket() {
     let s = start_with(|c| c.extra_buckets = vec!["second".into()]);
     let c = Client::v4(&s);
     // Path style, unknown bucket.
@@ -410,7 +410,7 @@ fn buckets_and_addressing() {
 }
 
 #[test]
-fn listing_and_service_requests() {
+fn bucket_and_service_listings_answer_and_unknown_subresources_are_not_implemented() {
     let s = start();
     let c = Client::v4(&s);
     for k in ["a/1", "a/2", "b", "c/d/e"] {

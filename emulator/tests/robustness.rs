@@ -109,7 +109,7 @@ fn odd_but_parseable_requests_get_oss_errors() {
 }
 
 #[test]
-fn oversized_stalled_and_continued_bodies() {
+fn oversized_bodies_are_refused_unread_stalled_ones_time_out_and_expect_continue_works() {
     let s = start_with(|c| c.body_timeout_ms = 300);
     let c = Client::v4(&s);
     c.append("big", 0, b"abc").expect_ok();
