@@ -292,9 +292,9 @@ const METHOD = (r) => `
   chunk whose append fails being gone (ali-oss has no appender). Both run at once in fresh processes against the same
   emulator; bytes lost = written − stored, and the MD5 says whether what is stored is exactly what was written;
   peak RSS growth as for the file rows (clear_refs before the recording). The bound is maxBuffered + one part.
-- **Shipped size.** Each file a runtime loads, gzipped with \`gzip -9\` and summed: browser = every file of \`web/\`
-  (the .wasm, its bindings and the JS they import) + \`web.js\`; Node = every file of \`node/\` + \`node.cjs\` +
-  \`node.mjs\`; peer = ali-oss's browser bundle \`dist/aliyun-oss-sdk.min.js\`.
+- **Shipped size.** Each file a runtime loads, gzipped with \`gzip -9\` and summed: browser = \`web.js\` (the entry
+  with the bindings and the crate's JS bundled in) + the .wasm; Node = \`node.cjs\` + \`node.mjs\` +
+  \`spool-node.cjs\` + the same .wasm; peer = ali-oss's browser bundle \`dist/aliyun-oss-sdk.min.js\`.
 - **Chromium is driven over a bare DevTools pipe** (\`--remote-debugging-pipe\`; only Target, Runtime.evaluate and
   DOM.setFileInputFiles), not through playwright: playwright turns on the DevTools Network domain, and with it
   Chromium's uploads on this machine ran at about 10 MB/s instead of 130–170 MB/s, for any client.
