@@ -64,6 +64,15 @@ VERSION=$(awk '
   in_pkg && /^version *= *"/ { gsub(/^version *= *"|".*$/, ""); print; exit }' Cargo.toml)
 [ -n "$VERSION" ] || die "no [package] version in Cargo.toml"
 
+# Panic locations name source files: they ship as crates.io/<crate>/… and oss-append/… instead of this machine's
+# paths. (RUSTFLAGS, when set, takes precedence over these, as cargo orders them.)
+CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
+REMAP=("--remap-path-prefix=$ROOT=oss-append" "--remap-path-prefix=$CARGO_HOME_DIR=cargo")
+for index in "$CARGO_HOME_DIR"/registry/src/*/; do
+  [ -d "$index" ] && REMAP+=("--remap-path-prefix=${index%/}=crates.io")
+done
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${REMAP[*]}"
+
 log "cargo build --release --target wasm32-unknown-unknown -p oss-append"
 cargo build --release --target wasm32-unknown-unknown -p oss-append
 [ -f "$RAW_WASM" ] || die "cargo produced no $RAW_WASM"

@@ -4,7 +4,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-function gzipped(file) {
+/** `file`'s size after `gzip -9` (zlib's level 9 where there is no gzip). */
+export function gzipped(file) {
   try {
     return Number(execFileSync('sh', ['-c', 'gzip -9 -c "$1" | wc -c', 'sh', file], { encoding: 'utf8' }).trim());
   } catch {

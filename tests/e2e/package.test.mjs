@@ -56,6 +56,15 @@ describe('the tarball', () => {
     assert.ok(exports.includes('oss_new'), `${p} exports the OSS constructor`);
     assert.ok(exports.includes('crc64'), `${p} exports crc64`);
   });
+
+  test('no file names a path of the machine that built it (panic locations are remapped)', T, () => {
+    for (const p of ['oss_append_bg.wasm', 'web.js', 'node.cjs']) {
+      const text = readFileSync(join(INSTALLED, p), 'latin1');
+      for (const prefix of ['/root/', '/home/', '/work/']) {
+        assert.ok(!text.includes(prefix), `${p} contains ${JSON.stringify(prefix)}`);
+      }
+    }
+  });
 });
 
 describe('entry points', () => {
