@@ -23,6 +23,7 @@ import { appendChrome, appendNode } from './lib/append.mjs';
 import { latencyChrome } from './lib/latency.mjs';
 import { describeMachine, loadavg } from './lib/machine.mjs';
 import { ensureFile, memoryChrome, memoryNode } from './lib/memory.mjs';
+import { wasmModules } from './lib/modules.mjs';
 import { outageRecording } from './lib/outage.mjs';
 import { overheadLoopback, overheadStubbed } from './lib/overhead.mjs';
 import { render } from './lib/report.mjs';
@@ -74,7 +75,10 @@ const emu = await startEmulator();
 let browser;
 let site;
 try {
-  if (want('size')) results.size = shippedSize({ pkgDir: PKG, benchDir: BENCH });
+  if (want('size')) {
+    results.size = shippedSize({ pkgDir: PKG, benchDir: BENCH });
+    results.modules = wasmModules({ root: ROOT, pkgDir: PKG });
+  }
   if (want('ceiling')) results.ceiling = await emulatorCeiling({ root: ROOT, emu, passes: 3 });
   if (want('crc')) results.crcNode = await crcNode({ root: ROOT, runs: Math.max(RUNS, 9) });
   if (want('overhead')) {

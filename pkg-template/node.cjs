@@ -3,11 +3,16 @@
 // On top of what the WASM client accepts (Blob/File, Uint8Array/Buffer, ArrayBuffer, typed-array views,
 // ReadableStream<Uint8Array>), Node callers may pass a local file path or a Node `Readable` to `append` and `put`.
 const fs = require('node:fs');
+const path = require('node:path');
 const { Readable } = require('node:stream');
 const { nodeStore } = require('./spool-node.cjs');
 // Spools live in files under spoolDir in Node (the browser build uses OPFS or IndexedDB instead).
 globalThis[Symbol.for('oss-append.spoolStore')] = nodeStore;
-const wasm = require('./node/oss_append.cjs');
+// wasm-bindgen's output (--target web), which scripts/bundle.mjs joins into this file.
+const wasm = require('./bindings/oss_append.js');
+
+// The same .wasm as the browser entry's, read from beside this file.
+wasm.initSync({ module: fs.readFileSync(path.join(__dirname, 'oss_append_bg.wasm')) });
 
 function invalidFile(reason, cause) {
   const err = new Error(`invalid file: ${reason}`, cause ? { cause } : undefined);

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Builds the npm package `oss-append` into pkg/ (git-ignored):
 #   1. cargo build --release --target wasm32-unknown-unknown -p oss-append
-#   2. wasm-bindgen --target web    → pkg/web/   (ESM: browsers, Web Workers, bundlers)
-#      wasm-bindgen --target nodejs → pkg/node/  (CommonJS: Node; renamed .cjs)
-#   3. wasm-opt -Oz (npm binaryen; never Debian's, which miscompiles externref tables) on each .wasm; the crate's own
-#      JS (src/wasm/*.js) placed beside the bindings; all JS minified with esbuild (npm)
-#   4. pkg-template/* copied in, the version stamped from Cargo.toml; index.d.cts (the types `require` resolves to)
-#      made from index.d.ts by replacing its first line, so the two cannot drift
-# The package is assembled in a pkg-staging.* directory and swapped in whole, so pkg/ is never half-built. When the compiled
-# module and the tools are unchanged, steps 2-3 are reused from the previous build (the slow part is wasm-opt).
+#   2. wasm-bindgen --target web, its output used as it comes (the crate's JS, src/wasm/*.js, in its snippets/)
+#   3. wasm-opt -Oz (npm binaryen; never Debian's, which miscompiles externref tables) → pkg/oss_append_bg.wasm, the
+#      one .wasm both entries load
+#   4. scripts/bundle.mjs (esbuild): pkg-template/web.js and node.cjs, each with the bindings, into one minified file
+#   5. the rest of pkg-template/ copied in, the version stamped from Cargo.toml; index.d.cts (the types `require`
+#      resolves to) made from index.d.ts by replacing its first line, so the two cannot drift
+# The package is assembled in a pkg-staging.* directory and swapped in whole, so pkg/ is never half-built. When the
+# compiled module and the tools are unchanged, the optimized .wasm is reused from the previous build (wasm-opt is
+# the slow part).
 # Usage: scripts/build-pkg.sh        Environment: OSS_APPEND_NO_WASM_OPT=1 skips wasm-opt (larger output).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,8 +51,6 @@ WB_CRATE=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; ex
 [ -n "$WB_CRATE" ] || die "wasm-bindgen is not in Cargo.lock"
 WB_CLI=$(wasm-bindgen --version | awk '{print $2}')
 [ "$WB_CLI" = "$WB_CRATE" ] || die "wasm-bindgen CLI $WB_CLI differs from the crate's $WB_CRATE (run scripts/install-tools.sh wasm)"
-ESBUILD="$TOOLS/node_modules/.bin/esbuild"
-ESBUILD_VERSION=$("$ESBUILD" --version)
 if [ -z "${OSS_APPEND_NO_WASM_OPT:-}" ]; then
   WASM_OPT="$TOOLS/node_modules/.bin/wasm-opt"
   [ -x "$WASM_OPT" ] || die "npm binaryen's wasm-opt is missing at $WASM_OPT"
@@ -65,90 +64,54 @@ VERSION=$(awk '
   in_pkg && /^version *= *"/ { gsub(/^version *= *"|".*$/, ""); print; exit }' Cargo.toml)
 [ -n "$VERSION" ] || die "no [package] version in Cargo.toml"
 
+# Panic locations name source files: they ship as crates.io/<crate>/… and oss-append/… instead of this machine's
+# paths. (RUSTFLAGS, when set, takes precedence over these, as cargo orders them.)
+CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
+REMAP=("--remap-path-prefix=$ROOT=oss-append" "--remap-path-prefix=$CARGO_HOME_DIR=cargo")
+for index in "$CARGO_HOME_DIR"/registry/src/*/; do
+  [ -d "$index" ] && REMAP+=("--remap-path-prefix=${index%/}=crates.io")
+done
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${REMAP[*]}"
+
 log "cargo build --release --target wasm32-unknown-unknown -p oss-append"
 cargo build --release --target wasm32-unknown-unknown -p oss-append
 [ -f "$RAW_WASM" ] || die "cargo produced no $RAW_WASM"
 
-# What the generated part of the package depends on.
+# What the optimized .wasm depends on.
 KEY=$( { sha256sum "$RAW_WASM" | cut -d' ' -f1; echo "wasm-bindgen $WB_CLI"; echo "wasm-opt $WASM_OPT_VERSION";
-  echo "esbuild $ESBUILD_VERSION";
   sha256sum "$0" | cut -d' ' -f1; } | sha256sum | cut -d' ' -f1)
 
 STAGE=$(mktemp -d "$ROOT/pkg-staging.XXXXXX")
+BUILD=$(mktemp -d "$TARGET_DIR/pkg-build.XXXXXX")
 chmod 755 "$STAGE"
-trap 'rm -rf "$STAGE"' EXIT
+trap 'rm -rf "$STAGE" "$BUILD"' EXIT
 
-if [ -f "$OUT/.build-key" ] && [ "$(cat "$OUT/.build-key")" = "$KEY" ] \
-  && [ -f "$OUT/web/oss_append_bg.wasm" ] && [ -f "$OUT/node/oss_append_bg.wasm" ]; then
-  log "bindings unchanged; reusing pkg/web and pkg/node"
-  cp -a "$OUT/web" "$OUT/node" "$STAGE/"
+log "wasm-bindgen --target web"
+wasm-bindgen --target web --no-typescript --out-name oss_append --out-dir "$BUILD/bindings" "$RAW_WASM"
+wasm="$BUILD/bindings/oss_append_bg.wasm"
+[ -s "$wasm" ] || die "wasm-bindgen wrote no $wasm"
+if [ -f "$OUT/.build-key" ] && [ "$(cat "$OUT/.build-key")" = "$KEY" ] && [ -f "$OUT/oss_append_bg.wasm" ]; then
+  log "module unchanged; reusing pkg/oss_append_bg.wasm"
+  cp "$OUT/oss_append_bg.wasm" "$STAGE/"
+elif [ "$WASM_OPT_VERSION" != none ]; then
+  log "wasm-opt -Oz → pkg/oss_append_bg.wasm"
+  # --converge repeats -Oz while it still shrinks; the two custom sections are for tools, not engines.
+  "$WASM_OPT" -Oz --converge --strip-producers --strip-target-features "${WASM_OPT_FEATURES[@]}" "$wasm" \
+    -o "$STAGE/oss_append_bg.wasm"
+  [ -s "$STAGE/oss_append_bg.wasm" ] || die "wasm-opt wrote nothing"
 else
-  for target in web nodejs; do
-    dir=$([ "$target" = nodejs ] && echo node || echo web)
-    log "wasm-bindgen --target $target → pkg/$dir"
-    wasm-bindgen --target "$target" --no-typescript --out-name oss_append --out-dir "$STAGE/$dir" "$RAW_WASM"
-    wasm="$STAGE/$dir/oss_append_bg.wasm"
-    [ -s "$wasm" ] || die "wasm-bindgen wrote no $wasm"
-    if [ "$WASM_OPT_VERSION" != none ]; then
-      if [ "$dir" = node ] && cmp -s "$STAGE/web/oss_append_bg.wasm.in" "$wasm"; then
-        # Same module for both targets: optimize once.
-        cp "$STAGE/web/oss_append_bg.wasm" "$wasm"
-      else
-        log "wasm-opt -Oz pkg/$dir/oss_append_bg.wasm"
-        cp "$wasm" "$wasm.in"
-        # --converge repeats -Oz while it still shrinks; the two custom sections are for tools, not engines.
-        "$WASM_OPT" -Oz --converge --strip-producers --strip-target-features "${WASM_OPT_FEATURES[@]}" "$wasm.in" -o "$wasm"
-        [ -s "$wasm" ] || die "wasm-opt wrote nothing"
-      fi
-    fi
-  done
-  rm -f "$STAGE"/*/oss_append_bg.wasm.in
-  # The nodejs output is CommonJS but the package is "type": "module": give it the .cjs extension.
-  mv "$STAGE/node/oss_append.js" "$STAGE/node/oss_append.cjs"
-  # wasm-bindgen copies the crate's JS (src/wasm/*.js) to snippets/<hash>/: it moves beside the bindings under a
-  # fixed name, and Node's copy becomes CommonJS, since `engines` admits Node 18 (no require() of ES modules).
-  node -e '
-    const fs = require("fs"), path = require("path");
-    const stage = process.argv[1];
-    for (const [dir, bindings, ext] of [["web", "oss_append.js", ".js"], ["node", "oss_append.cjs", ".cjs"]]) {
-      const root = path.join(stage, dir, "snippets");
-      if (!fs.existsSync(root)) continue;
-      let glue = fs.readFileSync(path.join(stage, dir, bindings), "utf8");
-      for (const hash of fs.readdirSync(root)) {
-        const sources = path.join(root, hash, "src", "wasm");
-        for (const file of fs.readdirSync(sources)) {
-          let text = fs.readFileSync(path.join(sources, file), "utf8");
-          const name = path.basename(file, ".js") + ext;
-          if (ext === ".cjs") {
-            const names = [...text.matchAll(/^export (?:async )?function (\w+)/gm)].map((m) => m[1]);
-            text = text.replace(/^export (async )?function /gm, "$1function ") + `\nmodule.exports = { ${names.join(", ")} };\n`;
-            if (/^\s*(import|export)\b/m.test(text)) throw new Error(`${file}: only exported functions are converted`);
-          }
-          fs.writeFileSync(path.join(stage, dir, name), text);
-          // Every quoted mention that loads it changes; the key of the wasm import object ("path": ...) keeps
-          // the original, which the .wasm names.
-          const old = `./snippets/${hash}/src/wasm/${file}`;
-          const quoted = new RegExp("([\"\x27`])" + old.replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&") + "\\1(?!\\s*:)", "g");
-          const loads = glue.match(quoted)?.length ?? 0;
-          if (loads === 0) throw new Error(`${bindings} does not load ${old}`);
-          glue = glue.replace(quoted, `$1./${name}$1`);
-        }
-      }
-      fs.rmSync(root, { recursive: true });
-      fs.writeFileSync(path.join(stage, dir, bindings), glue);
-    }
-  ' "$STAGE" || die "could not place the JS snippets"
-  # Minified as any shipped bundle is; names of classes and functions stay, as callers and stack traces see them.
-  for js in "$STAGE"/web/*.js "$STAGE"/node/*.cjs; do
-    case $js in *.cjs) format=cjs ;; *) format=esm ;; esac
-    "$ESBUILD" "$js" --minify --keep-names --format=$format --target=es2020 --log-level=warning --outfile="$js.min"
-    mv "$js.min" "$js"
-  done
+  cp "$wasm" "$STAGE/"
 fi
 echo "$KEY" > "$STAGE/.build-key"
 
+log "esbuild (scripts/bundle.mjs) → pkg/web.js, pkg/node.cjs"
+cp "$TEMPLATE/web.js" "$TEMPLATE/node.cjs" "$BUILD/"
+node scripts/bundle.mjs "$TOOLS/node_modules/esbuild" "$BUILD" "$STAGE" || die "bundling failed"
+
 log "copying pkg-template/ (version $VERSION)"
-cp -R "$TEMPLATE"/. "$STAGE"/
+for f in "$TEMPLATE"/*; do
+  case ${f##*/} in web.js | node.cjs) ;; *) cp -R "$f" "$STAGE"/ ;; esac
+done
 # The same declarations for CommonJS consumers: under "type": "module" a .d.ts is an ES module's, which a
 # require() under moduleResolution node16/nodenext refuses; a .d.cts is a CommonJS module's.
 head -n 1 "$STAGE/index.d.ts" | grep -q '^// Type definitions for oss-append' \
@@ -179,7 +142,7 @@ node -e '
   if (m.crc64(new TextEncoder().encode("123456789")) !== "11051210869376104954") throw new Error("crc64 check value");
 ' "$STAGE/node.cjs" || die "the built Node entry does not load"
 
-rm -rf "$OUT"
+rm -rf "$OUT" "$BUILD"
 mv "$STAGE" "$OUT"
 trap - EXIT
-log "pkg/ ready: oss-append@$VERSION ($(du -sh "$OUT" | cut -f1); web wasm $(stat -c %s "$OUT/web/oss_append_bg.wasm") bytes)"
+log "pkg/ ready: oss-append@$VERSION ($(du -sh "$OUT" | cut -f1); wasm $(stat -c %s "$OUT/oss_append_bg.wasm") bytes)"

@@ -1,42 +1,39 @@
 //! The percent-encodings OSS uses: V4 canonical URIs and queries, and object URLs.
 //!
-//! Encoding is written out here rather than taken from `percent_encoding`, whose lookup table and
-//! `Display` plumbing cost more wasm than these few lines; that crate only decodes (for the emulator).
+//! The `percent_encoding` crate does them: measured against the hand-written encoder this module had, it
+//! made the shipped .wasm 0.4 kB smaller gzipped (149.7 kB instead of 150.1 kB).
 
-/// RFC 3986 unreserved characters, which stay as they are in every encoding here.
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~".contains(&b)
-}
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-/// `text` with every byte that `keep` rejects written as `%XX` (upper-case hex).
-fn encode(text: &str, keep: impl Fn(u8) -> bool) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if keep(b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
-    out
-}
+/// RFC 3986 unreserved characters stay (`A-Z a-z 0-9 - . _ ~`); every other byte is escaped.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// As [`UNRESERVED`], and `/` stays.
+const PATH: &AsciiSet = &UNRESERVED.remove(b'/');
+/// As `encodeURIComponent` (what ali-oss uses for object keys), and `/` stays.
+const KEY: &AsciiSet = &PATH
+    .remove(b'!')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*');
 
 /// Percent-encodes `text` for a V4 canonical query item (only `A-Z a-z 0-9 - . _ ~` stay).
 pub fn uri_encode(text: &str) -> String {
-    encode(text, is_unreserved)
+    utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 /// Percent-encodes a path for the V4 canonical URI (`/` stays).
 pub fn uri_encode_path(path: &str) -> String {
-    encode(path, |b| is_unreserved(b) || b == b'/')
+    utf8_percent_encode(path, PATH).to_string()
 }
 
 /// Percent-encodes an object key for a request URL the way ali-oss does (`encodeURIComponent`, `/` kept).
 pub fn url_encode_key(key: &str) -> String {
-    encode(key, |b| is_unreserved(b) || b"/!'()*".contains(&b))
+    utf8_percent_encode(key, KEY).to_string()
 }
 
 /// Decodes `%XX` escapes (and, when `plus_is_space`, `+` as a space, as in form-encoded queries).
@@ -69,20 +66,19 @@ mod tests {
     }
 
     #[test]
-    fn encodings_match_percent_encoding_sets() {
-        use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-        const STRICT: &AsciiSet = &NON_ALPHANUMERIC
-            .remove(b'-')
-            .remove(b'.')
-            .remove(b'_')
-            .remove(b'~');
-        const STRICT_PATH: &AsciiSet = &STRICT.remove(b'/');
-        const URL_PATH: &AsciiSet = &STRICT_PATH
-            .remove(b'!')
-            .remove(b'\'')
-            .remove(b'(')
-            .remove(b')')
-            .remove(b'*');
+    fn encodings_escape_exactly_the_bytes_their_rules_name() {
+        // Every ASCII character and some multi-byte text, against the rules written out byte by byte.
+        fn reference(text: &str, keep: impl Fn(u8) -> bool) -> String {
+            text.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep(b) {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect()
+        }
         let mut texts: Vec<String> = (0..=0x7f_u8).map(|b| char::from(b).to_string()).collect();
         texts.extend(
             [
@@ -94,17 +90,11 @@ mod tests {
             .map(String::from),
         );
         for text in &texts {
-            assert_eq!(
-                uri_encode(text),
-                utf8_percent_encode(text, STRICT).to_string()
-            );
-            assert_eq!(
-                uri_encode_path(text),
-                utf8_percent_encode(text, STRICT_PATH).to_string()
-            );
+            assert_eq!(uri_encode(text), reference(text, |_| false));
+            assert_eq!(uri_encode_path(text), reference(text, |b| b == b'/'));
             assert_eq!(
                 url_encode_key(text),
-                utf8_percent_encode(text, URL_PATH).to_string()
+                reference(text, |b| b"/!'()*".contains(&b))
             );
         }
     }

@@ -282,7 +282,8 @@ fn is_ip(host: &str) -> bool {
 }
 
 // The address checks below accept exactly what `std::net::Ipv4Addr` and `Ipv6Addr` parse, following the
-// standard library's parser step by step; std's own parser costs kilobytes of wasm.
+// standard library's parser step by step. Measured: std's parsers in their place made the shipped .wasm
+// 0.5 kB larger gzipped (2.4 kB raw). The platform's `URL` would move the check out of the core.
 
 /// Whether `text` is a dotted-quad IPv4 address: four decimal numbers up to 255 without leading zeros.
 fn is_ipv4(text: &str) -> bool {

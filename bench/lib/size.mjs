@@ -1,10 +1,11 @@
 // Shipped size: every file a runtime loads, each gzipped at level 9 (as a server would send it), summed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-function gzipped(file) {
+/** `file`'s size after `gzip -9` (zlib's level 9 where there is no gzip). */
+export function gzipped(file) {
   try {
     return Number(execFileSync('sh', ['-c', 'gzip -9 -c "$1" | wc -c', 'sh', file], { encoding: 'utf8' }).trim());
   } catch {
@@ -19,16 +20,12 @@ function measure(files) {
   return { parts, raw: parts.reduce((s, p) => s + p.raw, 0), gz: parts.reduce((s, p) => s + p.gz, 0) };
 }
 
-// A runtime loads its entry files and everything in its directory (bindings, .wasm and the JS they import).
-function runtimeFiles(pkgDir, dir, entries) {
-  const inDir = existsSync(join(pkgDir, dir)) ? readdirSync(join(pkgDir, dir)).map((f) => join(dir, f)) : [`${dir}/`];
-  return [...inDir.sort(), ...entries].map((f) => join(pkgDir, f));
-}
-
 export function shippedSize({ pkgDir, benchDir }) {
+  // A runtime loads its entry (the bindings and the crate's JS are bundled into it) and the one .wasm.
+  const files = (entries) => [...entries, 'oss_append_bg.wasm'].map((f) => join(pkgDir, f));
   return {
-    web: measure(runtimeFiles(pkgDir, 'web', ['web.js'])),
-    node: measure(runtimeFiles(pkgDir, 'node', ['node.cjs', 'node.mjs'])),
+    web: measure(files(['web.js'])),
+    node: measure(files(['node.cjs', 'node.mjs', 'spool-node.cjs'])),
     ali: measure([join(benchDir, 'node_modules', 'ali-oss', 'dist', 'aliyun-oss-sdk.min.js')]),
   };
 }

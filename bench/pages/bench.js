@@ -1,5 +1,6 @@
 // The in-page side of bench/run.mjs: CRC-64 and append throughput in headless Chromium, and the 1 GiB File upload
 // whose memory the Node side reads from /proc. Every function returns plain data (it crosses page.evaluate).
+import { wasmInstance } from './capture-wasm.js';
 import { OSS, Crc64, crc64 } from '/pkg/web.js';
 
 const MIB = 1 << 20;
@@ -154,10 +155,9 @@ export async function fileBare(opts, key, partSize) {
   return { ...r, size: file.size };
 }
 
-/** The package's wasm linear memory size in bytes (its init() hands back the instance's exports once loaded). */
+/** The package's wasm linear memory size in bytes. */
 export async function wasmMemory() {
-  const init = (await import('/pkg/web/oss_append.js')).default;
-  return (await init()).memory.buffer.byteLength;
+  return wasmInstance.exports.memory.buffer.byteLength;
 }
 
 // ---- under a modelled network (the emulator's --latency-ms and --upload-rate) ----

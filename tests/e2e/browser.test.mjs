@@ -50,7 +50,7 @@ describe('headless Chromium', () => {
       };
     });
     assert.deepEqual(info, { defaultIsOSS: true, crc: '11051210869376104954', helpers: true });
-    const wasm = await fetch(`${site.origin}/pkg/web/oss_append_bg.wasm`);
+    const wasm = await fetch(`${site.origin}/pkg/oss_append_bg.wasm`);
     assert.equal(wasm.headers.get('content-type'), 'application/wasm');
     assert.ok((await wasm.arrayBuffer()).byteLength > 1000);
     assert.deepEqual(problems, []);
