@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import {
   assertNoSecret, assertStored, payload, refCrc64, rejects, snapshot, uniqueKey, userMeta,

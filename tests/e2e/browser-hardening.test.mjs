@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { launchBrowser, openPage, PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { INSTALLED } from './helpers/pkg.mjs';
 import { assertStored, uniqueKey } from './helpers/util.mjs';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
 import { assertDigest, launchChromium, openStreamsPage, patternDigest } from './helpers/streaming.mjs';
 import { assertStored, sleep, uniqueKey } from './helpers/util.mjs';

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { launchBrowser, openPage, PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
 import { uniqueKey } from './helpers/util.mjs';
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { CONSUMER } from './helpers/install-pkg.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { assertStored, payload, rejects, uniqueKey } from './helpers/util.mjs';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { assertStored, payload, refCrc64, uniqueKey } from './helpers/util.mjs';
 

@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { CHROMIUM, CHROMIUM_ARGS, PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
 import { FastCrc64 } from './helpers/crc64-fast.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { INSTALLED } from './helpers/pkg.mjs';
 import { assertDigest } from './helpers/streaming.mjs';
 import { uniqueKey } from './helpers/util.mjs';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { launchBrowser, openPage, PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
 import { assertNoSecret, assertStored, rejects, uniqueKey } from './helpers/util.mjs';
 import { pattern } from './pages/common.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { startStaticServer, PAGES_DIR } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
 import {
   assertDigest, controller, launchChromium, openStreamsPage, patternDigest, runInPage,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
 import { compactLog } from './helpers/streaming-cases.mjs';
 import { assertDigest, controller, launchChromium, openStreamsPage, patternDigest } from './helpers/streaming.mjs';

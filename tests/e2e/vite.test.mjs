@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { launchBrowser, openPage, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { CONSUMER } from './helpers/pkg.mjs';
 import { assertStored, refCrc64, uniqueKey } from './helpers/util.mjs';
 

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
+import { startEmulator } from '../support/emulator.mjs';
 import {
-  ACCESS_KEY_ID, ACCESS_KEY_SECRET, BUCKET, REGION, STS_TOKEN, TEST_DOMAIN, crc64, httpGet, payload, startEmulator,
+  ACCESS_KEY_ID, ACCESS_KEY_SECRET, BUCKET, IDENTITY, REGION, STS_TOKEN, TEST_DOMAIN, crc64, httpGet, payload,
   testAgent, uniqueKey,
-} from './emulator.mjs';
+} from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const OSS = require('ali-oss');
@@ -88,7 +89,7 @@ for (const variant of VARIANTS) {
     const signatureParam = variant.v4 ? 'x-oss-signature' : 'Signature';
 
     before(async () => {
-      emu = await startEmulator({ auth: variant.auth });
+      emu = await startEmulator({ ...IDENTITY, auth: variant.auth });
       client = makeClient(emu, variant);
     }, T);
     after(async () => { await emu?.stop(); }, T);
@@ -319,7 +320,7 @@ for (const variant of VARIANTS) {
 
 describe('ali-oss with an STS token', () => {
   let emu;
-  before(async () => { emu = await startEmulator({ auth: 'any', args: ['--sts-token', STS_TOKEN] }); }, T);
+  before(async () => { emu = await startEmulator({ ...IDENTITY, auth: 'any', args: ['--sts-token', STS_TOKEN] }); }, T);
   after(async () => { await emu?.stop(); }, T);
 
   for (const v4 of [false, true]) {
@@ -346,7 +347,7 @@ describe('ali-oss with an STS token', () => {
 
 describe('ali-oss on a versioned bucket', () => {
   let emu;
-  before(async () => { emu = await startEmulator({ auth: 'v4', versioning: 'enabled' }); });
+  before(async () => { emu = await startEmulator({ ...IDENTITY, auth: 'v4', versioning: 'enabled' }); });
   after(async () => { await emu?.stop(); });
 
   test('append, put, append, delete: version ids as oss-append reports them', T, async () => {
