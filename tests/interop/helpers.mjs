@@ -1,8 +1,10 @@
 // What the ali-oss suite needs besides the emulator (tests/support/emulator.mjs): the identity it starts it with, an
-// HTTP agent that resolves test host names, a small CRC-64/XZ and test data.
-import { createHash, randomBytes } from 'node:crypto';
+// HTTP agent that resolves test host names, a small CRC-64/XZ and test data (from the suites' one seeded generator).
+import { randomBytes } from 'node:crypto';
 import dns from 'node:dns';
 import http from 'node:http';
+
+import { seededBytes } from '../e2e/pages/rng.js';
 
 export const BUCKET = 'interop-bucket';
 export const ACCESS_KEY_ID = 'LTAIinteropTestKeyId';
@@ -63,16 +65,10 @@ if (crc64(Buffer.from('123456789')) !== '11051210869376104954') {
   throw new Error('the test CRC-64 implementation is wrong');
 }
 
-/** n deterministic bytes covering the whole byte range. */
+/** `n` deterministic bytes from `seed` (a number or a label), covering the whole byte range; a Buffer. */
 export function payload(n, seed) {
-  const chunks = [];
-  let have = 0;
-  for (let i = 0; have < n; i++) {
-    const d = createHash('sha256').update(`${seed}:${i}`).digest();
-    chunks.push(d);
-    have += d.length;
-  }
-  return Buffer.concat(chunks).subarray(0, n);
+  const bytes = seededBytes(n, seed);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** A key unique to this run. */
