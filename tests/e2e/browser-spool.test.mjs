@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
+import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
 import { startEmulator } from '../support/emulator.mjs';
-import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
-import { controller, launchChromium, openStreamsPage } from './helpers/streaming.mjs';
+import { loadEsm } from './helpers/pkg.mjs';
+import { controller, openStreamsPage } from './helpers/streaming.mjs';
 import { assertStored, uniqueKey } from './helpers/util.mjs';
 import { Pattern } from './pages/streams.js';
 
@@ -26,11 +26,10 @@ let browser;
 before(async () => {
   ({ default: OSS } = await loadEsm());
   emu = await startEmulator();
-  site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
-  browser = await launchChromium();
+  ({ browser, site } = await startBrowserSuite());
 });
 after(async () => {
-  await Promise.allSettled([browser?.close(), site?.close()]);
+  await closeBrowserSuite(browser, site);
   await emu?.stop();
 });
 
