@@ -108,7 +108,7 @@ describe('failures that cannot recover', () => {
       await emu.clearFaults();
     });
 
-  test('an AbortSignal already aborted: AbortError / Aborted, nothing sent', T, async () => {
+  test('an AbortSignal already aborted rejects with AbortError / Aborted, nothing sent', T, async () => {
     const client = new OSS(emu.clientOptions());
     const key = uniqueKey('pre-aborted');
     const before = (await emu.requestLog()).length;

@@ -287,7 +287,7 @@ for (const variant of VARIANTS) {
     });
 
     for (const mode of ['virtual', 'cname', 'path', 'ip']) {
-      test(`addressing: ${mode}`, T, async () => {
+      test(`${mode} addressing appends to the same object`, T, async () => {
         const c = makeClient(emu, { ...variant, mode });
         const key = uniqueKey(`addressing-${mode}`);
         const r1 = await c.append(key, Buffer.from('abc'));
@@ -300,7 +300,7 @@ for (const variant of VARIANTS) {
       });
     }
 
-    test('keys with spaces, plus, percent and non-ASCII characters', T, async () => {
+    test('keys with spaces, plus, percent and non-ASCII characters round-trip', T, async () => {
       const key = uniqueKey('odd-key', 'a b+c%20d/日志 ü.bin');
       const part1 = payload(10, 'ali-e');
       const part2 = payload(20, 'ali-f');
