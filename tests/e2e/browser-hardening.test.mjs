@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { closeBrowserSuite, openTestPage, startBrowserSuite } from './helpers/browser.mjs';
 import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, openTestPage, startBrowserSuite } from './helpers/browser.mjs';
 import { assertStored, uniqueKey } from './helpers/util.mjs';
 
 const T = { timeout: 60_000 };

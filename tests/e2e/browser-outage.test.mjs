@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { closeBrowserSuite, PAGES_DIR, startBrowserSuite, startStaticServer } from './helpers/browser.mjs';
 import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, PAGES_DIR, startBrowserSuite, startStaticServer } from './helpers/browser.mjs';
 import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
 import { assertDigest, openStreamsPage, patternDigest } from './helpers/streaming.mjs';
 import { assertStored, sleep, uniqueKey } from './helpers/util.mjs';

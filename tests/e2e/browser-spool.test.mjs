@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
 import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { controller, openStreamsPage } from './helpers/streaming.mjs';
 import { assertStored, uniqueKey } from './helpers/util.mjs';

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
 import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { CASES } from './helpers/streaming-cases.mjs';
 import { assertDigest, controller, openStreamsPage } from './helpers/streaming.mjs';

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { closeBrowserSuite, openTestPage, startBrowserSuite } from './helpers/browser.mjs';
 import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, openTestPage, startBrowserSuite } from './helpers/browser.mjs';
 import { assertStored, refCrc64, uniqueKey, userMeta } from './helpers/util.mjs';
 import { pattern } from './pages/common.js';
 

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { closeBrowserSuite, openPage, startBrowserSuite } from './helpers/browser.mjs';
 import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, openPage, startBrowserSuite } from './helpers/browser.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { uniqueKey } from './helpers/util.mjs';
 

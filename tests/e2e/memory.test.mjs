@@ -17,9 +17,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
+import { startEmulator } from '../support/emulator.mjs';
 import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
 import { FastCrc64 } from './helpers/crc64-fast.mjs';
-import { startEmulator } from '../support/emulator.mjs';
 import { assertDigest } from './helpers/streaming.mjs';
 import { uniqueKey } from './helpers/util.mjs';
 import { Pattern } from './pages/streams.js';

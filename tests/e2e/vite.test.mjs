@@ -6,8 +6,8 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { closeBrowserSuite, launchBrowser, openPage, startStaticServer } from './helpers/browser.mjs';
 import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, launchBrowser, openPage, startStaticServer } from './helpers/browser.mjs';
 import { CONSUMER } from './helpers/pkg.mjs';
 import { assertStored, refCrc64, uniqueKey } from './helpers/util.mjs';
 
