@@ -274,23 +274,26 @@ fn run_v4(id: &str) {
     }
 }
 
-/// One `#[test]` per case, named after the case id, plus the list of ids covered.
+/// One `#[test]` per case in module `$module`, named after the case id, plus the list of ids covered. The module
+/// names the behaviour, so a test reads `the_v1_signature_matches_the_vendor_vector::v1_presign_versionId`.
 macro_rules! vector_tests {
-    ($list:ident, $runner:ident: $($id:ident),+ $(,)?) => {
+    ($module:ident, $list:ident, $runner:ident: $($id:ident),+ $(,)?) => {
         const $list: &[&str] = &[$(stringify!($id)),+];
-        $(
-            // Test names are the case ids verbatim, mixed case included.
-            #[allow(non_snake_case)]
-            #[test]
-            fn $id() {
-                $runner(stringify!($id));
-            }
-        )+
+        mod $module {
+            $(
+                // Test names are the case ids verbatim, mixed case included.
+                #[allow(non_snake_case)]
+                #[test]
+                fn $id() {
+                    super::$runner(stringify!($id));
+                }
+            )+
+        }
     };
 }
 
 vector_tests! {
-    V1_CASES, run_v1:
+    the_v1_signature_matches_the_vendor_vector, V1_CASES, run_v1:
     v1_header_put_object,
     v1_header_put_acl_subresource,
     v1_header_bucket_resourceGroup_custom_subresource,
@@ -302,7 +305,7 @@ vector_tests! {
 }
 
 vector_tests! {
-    V4_CASES, run_v4:
+    the_v4_signature_matches_the_vendor_vector, V4_CASES, run_v4:
     v4_auth_header,
     v4_auth_header_token,
     v4_auth_header_additional,
@@ -319,7 +322,7 @@ vector_tests! {
 }
 
 #[test]
-fn every_vector_has_a_test() {
+fn every_vendor_vector_has_a_test() {
     let listed =
         |cases: &[&str]| -> BTreeSet<String> { cases.iter().map(|s| (*s).to_owned()).collect() };
     assert_eq!(ids("v1-vectors.json"), listed(V1_CASES));

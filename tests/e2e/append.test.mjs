@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import {
   assertNoSecret, assertStored, payload, refCrc64, rejects, snapshot, uniqueKey, userMeta,
@@ -40,7 +40,7 @@ for (const variant of VARIANTS) {
     });
     after(async () => { await emu?.stop(); });
 
-    test('result shape: { name, url, res: { status, headers, size, rt, requestUrls }, nextAppendPosition, crc64 }',
+    test('the result has { name, url, res: { status, headers, size, rt, requestUrls }, nextAppendPosition, crc64 }',
       T, async () => {
         const key = uniqueKey('shape', 'clip one+two.webm');
         const data = payload(1234, 'shape');
@@ -89,7 +89,7 @@ for (const variant of VARIANTS) {
       await assertStored(emu, key, whole);
     });
 
-    test('position as bigint', T, async () => {
+    test('a bigint position is taken like a number', T, async () => {
       const key = uniqueKey('bigint-position');
       const parts = [payload(100, 'b0'), payload(200, 'b1')];
       const r0 = await client.append(key, parts[0], { position: 0n });
@@ -242,7 +242,7 @@ describe('bad input: a clear error and no request sent', () => {
   }
   const invalid = (what) => ({ code: 'InvalidArgument', name: 'InvalidArgumentError', message: what });
 
-  test('missing bucket or credentials', T, async () => {
+  test('a missing bucket or credential, or a bad bucket name, is refused', T, async () => {
     for (const [field, re] of [['bucket', /bucket/], ['accessKeyId', /accessKeyId/], ['accessKeySecret', /accessKeySecret/]]) {
       const options = emu.clientOptions();
       delete options[field];
@@ -252,7 +252,7 @@ describe('bad input: a clear error and no request sent', () => {
       invalid(/bucket/));
   });
 
-  test('V4 with a custom endpoint and no region; V1 needs none', T, async () => {
+  test('V4 with a custom endpoint is refused without a region; V1 needs none', T, async () => {
     const options = emu.clientOptions();
     delete options.region;
     await refused(() => new OSS(options).append(uniqueKey('v4-no-region'), Buffer.from('x')), invalid(/region/));
@@ -261,7 +261,7 @@ describe('bad input: a clear error and no request sent', () => {
     assert.equal((await v1.append(key, Buffer.from('ok'))).nextAppendPosition, '2');
   });
 
-  test('object names: empty, over 1023 bytes, with a newline, not a string', T, async () => {
+  test('object names that are empty, over 1023 bytes, with a newline or not a string are refused', T, async () => {
     for (const name of ['', 'a'.repeat(1024), `${'日'.repeat(341)}ab`, 'a\nb', 'a\rb']) {
       await refused(() => client.append(name, Buffer.from('x')), invalid(/name|key/i));
     }
@@ -270,14 +270,14 @@ describe('bad input: a clear error and no request sent', () => {
     }
   });
 
-  test('positions: negative, NaN, fractional, junk, past 5 GiB', T, async () => {
+  test('positions that are negative, NaN, fractional, junk or past 5 GiB are refused', T, async () => {
     for (const position of [-1, NaN, 1.5, Infinity, '1.5', 'abc', '-3', '', 5 * GiB + 1, '18446744073709551616', {}]) {
       await refused(() => client.append(uniqueKey('bad-position'), Buffer.from('x'), { position }),
         invalid(/position/));
     }
   });
 
-  test('positions as bigint: negative, past 5 GiB, past 2^64', T, async () => {
+  test('bigint positions that are negative, past 5 GiB or past 2^64 are refused', T, async () => {
     for (const position of [-1n, 5n * 2n ** 30n + 1n, 2n ** 64n]) {
       await refused(() => client.append(uniqueKey('bad-position'), Buffer.from('x'), { position }),
         invalid(/position/));
@@ -297,7 +297,7 @@ describe('bad input: a clear error and no request sent', () => {
     await refused(() => client.append(uniqueKey('dir'), '/tmp'), { code: 'InvalidArgument' });
   });
 
-  test('streams that yield text instead of bytes', T, async () => {
+  test('streams that yield text instead of bytes are refused', T, async () => {
     await refused(() => client.append(uniqueKey('text-readable'), Readable.from(['some', 'text'])),
       { code: 'InvalidArgument', message: /Uint8Array/ });
     const decoded = Readable.from([Buffer.from('bytes')]);
@@ -307,7 +307,7 @@ describe('bad input: a clear error and no request sent', () => {
     await refused(() => client.append(uniqueKey('text-stream'), web), { code: 'InvalidArgument', message: /Uint8Array/ });
   });
 
-  test('partSize out of range', T, async () => {
+  test('a partSize out of range is refused', T, async () => {
     for (const partSize of [0, -1, 1.5, NaN, 6 * GiB, 'big']) {
       await refused(() => client.append(uniqueKey('bad-part-size'), Buffer.from('x'), { partSize }),
         invalid(/partSize/));
@@ -327,7 +327,7 @@ describe('bad input: a clear error and no request sent', () => {
     assert.ok((await emu.requestLog()).length > before, 'an append ending exactly at 5 GiB is sent');
   });
 
-  test('options of the wrong type', T, async () => {
+  test('options of the wrong type are refused', T, async () => {
     await refused(() => client.append(uniqueKey('bad-options'), Buffer.from('x'), 'position=0'), { code: 'InvalidArgument' });
     await refused(() => client.append(uniqueKey('bad-progress'), Buffer.from('x'), { progress: 'yes' }),
       invalid(/progress/));

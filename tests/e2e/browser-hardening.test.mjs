@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, openPage, PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
-import { INSTALLED } from './helpers/pkg.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, openTestPage, startBrowserSuite } from './helpers/browser.mjs';
 import { assertStored, uniqueKey } from './helpers/util.mjs';
 
 const T = { timeout: 60_000 };
@@ -18,21 +17,16 @@ let browser;
 let site;
 let emu;
 before(async () => {
-  site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
+  ({ browser, site } = await startBrowserSuite());
   emu = await startEmulator();
-  browser = await launchBrowser();
 });
 after(async () => {
-  await browser?.close();
-  await site?.close();
+  await closeBrowserSuite(browser, site);
   await emu?.stop();
 });
 
-async function ready() {
-  const { page, problems } = await openPage(browser, `${site.origin}/index.html`);
-  await page.waitForFunction(() => window.ossReady !== undefined, null, { timeout: 20_000 });
-  assert.equal(await page.evaluate(() => window.ossReady), 'ok');
-  return { page, problems };
+function ready() {
+  return openTestPage(browser, `${site.origin}/index.html`);
 }
 
 describe('headless Chromium: hostile inputs', () => {

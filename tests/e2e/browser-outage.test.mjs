@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, PAGES_DIR, startBrowserSuite, startStaticServer } from './helpers/browser.mjs';
 import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
-import { assertDigest, launchChromium, openStreamsPage, patternDigest } from './helpers/streaming.mjs';
+import { assertDigest, openStreamsPage, patternDigest } from './helpers/streaming.mjs';
 import { assertStored, sleep, uniqueKey } from './helpers/util.mjs';
 import { pattern } from './pages/common.js';
 import { Pattern } from './pages/streams.js';
@@ -26,13 +26,12 @@ let browser;
 before(async () => {
   ({ default: OSS } = await loadEsm());
   emu = await startEmulator();
-  site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
+  ({ browser, site } = await startBrowserSuite());
   strict = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR },
     { headers: { 'content-security-policy': CSP } });
-  browser = await launchChromium();
 });
 after(async () => {
-  await Promise.allSettled([browser?.close(), site?.close(), strict?.close()]);
+  await closeBrowserSuite(browser, site, strict);
   await emu?.stop();
 });
 

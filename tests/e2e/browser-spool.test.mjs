@@ -6,15 +6,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
-import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
-import { controller, launchChromium, openStreamsPage } from './helpers/streaming.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
+import { loadEsm } from './helpers/pkg.mjs';
+import { controller, openStreamsPage } from './helpers/streaming.mjs';
 import { assertStored, uniqueKey } from './helpers/util.mjs';
+import { Pattern } from './pages/streams.js';
 
 const KIB = 1024;
 const FIRST = 512 * KIB;
 const OFFLINE = 5 * 1024 * KIB + 300 * KIB;
+const SEED = 31; // of the recording's bytes, Pattern(SEED) in the page, the worker and here
 const T = { timeout: 60_000 };
 
 let OSS;
@@ -24,34 +26,29 @@ let browser;
 before(async () => {
   ({ default: OSS } = await loadEsm());
   emu = await startEmulator();
-  site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
-  browser = await launchChromium();
+  ({ browser, site } = await startBrowserSuite());
 });
 after(async () => {
-  await Promise.allSettled([browser?.close(), site?.close()]);
+  await closeBrowserSuite(browser, site);
   await emu?.stop();
 });
 
-/** The recording's bytes `[from, to)`: the same pattern in the page and here. */
+const recording = new Pattern(SEED);
+/** The recording's bytes `[from, to)`: the same in the page and here. */
 function pattern(from, to) {
-  const out = new Uint8Array(to - from);
-  for (let i = from; i < to; i++) out[i - from] = (i * 31 + (i >> 11)) & 255;
-  return out;
+  return recording.read(from, to - from);
 }
 
 /** In the page: records FIRST bytes (confirmed), then waits for the test to go offline and spools OFFLINE more. */
 async function recordInPage(page, cfg) {
-  await page.evaluate(async ({ options, key, first }) => {
+  await page.evaluate(async ({ options, key, first, seed }) => {
     const { default: OSS } = window.ossAppend;
     const client = new OSS(options);
     window.w = await client.openAppender(key, { spool: 'rec-tab', minPartSize: 0, maxRetryDelay: 600_000 });
-    window.pattern = (from, to) => {
-      const out = new Uint8Array(to - from);
-      for (let i = from; i < to; i++) out[i - from] = (i * 31 + (i >> 11)) & 255;
-      return out;
-    };
+    const recording = new window.streams.Pattern(seed);
+    window.pattern = (from, to) => recording.read(from, to - from);
     await window.w.write(window.pattern(0, first));
-  }, cfg);
+  }, { ...cfg, seed: SEED });
 }
 
 async function spoolOffline(page, { first, offline }) {
@@ -164,7 +161,7 @@ test('a spooled recording in a dedicated worker survives a reload during an outa
   const key = uniqueKey('spool-worker', 'rec.webm');
   const { control } = controller(emu, OSS);
   const { page, context } = await openStreamsPage(browser, site.origin, control, { ignore: [/./] });
-  const base = { options: emu.clientOptions(), key, first: FIRST, offline: OFFLINE };
+  const base = { options: emu.clientOptions(), key, first: FIRST, offline: OFFLINE, seed: SEED };
   assert.deepEqual(await inWorker(page, { ...base, cmd: 'record' }), { ok: true, position: String(FIRST) });
   await emu.halt();
   let spooled;

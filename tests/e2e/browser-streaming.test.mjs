@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
-import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
+import { loadEsm } from './helpers/pkg.mjs';
 import { CASES } from './helpers/streaming-cases.mjs';
-import { assertDigest, controller, launchChromium, openStreamsPage } from './helpers/streaming.mjs';
+import { assertDigest, controller, openStreamsPage } from './helpers/streaming.mjs';
 import { uniqueKey } from './helpers/util.mjs';
 
 const T = { timeout: 60_000 };
@@ -23,15 +23,14 @@ let control = null;
 before(async () => {
   ({ default: OSS } = await loadEsm());
   emu = await startEmulator({ stsToken: 'sts-token-browser-streaming' });
-  site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
-  browser = await launchChromium();
+  ({ browser, site } = await startBrowserSuite());
   // Requests fail on purpose here, and Chromium logs each failed one; uncaught page errors still count.
   ({ page, problems } = await openStreamsPage(browser, site.origin, (...a) => control(...a),
     { ignore: [/^Failed to load resource/, /^requestfailed/] }));
 });
 after(async () => {
   // each is stopped even when another fails to
-  await Promise.allSettled([browser?.close(), site?.close()]);
+  await closeBrowserSuite(browser, site);
   await emu?.stop();
 });
 

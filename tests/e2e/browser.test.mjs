@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, openPage, PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
-import { INSTALLED } from './helpers/pkg.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, openTestPage, startBrowserSuite } from './helpers/browser.mjs';
 import { assertStored, refCrc64, uniqueKey, userMeta } from './helpers/util.mjs';
 import { pattern } from './pages/common.js';
 
@@ -17,23 +16,19 @@ let site;
 let emu;
 let hidden; // an emulator whose CORS rule exposes no headers
 before(async () => {
-  site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
+  ({ browser, site } = await startBrowserSuite());
   emu = await startEmulator();
   hidden = await startEmulator({ corsExpose: 'none' });
-  browser = await launchBrowser();
 });
 after(async () => {
-  await browser?.close();
-  await site?.close();
+  await closeBrowserSuite(browser, site);
   await emu?.stop();
   await hidden?.stop();
 });
 
 /** Opens the test page and waits for the package to load; asserts it loaded from another origin than `emu`. */
 async function ready(target = emu) {
-  const { page, problems } = await openPage(browser, `${site.origin}/index.html`);
-  await page.waitForFunction(() => window.ossReady !== undefined, null, { timeout: 20_000 });
-  assert.equal(await page.evaluate(() => window.ossReady), 'ok');
+  const { page, problems } = await openTestPage(browser, `${site.origin}/index.html`);
   assert.notEqual(new URL(site.origin).origin, new URL(target.url).origin, 'the page is cross-origin');
   return { page, problems };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, BUCKET, startEmulator } from './helpers/emulator.mjs';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, BUCKET, startEmulator } from '../support/emulator.mjs';
 import { CONSUMER } from './helpers/install-pkg.mjs';
 import { assertStored, sleep, uniqueKey } from './helpers/util.mjs';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { assertStored, payload, refCrc64, rejects, uniqueKey, userMeta } from './helpers/util.mjs';
 
@@ -43,7 +43,7 @@ for (const variant of [
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    test('head: { status, meta, res, objectType, nextAppendPosition, crc64 }; 404 NoSuchKeyError when absent', T,
+    test('head answers { status, meta, res, objectType, nextAppendPosition, crc64 }; 404 NoSuchKeyError when absent', T,
       async () => {
         const key = uniqueKey('head', 'song.mp3');
         const data = payload(4321, 'head');
@@ -170,7 +170,7 @@ for (const variant of [
       await assertStored(emu, key, Buffer.concat([data, more]));
     });
 
-    test('signatureUrlV4: a query value given as a number (position: 3)', T, async () => {
+    test('signatureUrlV4 signs a query value given as a number (position: 3)', T, async () => {
       const key = uniqueKey('presign-v4-number');
       await client.append(key, Buffer.from('abc'));
       const url = await client.signatureUrlV4('POST', 60, { queries: { append: null, position: 3 } }, key);

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, openPage, PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
-import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, openPage, startBrowserSuite } from './helpers/browser.mjs';
+import { loadEsm } from './helpers/pkg.mjs';
 import { uniqueKey } from './helpers/util.mjs';
 
 const T = { timeout: 60_000 };
@@ -71,12 +71,10 @@ describe('the control plane from a page on another origin', () => {
   let browser;
   let site;
   before(async () => {
-    site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
-    browser = await launchBrowser();
+    ({ browser, site } = await startBrowserSuite());
   });
   after(async () => {
-    await browser?.close();
-    await site?.close();
+    await closeBrowserSuite(browser, site);
   });
 
   test('can read nothing, and its simple requests (no-cors, text/plain) reset nothing and arm nothing', T,

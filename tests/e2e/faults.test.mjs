@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { assertStored, payload, refCrc64, rejects, uniqueKey } from './helpers/util.mjs';
 
@@ -108,7 +108,7 @@ describe('failures that cannot recover', () => {
       await emu.clearFaults();
     });
 
-  test('an AbortSignal already aborted: AbortError / Aborted, nothing sent', T, async () => {
+  test('an AbortSignal already aborted rejects with AbortError / Aborted, nothing sent', T, async () => {
     const client = new OSS(emu.clientOptions());
     const key = uniqueKey('pre-aborted');
     const before = (await emu.requestLog()).length;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { CONSUMER } from './helpers/install-pkg.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { assertStored, payload, rejects, uniqueKey } from './helpers/util.mjs';
@@ -260,7 +260,7 @@ describe('part sizes stop at what one request body carries', () => {
 });
 
 describe('validation before anything is sent', () => {
-  test('a name with a lone surrogate', T, async () => {
+  test('a name with a lone surrogate is refused; a surrogate pair is fine', T, async () => {
     for (const name of ['rec/\uD800.bin', 'rec/\uDC00', 'a\uD83D']) {
       await rejects(client.append(name, Buffer.from('x')), { code: 'InvalidArgument', message: /lone surrogate.*well-formed Unicode/ });
       await rejects(client.head(name), { code: 'InvalidArgument', message: /lone surrogate/ });
@@ -270,7 +270,7 @@ describe('validation before anything is sent', () => {
     assert.equal(r.nextAppendPosition, '2', 'a surrogate pair is fine');
   });
 
-  test('credentials outside printable ASCII, and a colon in the AccessKey ID', T, async () => {
+  test('credentials outside printable ASCII, and a colon in the AccessKey ID, are refused', T, async () => {
     const base = emu.clientOptions();
     for (const [extra, what] of [
       [{ accessKeyId: 'id\u00e9' }, /accessKeyId.*non-ASCII/],

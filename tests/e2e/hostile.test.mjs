@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { assertStored, payload, uniqueKey } from './helpers/util.mjs';
-import { Rng } from './pages/streams.js';
+import { Rng } from './pages/rng.js';
 
 let combineCrc64;
 

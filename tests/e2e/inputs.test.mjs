@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { assertStored, payload, refCrc64, uniqueKey } from './helpers/util.mjs';
 
@@ -86,7 +86,7 @@ const FORMS = {
 
 describe('every input form, appended twice and read back', () => {
   for (const [form, make] of Object.entries(FORMS)) {
-    test(form, T, async () => {
+    test(`${form} is appended twice and read back`, T, async () => {
       const key = uniqueKey(`input-${form.replace(/\W+/g, '-')}`);
       const part1 = payload(70_001, `${form}-1`);
       const part2 = payload(12_345, `${form}-2`);

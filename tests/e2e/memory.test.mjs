@@ -12,16 +12,14 @@ import { createHash } from 'node:crypto';
 import {
   closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { CHROMIUM, CHROMIUM_ARGS, PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
 import { FastCrc64 } from './helpers/crc64-fast.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
-import { INSTALLED } from './helpers/pkg.mjs';
 import { assertDigest } from './helpers/streaming.mjs';
 import { uniqueKey } from './helpers/util.mjs';
 import { Pattern } from './pages/streams.js';
@@ -125,13 +123,8 @@ describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
   // the bound is asserted on what stays alive (the heap after a forced GC at the half and at the end), and the peaks
   // are reported.
   test('Chromium: a File keeps the renderer\'s live memory within a few part sizes; peaks reported', T, async (t) => {
-    const site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
-    const { chromium } = createRequire(import.meta.url)('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [...CHROMIUM_ARGS, '--enable-precise-memory-info', '--js-flags=--expose-gc'],
-      headless: true,
-      timeout: 30_000,
+    const { browser, site } = await startBrowserSuite({
+      args: ['--enable-precise-memory-info', '--js-flags=--expose-gc'],
     });
     const tree = new ChromiumTree();
     try {
@@ -232,7 +225,7 @@ describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
       assert.ok(peak.utility - marks.start.utility <= LIMIT, 'the network service holds no copy of the file');
       await emu.reset();
     } finally {
-      await Promise.allSettled([browser.close(), site.close()]);
+      await closeBrowserSuite(browser, site);
     }
   });
 });

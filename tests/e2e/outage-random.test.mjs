@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { assertDigest, patternDigest } from './helpers/streaming.mjs';
 import { sleep, uniqueKey } from './helpers/util.mjs';
 import { record } from './pages/outage.js';
-import { Rng } from './pages/streams.js';
+import { Rng } from './pages/rng.js';
 
 const LONG = process.env.OSS_E2E_LONG === '1';
 const SEEDS = LONG ? [101, 102, 103, 104, 105, 106, 107, 108, 109, 110] : [201, 202];

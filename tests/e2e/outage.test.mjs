@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { assertDigest, patternDigest } from './helpers/streaming.mjs';
 import { assertStored, payload, refCrc64, rejects, sleep, uniqueKey } from './helpers/util.mjs';

@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, openPage, PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
-import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, openTestPage, startBrowserSuite } from './helpers/browser.mjs';
+import { loadEsm } from './helpers/pkg.mjs';
 import { assertNoSecret, assertStored, rejects, uniqueKey } from './helpers/util.mjs';
 import { pattern } from './pages/common.js';
 
@@ -25,20 +25,16 @@ let browser;
 let site;
 let emu;
 before(async () => {
-  site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
+  ({ browser, site } = await startBrowserSuite());
   emu = await startEmulator();
-  browser = await launchBrowser();
 });
 after(async () => {
-  await browser?.close();
-  await site?.close();
+  await closeBrowserSuite(browser, site);
   await emu?.stop();
 });
 
 async function ready() {
-  const { page, problems } = await openPage(browser, `${site.origin}/index.html`);
-  await page.waitForFunction(() => window.ossReady !== undefined, null, { timeout: 20_000 });
-  assert.equal(await page.evaluate(() => window.ossReady), 'ok');
+  const { page, problems } = await openTestPage(browser, `${site.origin}/index.html`);
   assert.notEqual(new URL(site.origin).origin, new URL(emu.url).origin, 'the page is cross-origin');
   return { page, problems };
 }

@@ -9,11 +9,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { startStaticServer, PAGES_DIR } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
-import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
+import { loadEsm } from './helpers/pkg.mjs';
 import {
-  assertDigest, controller, launchChromium, openStreamsPage, patternDigest, runInPage,
+  assertDigest, controller, openStreamsPage, patternDigest, runInPage,
 } from './helpers/streaming.mjs';
 import { uniqueKey } from './helpers/util.mjs';
 import { randomPlan, runUpload } from './pages/streams.js';
@@ -130,14 +130,13 @@ describe(`randomized faults over ${CHROME_SIZE / MIB} MiB streams, headless Chro
   let page;
   let problems;
   before(async () => {
-    site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
-    browser = await launchChromium();
+    ({ browser, site } = await startBrowserSuite());
     // The faults make requests fail on purpose, and Chromium logs each failed one; uncaught page errors still count.
     ({ page, problems } = await openStreamsPage(browser, site.origin, (...a) => control(...a),
       { ignore: [/^Failed to load resource/, /^requestfailed/] }));
   });
   after(async () => {
-    await Promise.allSettled([browser?.close(), site?.close()]);
+    await closeBrowserSuite(browser, site);
   });
   let control;
 

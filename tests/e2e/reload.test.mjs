@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
-import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
+import { loadEsm } from './helpers/pkg.mjs';
 import { compactLog } from './helpers/streaming-cases.mjs';
-import { assertDigest, controller, launchChromium, openStreamsPage, patternDigest } from './helpers/streaming.mjs';
+import { assertDigest, controller, openStreamsPage, patternDigest } from './helpers/streaming.mjs';
 import { sleep, uniqueKey } from './helpers/util.mjs';
 
 const KIB = 1024;
@@ -24,12 +24,11 @@ let browser;
 before(async () => {
   ({ default: OSS } = await loadEsm());
   emu = await startEmulator();
-  site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
-  browser = await launchChromium();
+  ({ browser, site } = await startBrowserSuite());
 });
 after(async () => {
   // each is stopped even when another fails to
-  await Promise.allSettled([browser?.close(), site?.close()]);
+  await closeBrowserSuite(browser, site);
   await emu?.stop();
 });
 

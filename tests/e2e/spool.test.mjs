@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { CONSUMER, loadEsm } from './helpers/pkg.mjs';
 import { assertStored, payload, rejects, sleep, uniqueKey } from './helpers/util.mjs';
 

@@ -4,7 +4,7 @@
 // headless Chromium (browser-streaming.test.mjs); they are listed in helpers/streaming-cases.mjs.
 import { after, before, describe, test } from 'node:test';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
 import { CASES } from './helpers/streaming-cases.mjs';
 import { assertDigest, controller } from './helpers/streaming.mjs';

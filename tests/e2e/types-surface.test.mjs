@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 
 import ts from 'typescript';
 
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
 import { INSTALLED, loadCjs, loadEsm } from './helpers/pkg.mjs';
 import { uniqueKey } from './helpers/util.mjs';
 

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, openPage, PAGES_DIR, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
-import { INSTALLED, loadEsm } from './helpers/pkg.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, openTestPage, startBrowserSuite } from './helpers/browser.mjs';
+import { loadEsm } from './helpers/pkg.mjs';
 import { uniqueKey } from './helpers/util.mjs';
 import { resumeAfterDelete, versionedFlow } from './pages/versioned-flow.js';
 
@@ -23,8 +23,7 @@ before(async () => {
   emu = await startEmulator({ versioning: 'enabled' });
 });
 after(async () => {
-  await browser?.close();
-  await site?.close();
+  await closeBrowserSuite(browser, site);
   await emu?.stop();
 });
 
@@ -133,17 +132,14 @@ describe('versioned bucket, Node', () => {
 
 describe('versioned bucket, headless Chromium', () => {
   before(async () => {
-    site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR });
-    browser = await launchBrowser();
+    ({ browser, site } = await startBrowserSuite());
   });
 
   test('the same flow from a page, cross-origin', T, async () => {
-    const { page, problems } = await openPage(browser, `${site.origin}/index.html`, {
+    const { page, problems } = await openTestPage(browser, `${site.origin}/index.html`, {
       // The flow's expected failures (409, 404) show as failed resources in the console.
       ignore: [/status of 40[49]/],
     });
-    await page.waitForFunction(() => window.ossReady !== undefined, null, { timeout: 20_000 });
-    assert.equal(await page.evaluate(() => window.ossReady), 'ok');
     const key = uniqueKey('versioned-browser', 'take.webm');
     const marks = {};
     // Checkpoints are answered from Node: the page asks, the test reads the emulator's versions.

@@ -6,8 +6,8 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { launchBrowser, openPage, startStaticServer } from './helpers/browser.mjs';
-import { startEmulator } from './helpers/emulator.mjs';
+import { startEmulator } from '../support/emulator.mjs';
+import { closeBrowserSuite, launchBrowser, openPage, startStaticServer } from './helpers/browser.mjs';
 import { CONSUMER } from './helpers/pkg.mjs';
 import { assertStored, refCrc64, uniqueKey } from './helpers/util.mjs';
 
@@ -23,8 +23,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 after(async () => {
-  await browser?.close();
-  await site?.close();
+  await closeBrowserSuite(browser, site);
   await emu?.stop();
 });
 

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
+import { startEmulator } from '../support/emulator.mjs';
 import {
-  ACCESS_KEY_ID, ACCESS_KEY_SECRET, BUCKET, REGION, STS_TOKEN, TEST_DOMAIN, crc64, httpGet, payload, startEmulator,
+  ACCESS_KEY_ID, ACCESS_KEY_SECRET, BUCKET, IDENTITY, REGION, STS_TOKEN, TEST_DOMAIN, crc64, httpGet, payload,
   testAgent, uniqueKey,
-} from './emulator.mjs';
+} from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const OSS = require('ali-oss');
@@ -88,7 +89,7 @@ for (const variant of VARIANTS) {
     const signatureParam = variant.v4 ? 'x-oss-signature' : 'Signature';
 
     before(async () => {
-      emu = await startEmulator({ auth: variant.auth });
+      emu = await startEmulator({ ...IDENTITY, auth: variant.auth });
       client = makeClient(emu, variant);
     }, T);
     after(async () => { await emu?.stop(); }, T);
@@ -286,7 +287,7 @@ for (const variant of VARIANTS) {
     });
 
     for (const mode of ['virtual', 'cname', 'path', 'ip']) {
-      test(`addressing: ${mode}`, T, async () => {
+      test(`${mode} addressing appends to the same object`, T, async () => {
         const c = makeClient(emu, { ...variant, mode });
         const key = uniqueKey(`addressing-${mode}`);
         const r1 = await c.append(key, Buffer.from('abc'));
@@ -299,7 +300,7 @@ for (const variant of VARIANTS) {
       });
     }
 
-    test('keys with spaces, plus, percent and non-ASCII characters', T, async () => {
+    test('keys with spaces, plus, percent and non-ASCII characters round-trip', T, async () => {
       const key = uniqueKey('odd-key', 'a b+c%20d/日志 ü.bin');
       const part1 = payload(10, 'ali-e');
       const part2 = payload(20, 'ali-f');
@@ -319,7 +320,7 @@ for (const variant of VARIANTS) {
 
 describe('ali-oss with an STS token', () => {
   let emu;
-  before(async () => { emu = await startEmulator({ auth: 'any', args: ['--sts-token', STS_TOKEN] }); }, T);
+  before(async () => { emu = await startEmulator({ ...IDENTITY, auth: 'any', args: ['--sts-token', STS_TOKEN] }); }, T);
   after(async () => { await emu?.stop(); }, T);
 
   for (const v4 of [false, true]) {
@@ -346,7 +347,7 @@ describe('ali-oss with an STS token', () => {
 
 describe('ali-oss on a versioned bucket', () => {
   let emu;
-  before(async () => { emu = await startEmulator({ auth: 'v4', versioning: 'enabled' }); });
+  before(async () => { emu = await startEmulator({ ...IDENTITY, auth: 'v4', versioning: 'enabled' }); });
   after(async () => { await emu?.stop(); });
 
   test('append, put, append, delete: version ids as oss-append reports them', T, async () => {

@@ -7,14 +7,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+
+import {
+  ACCESS_KEY_ID as AK, ACCESS_KEY_SECRET as SK, BUCKET, emulatorBinary, startEmulator,
+} from '../support/emulator.mjs';
 
 const require = createRequire(import.meta.url);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -22,12 +25,6 @@ const ROOT = resolve(HERE, '..', '..');
 const OUT = join(HERE, '.out');
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const EMULATOR = process.env.OSS_EMULATOR || join(ROOT, 'target', 'release', 'oss-emulator');
-// The emulator's defaults (test values, not secrets), passed explicitly all the same.
-const BUCKET = 'examplebucket';
-const AK = 'emulator-access-key-id';
-const SK = 'emulator-access-key-secret';
-const REGION = 'cn-hangzhou';
 
 const RECORD_MS = 5_000;
 const START_TIMEOUT_MS = 15_000;
@@ -40,11 +37,8 @@ process.once('exit', () => {
   }
 });
 
-/**
- * Spawns `cmd` and resolves the match of the first stdout line matching `re`, within a bounded time; with `also`, waits
- * for a later line matching it too and resolves [match, alsoMatch].
- */
-function spawnUntil(cmd, args, re, what, also) {
+/** Spawns `cmd` and resolves the match of the first stdout line matching `re`, within a bounded time. */
+function spawnUntil(cmd, args, re, what) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stderr = '';
@@ -58,19 +52,11 @@ function spawnUntil(cmd, args, re, what, also) {
   const ready = new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`${what} printed no ${re} within ${START_TIMEOUT_MS} ms: ${stderr}`)),
       START_TIMEOUT_MS);
-    let first;
     lines.on('line', (line) => {
-      const m = first ? also.exec(line) : re.exec(line);
+      const m = re.exec(line);
       if (!m) return;
-      if (!also) {
-        clearTimeout(timer);
-        res(m);
-      } else if (!first) {
-        first = m;
-      } else {
-        clearTimeout(timer);
-        res([first, m]);
-      }
+      clearTimeout(timer);
+      res(m);
     });
     exited.then((code) => {
       clearTimeout(timer);
@@ -121,23 +107,15 @@ function refCrc64(bytes) {
 let emulator;
 let site;
 let browser;
-let stopEmulator;
 let stopSite;
-let dataDir;
 
 before(async () => {
   assert.ok(existsSync(join(ROOT, 'pkg', 'web.js')), 'pkg/ is not built: run scripts/build-pkg.sh');
-  assert.ok(existsSync(EMULATOR), `no emulator at ${EMULATOR}`);
+  assert.ok(existsSync(emulatorBinary()), `no emulator at ${emulatorBinary()}`);
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
   mkdirSync(OUT, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), 'oss-www-'));
 
-  const emu = spawnUntil(EMULATOR, ['--port', '0', '--bucket', BUCKET, '--access-key-id', AK,
-    '--access-key-secret', SK, '--region', REGION, '--data-dir', dataDir],
-  /^listening on (http:\/\/127\.0\.0\.1:\d+)/, 'oss-emulator', /^control token: (\S+)$/);
-  stopEmulator = emu.stop;
-  const [listening, token] = await emu.ready;
-  emulator = { url: listening[1], token: token[1] };
+  emulator = await startEmulator();
 
   const srv = spawnUntil(process.execPath, [join(ROOT, 'www', 'serve.mjs'), '--port', '0', '--endpoint', emulator.url],
     /^serving (http:\/\/127\.0\.0\.1:\d+)\//, 'www/serve.mjs');
@@ -159,8 +137,7 @@ before(async () => {
 after(async () => {
   await browser?.close().catch(() => {});
   await stopSite?.();
-  await stopEmulator?.();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await emulator?.stop();
 });
 
 /** A fresh context (own localStorage) and page; collects console errors, page errors and failed requests. */

@@ -1,11 +1,15 @@
 // Headless Debian Chromium through playwright-core, and a static server on 127.0.0.1:<free port> that serves the
 // installed package under /pkg/ and the test pages (tests/e2e/pages/) under /. Pages are a different origin from
-// the emulator (another port), so every request to it is cross-origin and goes through CORS.
+// the emulator (another port), so every request to it is cross-origin and goes through CORS. startBrowserSuite and
+// closeBrowserSuite are the set-up and tear-down of every browser suite.
+import assert from 'node:assert/strict';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { INSTALLED } from './pkg.mjs';
 
 const require = createRequire(import.meta.url);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -73,18 +77,42 @@ export async function startStaticServer(mounts, { headers = {} } = {}) {
   };
 }
 
-/** Launches headless Chromium; resolves the playwright Browser. */
-export async function launchBrowser() {
+/** Launches headless Chromium with `extraArgs` on top of the suites' usual flags; resolves the playwright Browser. */
+export async function launchBrowser(extraArgs = []) {
   const { chromium } = require('playwright-core');
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: install Debian's chromium (scripts/install-tools.sh browser)`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     headless: true,
     timeout: LAUNCH_TIMEOUT_MS,
   });
+}
+
+/**
+ * A browser suite's set-up: the installed package and the test pages served (with `headers` on every file), and
+ * headless Chromium (with `args` on top of the usual flags). Resolves { browser, site }; closeBrowserSuite ends them.
+ */
+export async function startBrowserSuite({ headers, args } = {}) {
+  const site = await startStaticServer({ '/pkg/': INSTALLED, '/': PAGES_DIR }, { headers });
+  try {
+    return { browser: await launchBrowser(args), site };
+  } catch (err) {
+    await site.close();
+    throw err;
+  }
+}
+
+/**
+ * Closes every browser and server given (those still undefined because the set-up failed are skipped), each even when
+ * another fails to; throws the first failure.
+ */
+export async function closeBrowserSuite(...closables) {
+  const outcomes = await Promise.allSettled(closables.map((c) => c?.close()));
+  const failed = outcomes.find((o) => o.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
@@ -111,5 +139,16 @@ export async function openPage(browser, url, { ignore = [] } = {}) {
   });
   const res = await page.goto(url, { waitUntil: 'load' });
   if (!res || !res.ok()) throw new Error(`${url} answered ${res?.status()}`);
+  return { page, problems };
+}
+
+/**
+ * openPage, then waits until the page has loaded the package (a test page sets `window.ossReady` to 'ok', or to the
+ * import error). Resolves { page, problems }.
+ */
+export async function openTestPage(browser, url, { ignore } = {}) {
+  const { page, problems } = await openPage(browser, url, { ignore });
+  await page.waitForFunction(() => window.ossReady !== undefined, null, { timeout: 20_000 });
+  assert.equal(await page.evaluate(() => window.ossReady), 'ok');
   return { page, problems };
 }

@@ -297,7 +297,7 @@ cases.push({
 });
 cases.push({
   group: 'resume',
-  name: "position: 'resume' on a Normal object: ObjectNotAppendableError, the object untouched",
+  name: "position: 'resume' on a Normal object fails with ObjectNotAppendableError, the object untouched",
   scenario: 'resumeNormal',
   async check(out, ctx) {
     assert.equal(out.error.code, 'ObjectNotAppendable', JSON.stringify(out.error));
@@ -374,7 +374,8 @@ cases.push({
 });
 cases.push({
   group: 'bad input',
-  name: 'negative sizes, minPartSize > partSize, a bad position: InvalidArgument naming the option, nothing sent',
+  name: 'negative sizes, minPartSize > partSize, a bad position are refused: InvalidArgument naming the option, '
+    + 'nothing sent',
   scenario: 'badOptions',
   async check(out) {
     const names = {

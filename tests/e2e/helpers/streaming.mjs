@@ -1,11 +1,10 @@
 // The Node side of the streaming suites: the control callback the shared runner (pages/streams.js) calls to arm
-// faults, expire tokens, move the clock and play another writer; the expected digest of a pattern stream; and
-// Chromium with a page that has the package, the runner and that control callback.
+// faults, expire tokens, move the clock and play another writer; the expected digest of a pattern stream; and a
+// Chromium page that has the package, the runner and that control callback.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 
-import { CHROMIUM, CHROMIUM_ARGS, openPage } from './browser.mjs';
+import { openTestPage } from './browser.mjs';
 import { FastCrc64 } from './crc64-fast.mjs';
 import { Pattern } from '../pages/streams.js';
 
@@ -111,17 +110,6 @@ async function withoutHook(fn) {
   }
 }
 
-/** Headless Chromium with `extraArgs` on top of the suites' usual flags. */
-export async function launchChromium(extraArgs = []) {
-  const { chromium } = createRequire(import.meta.url)('playwright-core');
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [...CHROMIUM_ARGS, ...extraArgs],
-    headless: true,
-    timeout: 30_000,
-  });
-}
-
 /**
  * Opens pages/streams.html (the package's browser entry and the shared runner) with `control` exposed to the page
  * as window.e2eControl. Resolves { page, problems }.
@@ -129,11 +117,9 @@ export async function launchChromium(extraArgs = []) {
 export async function openStreamsPage(browser, origin, control, { ignore = [] } = {}) {
   const context = await browser.newContext();
   await context.exposeFunction('e2eControl', control);
-  // openPage wants something with newPage(): the context, so that the exposed function is there from the start
-  const { page, problems } = await openPage({ newPage: () => context.newPage() }, `${origin}/streams.html`,
+  // openTestPage wants something with newPage(): the context, so that the exposed function is there from the start
+  const { page, problems } = await openTestPage({ newPage: () => context.newPage() }, `${origin}/streams.html`,
     { ignore });
-  await page.waitForFunction(() => window.ossReady !== undefined, null, { timeout: 20_000 });
-  assert.equal(await page.evaluate(() => window.ossReady), 'ok');
   return { page, problems, context };
 }
 

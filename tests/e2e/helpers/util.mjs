@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 
+import { seededBytes } from '../pages/rng.js';
+
 // ---- CRC-64/XZ in plain JS, independent of the package under test --------------------------------------------------
 // ECMA-182 polynomial reflected (0xC96C5795D7870F42), init and xorout all ones; the 64-bit state is kept as two
 // 32-bit halves so that it runs at table speed without BigInt in the loop.
@@ -48,15 +50,10 @@ if (refCrc64(Buffer.from('123456789')) !== '11051210869376104954'
 
 // ---- data -----------------------------------------------------------------------------------------------------------
 
-/** `n` deterministic bytes covering the whole byte range. */
+/** `n` deterministic bytes from `seed` (a number or a label), covering the whole byte range; a Buffer. */
 export function payload(n, seed) {
-  const out = Buffer.allocUnsafe(n);
-  let at = 0;
-  for (let i = 0; at < n; i++) {
-    const d = createHash('sha256').update(`${seed}:${i}`).digest();
-    at += d.copy(out, at);
-  }
-  return out;
+  const bytes = seededBytes(n, seed);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** A key unique to this run. */

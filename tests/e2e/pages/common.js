@@ -1,16 +1,9 @@
 // Shared by the test pages, the module Worker and the Node side of browser.test.mjs.
+import { seededBytes } from './rng.js';
 
 /** `n` deterministic bytes from `seed`, covering the whole byte range. */
 export function pattern(n, seed) {
-  const out = new Uint8Array(n);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return seededBytes(n, seed);
 }
 
 /** The fields of an error worth comparing, as plain data (errors do not survive structured cloning whole). */

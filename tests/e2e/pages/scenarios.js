@@ -1,7 +1,8 @@
 // Behaviour scenarios of client.openAppender and client.append on streams, written once and run both in Node and in a
 // Chromium page (helpers/streaming-cases.mjs drives them and checks the outcome against the emulator). Each takes
 // the OSS class, plain-data options and the control callback (see helpers/streaming.mjs), and resolves plain data.
-import { errorInfo, injectFaults, Pattern, Rng, runUpload } from './streams.js';
+import { Rng } from './rng.js';
+import { errorInfo, injectFaults, Pattern, runUpload } from './streams.js';
 
 const KIB = 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -1,17 +1,14 @@
 // A dedicated module Worker that records with a spool, for browser-spool.test.mjs: 'record' writes the first bytes
 // and waits for them to land, 'more' writes the rest and waits until they are spooled, 'resume' lists the spools and
-// reopens one. The bytes follow the same pattern as the test's.
+// reopens one. The bytes are Pattern(seed), as in the test.
 import OSS from '/pkg/web.js';
-
-const pattern = (from, to) => {
-  const out = new Uint8Array(to - from);
-  for (let i = from; i < to; i++) out[i - from] = (i * 31 + (i >> 11)) & 255;
-  return out;
-};
+import { Pattern } from '/streams.js';
 
 let w;
-self.onmessage = async ({ data: { cmd, options, key, first, offline } }) => {
+self.onmessage = async ({ data: { cmd, options, key, first, offline, seed } }) => {
   try {
+    const recording = new Pattern(seed);
+    const pattern = (from, to) => recording.read(from, to - from);
     const client = new OSS(options);
     if (cmd === 'record') {
       w = await client.openAppender(key, { spool: 'rec-worker', minPartSize: 0, maxRetryDelay: 600_000 });

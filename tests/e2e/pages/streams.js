@@ -1,75 +1,14 @@
 // Shared by the streaming suites in Node and by the test pages in Chromium, so that both run the very same
-// scenarios: deterministic data addressable by offset, a seeded PRNG, a fetch wrapper that arms an emulator fault
-// right before a chosen request, and the upload runner (openAppender writes, appender.writable, append of a
+// scenarios: deterministic data addressable by offset (drawn from rng.js), a fetch wrapper that arms an emulator
+// fault right before a chosen request, and the upload runner (openAppender writes, appender.writable, append of a
 // ReadableStream or a Blob) that records progress and what was injected.
-
-// ---- seeded PRNG ------------------------------------------------------------------------------------------------------
-
-function splitmix32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x9e3779b9) >>> 0;
-    let t = a ^ (a >>> 16);
-    t = Math.imul(t, 0x21f0aaad);
-    t ^= t >>> 15;
-    t = Math.imul(t, 0x735a2d97);
-    return (t ^ (t >>> 15)) >>> 0;
-  };
-}
-
-/** xoshiro128** seeded through splitmix32: the same sequence in every engine. */
-export class Rng {
-  constructor(seed) {
-    const sm = splitmix32(seed);
-    this.s = [sm(), sm(), sm(), sm()];
-    if (this.s.every((x) => x === 0)) this.s[0] = 1;
-  }
-
-  u32() {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
-  }
-
-  /** A float in [0, 1). */
-  float() { return this.u32() / 4294967296; }
-
-  /** An integer in [lo, hi]. */
-  int(lo, hi) { return lo + Math.floor(this.float() * (hi - lo + 1)); }
-
-  /** An integer in [lo, hi], log-uniform: tiny and huge values alike. */
-  logInt(lo, hi) {
-    const v = Math.floor(Math.exp(Math.log(lo) + this.float() * (Math.log(hi + 1) - Math.log(lo))));
-    return Math.min(hi, Math.max(lo, v));
-  }
-
-  pick(items) { return items[Math.floor(this.float() * items.length)]; }
-
-  /** One of `entries` ([value, weight] pairs) by weight. */
-  weighted(entries) {
-    const total = entries.reduce((n, [, w]) => n + w, 0);
-    let x = this.float() * total;
-    for (const [value, w] of entries) {
-      if ((x -= w) < 0) return value;
-    }
-    return entries.at(-1)[0];
-  }
-}
-
-function rotl(x, k) { return ((x << k) | (x >>> (32 - k))) >>> 0; }
+import { Rng } from './rng.js';
 
 // ---- deterministic data, addressable by offset ---------------------------------------------------------------------
 
 export const BLOCK = 64 * 1024;
 
-/** The bytes of stream `seed`: 64 KiB blocks, each from xorshift32 seeded by (seed, block index). */
+/** The bytes of stream `seed`: 64 KiB blocks, each from the generator seeded by (seed, block index). */
 export class Pattern {
   constructor(seed) {
     this.seed = seed >>> 0;
@@ -80,14 +19,7 @@ export class Pattern {
 
   block(index) {
     if (index !== this.cachedIndex) {
-      let x = splitmix32((this.seed * 0x9e3779b1) ^ (index * 0x85ebca6b))() || 1;
-      const w = this.words;
-      for (let i = 0; i < w.length; i++) {
-        x ^= x << 13;
-        x ^= x >>> 17;
-        x ^= x << 5;
-        w[i] = x;
-      }
+      new Rng((Math.imul(this.seed, 0x9e3779b1) ^ Math.imul(index, 0x85ebca6b)) >>> 0).fillWords(this.words);
       this.cachedIndex = index;
     }
     return this.cached;
