@@ -1,7 +1,8 @@
 'use strict';
 // Where Node keeps recording spools: one directory per spool under spoolDir, one file per entry. An entry is
-// written to a temporary name, flushed to disk and renamed into place, so a crash at any moment leaves it whole
-// or absent (leftovers of an interrupted write end in .tmp, which the spool's survey deletes).
+// written to a temporary name, flushed to disk, renamed into place and its directory synced, so a crash (or a power
+// cut) at any moment leaves it whole or absent (leftovers of an interrupted write end in .tmp, which the spool's
+// survey deletes).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -94,6 +95,8 @@ function nodeStore(dir) {
         await fd.close();
       }
       await fs.promises.rename(tmp, at(id, name));
+      // The rename lives in the directory: until that is synced too, a power cut can undo it.
+      await syncDir(at(id));
       if (created) await syncDir(root);
     },
     async read(id, name, start, end) {

@@ -4,9 +4,9 @@
 // bytes plus one part; no secret reaches the spool files; bad spool options are refused before anything is sent.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import fs, { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startEmulator } from '../support/emulator.mjs';
@@ -314,6 +314,53 @@ describe('spool', () => {
     await again.close();
     await assertStored(emu, key, Buffer.concat([payload(2000, 'p'), payload(1000, 'q')]));
   });
+
+  test('a spooled entry is on disk before it counts: its file is flushed and its directory synced after the rename',
+    T, async () => {
+      const key = uniqueKey('spool-durable');
+      const client = new OSS({ ...emu.clientOptions(), spoolDir });
+      const w = await client.openAppender(key, { spool: 'rec-durable', minPartSize: 0, partSize: 64 * KIB,
+        maxBuffered: 64 * KIB, maxRetryDelay: 600_000 });
+      // The spool's file system calls, in order: which files were flushed, renamed into a directory, and synced.
+      const events = [];
+      const { rename, open } = fs.promises;
+      fs.promises.rename = async (from, to) => {
+        await rename(from, to);
+        events.push(['rename', from, dirname(to)]);
+      };
+      fs.promises.open = async (path, ...rest) => {
+        const handle = await open(path, ...rest);
+        for (const method of ['sync', 'datasync']) {
+          const original = handle[method].bind(handle);
+          handle[method] = async () => { await original(); events.push(['flush', path]); };
+        }
+        return handle;
+      };
+      const chunks = [];
+      try {
+        await emu.halt();
+        for (let i = 0; i < 8; i++) {
+          chunks.push(payload(40 * KIB, `d${i}`));
+          w.write(chunks[i]).catch(() => {});
+        }
+        await until(() => w.spooled === 8 * 40 * KIB, 10_000, `spooled (${w.spooled})`);
+      } finally {
+        fs.promises.rename = rename;
+        fs.promises.open = open;
+        await emu.restart();
+      }
+      const renames = events.flatMap(([what, from, dir], i) => (what === 'rename' ? [[i, from, dir]] : []));
+      assert.ok(renames.length > 0, 'entries were renamed into place');
+      const flushed = (path, among) => among.some(([what, p]) => what === 'flush' && p === path);
+      for (const [i, from, dir] of renames) {
+        assert.ok(flushed(from, events.slice(0, i)), `${from} was flushed before its rename: ${JSON.stringify(events)}`);
+        assert.ok(flushed(dir, events.slice(i + 1)),
+          `the rename into ${dir} (event ${i}) was followed by a sync of that directory: ${JSON.stringify(events)}`);
+      }
+      w.retryNow();
+      await w.close();
+      await assertStored(emu, key, Buffer.concat(chunks));
+    });
 
   test('a spooled appender that fails (another writer during an outage) keeps its bytes in the spool', T, async () => {
     const key = uniqueKey('spool-fails');
