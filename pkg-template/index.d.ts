@@ -28,7 +28,11 @@ export interface OSSOptions {
   accessKeySecret: string;
   /** An STS security token; sent as `x-oss-security-token`. */
   stsToken?: string;
-  /** Called for fresh credentials when OSS reports an expired or invalid token, and every `refreshSTSTokenInterval`. */
+  /**
+   * Called for fresh credentials when OSS reports an expired or invalid token, and every `refreshSTSTokenInterval`.
+   * A call waits for it at most `timeout` (and stops at its abort signal); one that never settles fails those calls
+   * with a RequestError, and the next call asks again.
+   */
   refreshSTSToken?: () => STSCredentials | Promise<STSCredentials>;
   /** Milliseconds between scheduled refreshes. Default 300000. */
   refreshSTSTokenInterval?: number;

@@ -5,14 +5,14 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 use super::js_error::to_js_error;
 use super::js_values::describe;
 use super::options::JsOptions;
 use super::timer::{now_millis, random_unit, sleep};
-use super::transport::{self, js_message, Body, HttpResponse};
+use super::transport::{self, js_message, Body, HttpResponse, Unsettled};
 use crate::append::AppendPolicy;
 use crate::config::{ClientConfig, ClientOptions};
 use crate::credentials::{Credentials, RefreshSchedule};
@@ -186,15 +186,17 @@ impl Inner {
     }
 
     /// Refreshes STS credentials when the interval has passed (ali-oss's time-based refresh).
-    pub(crate) async fn refresh_if_due(&self) -> Result<(), Error> {
+    pub(crate) async fn refresh_if_due(&self, signal: Option<&AbortSignal>) -> Result<(), Error> {
         if self.refresher.is_some() && self.refresh_schedule.get().is_due(now_millis()) {
-            self.refresh().await?;
+            self.refresh(signal).await?;
         }
         Ok(())
     }
 
-    /// Calls `refreshSTSToken` once for all concurrent callers and adopts what it returns.
-    pub(crate) async fn refresh(&self) -> Result<(), Error> {
+    /// Calls `refreshSTSToken` once for all concurrent callers and adopts what it returns. Each caller waits
+    /// for it at most the client's `timeout`, and no longer than `signal` allows: a refresh that never settles
+    /// fails the calls waiting on it, and the next call asks again.
+    pub(crate) async fn refresh(&self, signal: Option<&AbortSignal>) -> Result<(), Error> {
         let Some(refresher) = &self.refresher else {
             return Err(Error::invalid(
                 "refreshSTSToken",
@@ -213,15 +215,24 @@ impl Inner {
                 started
             }
         };
-        let outcome = JsFuture::from(promise.clone()).await;
-        {
+        let timeout_ms = self.config.timeout_ms;
+        let outcome = transport::settle_within(&promise, timeout_ms, signal).await;
+        if !matches!(outcome, Err(Unsettled::Aborted(_))) {
             let mut slot = self.refreshing.borrow_mut();
             if slot.as_ref().is_some_and(|p| Object::is(p, &promise)) {
                 *slot = None;
             }
         }
-        let value = outcome.map_err(|e| Error::Request {
-            message: format!("refreshSTSToken failed: {}", js_message(&e)),
+        let value = outcome.map_err(|unsettled| match unsettled {
+            Unsettled::Aborted(e) => e,
+            Unsettled::TimedOut => Error::Request {
+                message: format!(
+                    "refreshSTSToken did not settle within {timeout_ms} ms (the client's timeout)"
+                ),
+            },
+            Unsettled::Rejected(e) => Error::Request {
+                message: format!("refreshSTSToken failed: {}", js_message(&e)),
+            },
         })?;
         let fresh = credentials_from_js(&value)?;
         *self.credentials.borrow_mut() = fresh;
@@ -245,7 +256,7 @@ impl Inner {
         signal: Option<&AbortSignal>,
         requested: Option<&mut Vec<String>>,
     ) -> Result<Exchange, Error> {
-        self.refresh_if_due().await?;
+        self.refresh_if_due(signal).await?;
         let credentials = self.credentials();
         let place = signature_place(self.query_sign, transport::in_browser(), &request);
         let url = self.config.request_url(&request);
@@ -309,7 +320,7 @@ impl Inner {
             match retries.after(&error, random_unit()) {
                 Verdict::Retry { delay_ms } => pause(delay_ms, signal).await?,
                 Verdict::AdoptServerTime(t) => self.adopt_server_time(t),
-                Verdict::RefreshCredentials => self.refresh().await?,
+                Verdict::RefreshCredentials => self.refresh(signal).await?,
                 Verdict::Fail => return Err(error),
             }
         }

@@ -89,7 +89,7 @@ impl Driver<'_> {
                     Ok(())
                 }
                 Preparation::RefreshCredentials => {
-                    if let Err(e) = self.inner.refresh().await {
+                    if let Err(e) = self.inner.refresh(self.signal()).await {
                         session.fail(&step);
                         return Err(e);
                     }

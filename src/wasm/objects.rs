@@ -246,7 +246,7 @@ impl Oss {
     pub fn async_signature_url(&self, name: JsValue, options: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
         spawn(None, async move {
-            inner.refresh_if_due().await?;
+            inner.refresh_if_due(None).await?;
             Ok(signature_url_v1(&inner, &name, &options)?.into())
         })
     }
@@ -264,7 +264,7 @@ impl Oss {
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
         spawn(None, async move {
-            inner.refresh_if_due().await?;
+            inner.refresh_if_due(None).await?;
             let method = method
                 .as_string()
                 .and_then(|m| Method::parse(&m))

@@ -84,6 +84,43 @@ for (const variant of VARIANTS) {
         await assertStored(emu, key, Buffer.concat([whole, part3]));
       }));
 
+    test('a refreshSTSToken that never settles fails the call within its timeout; the next call asks again', T,
+      () => withEmulator(sts(), async (emu) => {
+        let calls = 0;
+        const client = new OSS(emu.clientOptions({
+          ...variant.options,
+          timeout: 300,
+          refreshSTSToken: () => {
+            calls += 1;
+            return calls === 1 ? new Promise(() => {}) : Promise.resolve(emu.issueCredentials());
+          },
+        }));
+        const key = uniqueKey('refresh-hangs');
+        await emu.expireToken();
+        const t0 = Date.now();
+        const err = await rejects(client.append(key, payload(100, 'hang')), { code: 'RequestError' });
+        assert.match(err.message, /refreshSTSToken did not settle within 300 ms/);
+        assert.ok(Date.now() - t0 < 5_000, `settled after ${Date.now() - t0} ms`);
+        assert.equal(await emu.object(key), null, 'nothing appended');
+
+        const r = await client.append(key, payload(100, 'after'));
+        assert.equal(r.nextAppendPosition, '100');
+        assert.equal(calls, 2, 'the hung refresh is not waited on again');
+        await assertStored(emu, key, payload(100, 'after'));
+      }));
+
+    test('an abort while refreshSTSToken runs settles the call at once', T,
+      () => withEmulator(sts(), async (emu) => {
+        const client = new OSS(emu.clientOptions({ ...variant.options, refreshSTSToken: () => new Promise(() => {}) }));
+        await emu.expireToken();
+        const controller = new AbortController();
+        const pending = client.append(uniqueKey('refresh-abort'), payload(100, 'abort'), { signal: controller.signal });
+        setTimeout(() => controller.abort(), 200);
+        const t0 = Date.now();
+        await rejects(pending, { name: 'AbortError' });
+        assert.ok(Date.now() - t0 < 2_000, `settled ${Date.now() - t0} ms after the abort was scheduled`);
+      }));
+
     test('concurrent appends that meet an expired token share one refresh', T,
       () => withEmulator(sts(), async (emu) => {
         let calls = 0;
