@@ -11,8 +11,8 @@ use web_sys::AbortSignal;
 use super::js_error::to_js_error;
 use super::js_values::describe;
 use super::options::JsOptions;
-use super::timer::{now_millis, random_unit, sleep};
-use super::transport::{self, js_message, Body, HttpResponse, Unsettled};
+use super::timer::{now_millis, random_unit, settle_within, sleep, Unsettled};
+use super::transport::{self, js_message, Body, HttpResponse};
 use crate::append::AppendPolicy;
 use crate::config::{ClientConfig, ClientOptions};
 use crate::credentials::{Credentials, RefreshSchedule};
@@ -216,7 +216,7 @@ impl Inner {
             }
         };
         let timeout_ms = self.config.timeout_ms;
-        let outcome = transport::settle_within(&promise, timeout_ms, signal).await;
+        let outcome = settle_within(&promise, Some(timeout_ms), signal).await;
         if !matches!(outcome, Err(Unsettled::Aborted(_))) {
             let mut slot = self.refreshing.borrow_mut();
             if slot.as_ref().is_some_and(|p| Object::is(p, &promise)) {

@@ -245,16 +245,24 @@ export function isSignal(value) {
   }
 }
 
-/** `reader.read()`, settled early (with `{ aborted: true }`) when `signal` aborts: a stream may never yield. */
-export function readChunk(reader, signal) {
-  const read = reader.read();
-  if (!signal) return read;
+/**
+ * `promise`'s value, unless `timeoutMs` (when given) passes or `signal` fires first: for promises that may never
+ * settle (a stream that never yields, a stalled file read, the caller's refreshSTSToken). Rejects with
+ * `{ timedOut: true }`, `{ aborted: true }` or, when `promise` rejects, `{ error }`; a promise left behind may still
+ * reject later, and that rejection is handled here.
+ */
+export function within(promise, timeoutMs, signal) {
   return new Promise((resolve, reject) => {
-    const abort = () => resolve({ aborted: true });
-    const done = () => signal.removeEventListener('abort', abort);
-    // Handled either way: a read left behind by an abort may still reject (the stream failing later).
-    read.then((r) => { done(); resolve(r); }, (e) => { done(); reject(e); });
-    if (signal.aborted) abort();
-    else signal.addEventListener('abort', abort, { once: true });
+    let timer;
+    const end = (settle, value) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      settle(value);
+    };
+    const onAbort = () => end(reject, { aborted: true });
+    promise.then((value) => end(resolve, value), (error) => end(reject, { error }));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort);
+    if (timeoutMs !== undefined) timer = setTimeout(() => end(reject, { timedOut: true }), timeoutMs);
   });
 }

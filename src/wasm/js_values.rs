@@ -27,9 +27,10 @@ extern "C" {
     pub(crate) fn js_is_signal(value: &JsValue) -> bool;
     #[wasm_bindgen(js_name = pause)]
     pub(crate) fn js_pause(ms: f64, signal: Option<&web_sys::AbortSignal>) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = readChunk)]
-    pub(crate) fn js_read_chunk(
-        reader: &ReadableStreamDefaultReader,
+    #[wasm_bindgen(js_name = within)]
+    pub(crate) fn js_within(
+        promise: &js_sys::Promise,
+        timeout_ms: Option<f64>,
         signal: Option<&web_sys::AbortSignal>,
     ) -> js_sys::Promise;
 }

@@ -2,14 +2,14 @@
 
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ReadableStreamDefaultReader};
 
 use super::crc::{feed_bytes, try_feed_bytes_beside_io};
 use super::js_error::to_js_error;
 use super::js_values::{
-    byte_input, byte_length, describe, js_append_input, js_read_chunk, quiet, sub_view, Sorted,
+    byte_input, byte_length, describe, js_append_input, quiet, sub_view, Sorted,
 };
+use super::timer::{settle_within, Unsettled};
 use super::transport::{js_message, Body};
 use crate::crc64::Crc64;
 use crate::error::Error;
@@ -40,6 +40,7 @@ pub(crate) enum Source {
         at: f64,
         /// The buffer parts are read into for their CRC, reused from part to part (blob.js).
         scratch: JsValue,
+        signal: Option<web_sys::AbortSignal>,
     },
     Stream {
         reader: ReadableStreamDefaultReader,
@@ -97,6 +98,7 @@ impl Source {
                 blob,
                 at: 0.0,
                 scratch: JsValue::UNDEFINED,
+                signal: None,
             }),
             Sorted::Stream(reader) => Ok(Self::Stream {
                 reader,
@@ -112,9 +114,12 @@ impl Source {
         }
     }
 
-    /// Lets `signal` end a wait for a stream's next chunk (with `Aborted`).
+    /// Lets `signal` end a wait for a stream's next chunk or a Blob part's bytes (with `Aborted`).
     pub(crate) fn watch(&mut self, signal: Option<&web_sys::AbortSignal>) {
         if let Self::Stream {
+            signal: watched, ..
+        }
+        | Self::Blob {
             signal: watched, ..
         } = self
         {
@@ -158,7 +163,12 @@ impl Source {
                     body: Body::Bytes(window),
                 }))
             }
-            Self::Blob { blob, at, scratch } => {
+            Self::Blob {
+                blob,
+                at,
+                scratch,
+                signal,
+            } => {
                 let size = blob.size();
                 if *at >= size {
                     return Ok(None);
@@ -167,10 +177,12 @@ impl Source {
                 let slice = blob
                     .slice_with_f64_and_f64(*at, end)
                     .map_err(|e| read_error(&e))?;
-                let bytes: Uint8Array = JsFuture::from(read_blob(&slice, scratch))
-                    .await
-                    .map_err(|e| read_error(&e))?
-                    .unchecked_into();
+                // A file on a stalled disk may never be read: the signal still ends the wait.
+                let bytes: Uint8Array =
+                    settle_within(&read_blob(&slice, scratch), None, signal.as_ref())
+                        .await
+                        .map_err(unsettled_read)?
+                        .unchecked_into();
                 let mut crc = Crc64::new();
                 try_feed_bytes_beside_io(&mut crc, &bytes)
                     .await
@@ -250,15 +262,10 @@ async fn read_chunk(
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<Option<Uint8Array>, Error> {
     loop {
-        let result = JsFuture::from(js_read_chunk(reader, signal))
+        // On an abort the read may still be pending; cancel() releases it when the append fails.
+        let result = settle_within(&reader.read(), None, signal)
             .await
-            .map_err(|e| read_error(&e))?;
-        if let Some(s) = signal.filter(|s| s.aborted()) {
-            // The read may still be pending; cancel() releases it when the append fails.
-            return Err(Error::Aborted {
-                reason: s.reason().as_string(),
-            });
-        }
+            .map_err(unsettled_read)?;
         let done = js_sys::Reflect::get(&result, &"done".into()).map_err(|e| read_error(&e))?;
         if done.is_truthy() {
             return Ok(None);
@@ -290,6 +297,15 @@ fn concat(chunks: &js_sys::Array, total: u32) -> Uint8Array {
         at += c.length();
     }
     out
+}
+
+/// A read that ended without its value: the abort as it is, a failure as a read error.
+fn unsettled_read(unsettled: Unsettled) -> Error {
+    match unsettled {
+        Unsettled::Aborted(e) => e,
+        Unsettled::Rejected(e) => read_error(&e),
+        Unsettled::TimedOut => unreachable!("reads are given no time limit"),
+    }
 }
 
 fn read_error(e: &JsValue) -> Error {

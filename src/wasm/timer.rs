@@ -1,10 +1,14 @@
-//! Timers and the clock through the global scope, so they work in windows, workers and Node alike.
+//! Timers and the clock through the global scope, so they work in windows, workers and Node alike, and waits
+//! bounded by a time or a signal.
 
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
-use super::js_values::js_pause;
+use super::js_values::{js_pause, js_within};
+use super::transport::aborted;
+use crate::error::Error;
 
 #[wasm_bindgen]
 extern "C" {
@@ -28,6 +32,36 @@ pub(crate) fn random_unit() -> f64 {
 pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) {
     // It never rejects.
     let _ = JsFuture::from(js_pause(ms as f64, signal)).await;
+}
+
+/// Why a wait on a promise that may never settle ended without its value.
+pub(crate) enum Unsettled {
+    /// The time given passed first.
+    TimedOut,
+    /// The signal fired first.
+    Aborted(Error),
+    /// The promise rejected with this.
+    Rejected(JsValue),
+}
+
+/// Awaits `promise`, which may never settle (the caller's code made it, or a stream or file behind it stalled),
+/// for at most `timeout_ms` when given, and no longer once `signal` fires.
+pub(crate) async fn settle_within(
+    promise: &js_sys::Promise,
+    timeout_ms: Option<u64>,
+    signal: Option<&AbortSignal>,
+) -> Result<JsValue, Unsettled> {
+    JsFuture::from(js_within(promise, timeout_ms.map(|ms| ms as f64), signal))
+        .await
+        .map_err(|failure| {
+            if let Some(s) = signal.filter(|s| s.aborted()) {
+                Unsettled::Aborted(aborted(s))
+            } else if Reflect::get(&failure, &"timedOut".into()).is_ok_and(|t| t.is_truthy()) {
+                Unsettled::TimedOut
+            } else {
+                Unsettled::Rejected(Reflect::get(&failure, &"error".into()).unwrap_or(failure))
+            }
+        })
 }
 
 /// A one-shot timer that calls `callback` after `ms` unless dropped first.

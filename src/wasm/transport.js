@@ -26,26 +26,6 @@ export function inBrowser() {
 }
 
 /**
- * `promise`'s value, unless `timeoutMs` passes or `signal` fires first. Rejects with `{ timedOut: true }`,
- * `{ aborted: true }` or, when `promise` rejects, `{ error }`. For promises the caller's code returns, which may
- * never settle.
- */
-export function within(promise, timeoutMs, signal) {
-  return new Promise((resolve, reject) => {
-    const end = (settle, value) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      settle(value);
-    };
-    const onAbort = () => end(reject, { aborted: true });
-    const timer = setTimeout(() => end(reject, { timedOut: true }), timeoutMs);
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort);
-    promise.then((value) => end(resolve, value), (error) => end(reject, { error }));
-  });
-}
-
-/**
  * Sends one request; the timeout covers the whole exchange, body included.
  * `headers` is "name\nvalue\n" repeated (header values never hold a newline: the core rejects control characters).
  * `simple`: a query-signed request that must stay a CORS simple request, so the body carries no Content-Type.

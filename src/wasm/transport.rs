@@ -28,42 +28,6 @@ extern "C" {
     fn js_streams_bodies() -> bool;
     #[wasm_bindgen(js_name = ioTurn)]
     fn js_io_turn() -> js_sys::Promise;
-    #[wasm_bindgen(js_name = within)]
-    fn js_within(
-        promise: &js_sys::Promise,
-        timeout_ms: f64,
-        signal: Option<AbortSignal>,
-    ) -> js_sys::Promise;
-}
-
-/// Why a wait on a promise from the caller's code ended without its value.
-pub(crate) enum Unsettled {
-    /// `timeout_ms` passed first.
-    TimedOut,
-    /// The signal fired first.
-    Aborted(Error),
-    /// The promise rejected with this.
-    Rejected(JsValue),
-}
-
-/// Awaits `promise`, which the caller's code made and which may never settle, for at most `timeout_ms`, and
-/// no longer once `signal` fires.
-pub(crate) async fn settle_within(
-    promise: &js_sys::Promise,
-    timeout_ms: u64,
-    signal: Option<&AbortSignal>,
-) -> Result<JsValue, Unsettled> {
-    JsFuture::from(js_within(promise, timeout_ms as f64, signal.cloned()))
-        .await
-        .map_err(|failure| {
-            if let Some(s) = signal.filter(|s| s.aborted()) {
-                Unsettled::Aborted(aborted(s))
-            } else if Reflect::get(&failure, &"timedOut".into()).is_ok_and(|t| t.is_truthy()) {
-                Unsettled::TimedOut
-            } else {
-                Unsettled::Rejected(Reflect::get(&failure, &"error".into()).unwrap_or(failure))
-            }
-        })
 }
 
 /// Gives the runtime's own I/O a turn of the event loop (see transport.js).
@@ -186,7 +150,8 @@ fn read_answer(answer: &js_sys::Array) -> HttpResponse {
     }
 }
 
-fn aborted(signal: &AbortSignal) -> Error {
+/// `Aborted`, with the signal's reason when it gave one of its own.
+pub(crate) fn aborted(signal: &AbortSignal) -> Error {
     let reason = signal.reason();
     let text = if reason.is_undefined() {
         None

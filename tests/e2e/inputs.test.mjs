@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
-import { assertStored, payload, refCrc64, uniqueKey } from './helpers/util.mjs';
+import { assertStored, payload, refCrc64, rejects, uniqueKey } from './helpers/util.mjs';
 
 const T = { timeout: 30_000 };
 
@@ -173,6 +173,25 @@ describe('inputs larger than partSize', () => {
       assert.ok(streams >= 6, `each of the 6 parts asked for a stream first (${streams} streams)`);
     } finally {
       Blob.prototype.stream = original;
+    }
+  });
+
+  test('an abort while a Blob part is being read settles the append at once; nothing is sent', T, async () => {
+    // A File on a slow or stalled disk (a network share, a removed drive): its reads never finish.
+    const { stream, arrayBuffer } = Blob.prototype;
+    Blob.prototype.stream = () => { throw new TypeError('no streams here'); };
+    Blob.prototype.arrayBuffer = () => new Promise(() => {});
+    try {
+      const key = uniqueKey('blob-read-abort');
+      const controller = new AbortController();
+      const pending = client.append(key, new Blob([payload(1000, 'stalled')]), { signal: controller.signal });
+      setTimeout(() => controller.abort(), 200);
+      const t0 = Date.now();
+      await rejects(pending, { name: 'AbortError' });
+      assert.ok(Date.now() - t0 < 2_000, `settled ${Date.now() - t0} ms after the abort was scheduled`);
+      assert.equal(await emu.object(key), null);
+    } finally {
+      Object.assign(Blob.prototype, { stream, arrayBuffer });
     }
   });
 });
