@@ -113,7 +113,10 @@ export interface AppendOptions {
   signal?: AbortSignal;
   /** The whole object's CRC-64 before this append (decimal string or bigint), to verify appends at a position > 0. */
   initCrc64?: string | bigint;
-  /** Per-request timeout in milliseconds; overrides the client's. */
+  /**
+   * Per-request timeout in milliseconds; overrides the client's. It also bounds reading each part of a Blob or file
+   * (a stalled disk or share fails the call with a RequestError); a stream's next chunk is waited for without limit.
+   */
   timeout?: number;
 }
 
@@ -122,6 +125,7 @@ export interface PutOptions {
   meta?: UserMeta;
   mime?: string;
   signal?: AbortSignal;
+  /** Per-request timeout in milliseconds; overrides the client's. It also bounds reading a Blob or file. */
   timeout?: number;
 }
 

@@ -164,7 +164,7 @@ impl Oss {
             let write = o.write_options(source.mime())?;
             let timeout = o.timeout_ms(inner.config.timeout_ms)?;
             let signal = o.signal("signal")?;
-            source.watch(signal.as_ref());
+            source.watch(signal.as_ref(), timeout);
             let bucket = inner.config.bucket.clone();
             requests::check_put(
                 &bucket,

@@ -41,6 +41,8 @@ pub(crate) enum Source {
         /// The buffer parts are read into for their CRC, reused from part to part (blob.js).
         scratch: JsValue,
         signal: Option<web_sys::AbortSignal>,
+        /// How long one part's read may take: a file on a stalled disk or share may never answer.
+        read_timeout_ms: Option<u64>,
     },
     Stream {
         reader: ReadableStreamDefaultReader,
@@ -99,6 +101,7 @@ impl Source {
                 at: 0.0,
                 scratch: JsValue::UNDEFINED,
                 signal: None,
+                read_timeout_ms: None,
             }),
             Sorted::Stream(reader) => Ok(Self::Stream {
                 reader,
@@ -114,16 +117,23 @@ impl Source {
         }
     }
 
-    /// Lets `signal` end a wait for a stream's next chunk or a Blob part's bytes (with `Aborted`).
-    pub(crate) fn watch(&mut self, signal: Option<&web_sys::AbortSignal>) {
-        if let Self::Stream {
-            signal: watched, ..
-        }
-        | Self::Blob {
-            signal: watched, ..
-        } = self
-        {
-            *watched = signal.cloned();
+    /// Lets `signal` end a wait for a stream's next chunk or a Blob part's bytes (with `Aborted`), and bounds a
+    /// Blob part's read by `timeout_ms`, the call's request timeout. A stream's wait has no time limit: a live
+    /// source may be quiet for as long as it likes.
+    pub(crate) fn watch(&mut self, signal: Option<&web_sys::AbortSignal>, timeout_ms: u64) {
+        match self {
+            Self::Stream {
+                signal: watched, ..
+            } => *watched = signal.cloned(),
+            Self::Blob {
+                signal: watched,
+                read_timeout_ms,
+                ..
+            } => {
+                *watched = signal.cloned();
+                *read_timeout_ms = Some(timeout_ms);
+            }
+            Self::Bytes { .. } => {}
         }
     }
 
@@ -168,6 +178,7 @@ impl Source {
                 at,
                 scratch,
                 signal,
+                read_timeout_ms,
             } => {
                 let size = blob.size();
                 if *at >= size {
@@ -177,12 +188,14 @@ impl Source {
                 let slice = blob
                     .slice_with_f64_and_f64(*at, end)
                     .map_err(|e| read_error(&e))?;
-                // A file on a stalled disk may never be read: the signal still ends the wait.
-                let bytes: Uint8Array =
-                    settle_within(&read_blob(&slice, scratch), None, signal.as_ref())
-                        .await
-                        .map_err(unsettled_read)?
-                        .unchecked_into();
+                let bytes: Uint8Array = settle_within(
+                    &read_blob(&slice, scratch),
+                    *read_timeout_ms,
+                    signal.as_ref(),
+                )
+                .await
+                .map_err(|u| unsettled_read(u, *read_timeout_ms))?
+                .unchecked_into();
                 let mut crc = Crc64::new();
                 try_feed_bytes_beside_io(&mut crc, &bytes)
                     .await
@@ -265,7 +278,7 @@ async fn read_chunk(
         // On an abort the read may still be pending; cancel() releases it when the append fails.
         let result = settle_within(&reader.read(), None, signal)
             .await
-            .map_err(unsettled_read)?;
+            .map_err(|u| unsettled_read(u, None))?;
         let done = js_sys::Reflect::get(&result, &"done".into()).map_err(|e| read_error(&e))?;
         if done.is_truthy() {
             return Ok(None);
@@ -299,12 +312,18 @@ fn concat(chunks: &js_sys::Array, total: u32) -> Uint8Array {
     out
 }
 
-/// A read that ended without its value: the abort as it is, a failure as a read error.
-fn unsettled_read(unsettled: Unsettled) -> Error {
+/// A read that ended without its value: the abort as it is, a failure as a read error, a read past `timeout_ms`
+/// as a request error naming the limit.
+fn unsettled_read(unsettled: Unsettled, timeout_ms: Option<u64>) -> Error {
     match unsettled {
         Unsettled::Aborted(e) => e,
         Unsettled::Rejected(e) => read_error(&e),
-        Unsettled::TimedOut => unreachable!("reads are given no time limit"),
+        Unsettled::TimedOut => Error::Request {
+            message: format!(
+                "reading the input did not finish within {} ms (the request timeout)",
+                timeout_ms.unwrap_or_default()
+            ),
+        },
     }
 }
 

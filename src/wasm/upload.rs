@@ -107,7 +107,7 @@ async fn append(
     let key = object_key(&name).map_err(before)?;
     let mut source = Source::from_js(&file).map_err(before)?;
     let opts = AppendOptions::read(&inner, &options, &source).map_err(before)?;
-    source.watch(opts.signal.as_ref());
+    source.watch(opts.signal.as_ref(), opts.timeout_ms);
     requests::check_append(
         &inner.config.bucket,
         &key,

@@ -194,4 +194,25 @@ describe('inputs larger than partSize', () => {
       Object.assign(Blob.prototype, { stream, arrayBuffer });
     }
   });
+
+  test('a Blob part whose read never finishes fails the append within the request timeout; nothing is sent', T,
+    async () => {
+      const { stream, arrayBuffer } = Blob.prototype;
+      Blob.prototype.stream = () => { throw new TypeError('no streams here'); };
+      Blob.prototype.arrayBuffer = () => new Promise(() => {});
+      try {
+        const key = uniqueKey('blob-read-timeout');
+        const t0 = Date.now();
+        await rejects(new OSS(emu.clientOptions({ timeout: 300 })).append(key, new Blob([payload(1000, 'stalled')])),
+          { name: 'RequestError', message: /reading the input did not finish within 300 ms/ });
+        assert.ok(Date.now() - t0 < 3_000, `settled after ${Date.now() - t0} ms`);
+        assert.equal(await emu.object(key), null);
+        // The next call with readable input works as before.
+        Object.assign(Blob.prototype, { stream, arrayBuffer });
+        const r = await client.append(key, new Blob([payload(1000, 'fine')]));
+        assert.equal(r.nextAppendPosition, '1000');
+      } finally {
+        Object.assign(Blob.prototype, { stream, arrayBuffer });
+      }
+    });
 });
