@@ -35,6 +35,8 @@ const LIMIT = 12 * PART;
 // Memory that grew with the input would peak higher in the second half of the upload than in the first.
 const HALF_SLACK = 4 * PART;
 const T = { timeout: 240_000 };
+// The Chromium upload's own limit, inside T: about 10 s here, so a run at this limit is stalled, not slow.
+const UPLOAD_BUDGET_MS = 150_000;
 const mib = (n) => `${(n / MIB).toFixed(1)} MiB`;
 
 assert.ok(SIZE % PART === 0 && SIZE > 2 * PART, 'OSS_APPEND_MEMORY_TEST_BYTES: a multiple of 8 MiB, at least 24 MiB');
@@ -154,7 +156,8 @@ describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
           document.body.append(input);
         });
         await page.setInputFiles('#file', path);
-        out = await page.evaluate(async ({ options, key, size, part }) => {
+        // A stalled upload fails the test with where it stopped, within the test's time, instead of hanging it.
+        out = await bounded(page.evaluate(async ({ options, key, size, part, budgetMs }) => {
           const { default: OSS } = window.ossAppend;
           const { errorInfo } = window.streams;
           const heap = () => performance.memory.usedJSHeapSize;
@@ -168,7 +171,19 @@ describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
           const file = document.getElementById('file').files[0];
           if (file.size !== size) return { error: { message: `the File has ${file.size} bytes` } };
           const client = new OSS(options);
-          await client.append(`${key}.warmup`, file.slice(0, 2 * part), { partSize: part });
+          const signal = AbortSignal.timeout(budgetMs);
+          const began = performance.now();
+          const seen = { stage: 'warm-up append', loaded: 0, at: began };
+          const stalled = (err) => ({
+            error: errorInfo(err),
+            stalled: { ...seen, ms: performance.now() - began, sinceProgressMs: performance.now() - seen.at },
+          });
+          try {
+            await client.append(`${key}.warmup`, file.slice(0, 2 * part), { partSize: part, signal });
+          } catch (err) {
+            return stalled(err);
+          }
+          seen.stage = 'append';
           const base = await liveHeap();
           await window.e2eControl('start');
           let peakHeap = base;
@@ -180,8 +195,11 @@ describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
           try {
             const r = await client.append(key, file, {
               partSize: part,
+              signal,
               progress: (p, info) => {
                 parts += 1;
+                seen.loaded = info.loaded;
+                seen.at = performance.now();
                 note();
                 if (live.half === undefined && info.loaded * 2 >= size) {
                   live.half = null;
@@ -194,15 +212,20 @@ describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
             await window.e2eControl('end');
             return { nextAppendPosition: r.nextAppendPosition, crc64: r.crc64, ms, parts, heap: { base, peak: peakHeap, ...live } };
           } catch (err) {
-            return { error: errorInfo(err) };
+            return stalled(err);
           } finally {
             clearInterval(timer);
           }
-        }, { options: emu.clientOptions({ timeout: 60_000 }), key, size: SIZE, part: PART });
+        }, { options: emu.clientOptions({ timeout: 60_000 }), key, size: SIZE, part: PART, budgetMs: UPLOAD_BUDGET_MS }),
+        UPLOAD_BUDGET_MS + 20_000, 'the page');
       } finally {
         clearInterval(sampler);
       }
-      assert.equal(out.error, undefined, JSON.stringify(out.error));
+      if (out.error) {
+        const s = out.stalled;
+        assert.fail(`the ${s.stage} failed after ${Math.round(s.ms)} ms with ${s.loaded} of ${SIZE} bytes confirmed, ` +
+          `${Math.round(s.sinceProgressMs)} ms after the last progress: ${JSON.stringify(out.error)}`);
+      }
       const h = out.heap;
       const rss = (mark, type) => marks[mark][type] - marks.start[type];
       const line = `Chromium ${mib(SIZE)} File, ${out.parts} parts in ${Math.round(out.ms)} ms ` +
@@ -225,17 +248,50 @@ describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
       assert.ok(peak.utility - marks.start.utility <= LIMIT, 'the network service holds no copy of the file');
       await emu.reset();
     } finally {
-      await closeBrowserSuite(browser, site);
+      const pids = tree.pids();
+      // A wedged browser must not hold the suite past its timeout: what does not close in time is killed.
+      await bounded(closeBrowserSuite(browser, site), 30_000, 'closing Chromium').catch((err) => {
+        for (const pid of pids) {
+          try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        }
+        throw err;
+      });
     }
   });
 });
+
+/** `promise`, or a rejection naming `what` once `ms` pass first. */
+function bounded(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 /**
  * The Chromium processes this test process started, read from /proc: RSS by process type (browser, the largest
  * renderer, gpu, utility — the network service among them) and in total.
  */
 class ChromiumTree {
+  /** The PIDs of the Chromium processes below this one. */
+  pids() {
+    return ChromiumTree.#processes().map((p) => p.pid);
+  }
+
   rss() {
+    const out = { browser: 0, renderer: 0, gpu: 0, utility: 0, other: 0, total: 0 };
+    for (const { type, rss } of ChromiumTree.#processes()) {
+      const slot = type === undefined ? 'browser' : type === 'renderer' ? 'renderer'
+        : type === 'gpu-process' ? 'gpu' : type === 'utility' ? 'utility' : 'other';
+      out[slot] = slot === 'renderer' ? Math.max(out[slot], rss) : out[slot] + rss;
+      out.total += rss;
+    }
+    return out;
+  }
+
+  /** Every Chromium process descended from this one: { pid, type (undefined for the browser), rss }. */
+  static #processes() {
     const procs = [];
     for (const name of readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
@@ -247,7 +303,7 @@ class ChromiumTree {
     }
     const children = new Map();
     for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
-    const out = { browser: 0, renderer: 0, gpu: 0, utility: 0, other: 0, total: 0 };
+    const found = [];
     const walk = (pid) => {
       for (const child of children.get(pid) ?? []) {
         let cmdline;
@@ -260,16 +316,15 @@ class ChromiumTree {
           continue;
         }
         if (!/chrom/i.test(cmdline[0] ?? '')) continue;
-        const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-        const type = cmdline.find((a) => a.startsWith('--type='))?.slice(7);
-        const slot = type === undefined ? 'browser' : type === 'renderer' ? 'renderer'
-          : type === 'gpu-process' ? 'gpu' : type === 'utility' ? 'utility' : 'other';
-        out[slot] = slot === 'renderer' ? Math.max(out[slot], rss) : out[slot] + rss;
-        out.total += rss;
+        found.push({
+          pid: child,
+          type: cmdline.find((a) => a.startsWith('--type='))?.slice(7),
+          rss: Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024,
+        });
         walk(child);
       }
     };
     walk(process.pid);
-    return out;
+    return found;
   }
 }
