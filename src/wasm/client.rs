@@ -215,8 +215,7 @@ impl Inner {
                 started
             }
         };
-        let timeout_ms = self.config.timeout_ms;
-        let outcome = settle_within(&promise, Some(timeout_ms), signal).await;
+        let outcome = settle_within(&promise, Some(self.config.timeout_ms), signal).await;
         if !matches!(outcome, Err(Unsettled::Aborted(_))) {
             let mut slot = self.refreshing.borrow_mut();
             if slot.as_ref().is_some_and(|p| Object::is(p, &promise)) {
@@ -225,9 +224,9 @@ impl Inner {
         }
         let value = outcome.map_err(|unsettled| match unsettled {
             Unsettled::Aborted(e) => e,
-            Unsettled::TimedOut => Error::Request {
+            Unsettled::TimedOut(ms) => Error::Request {
                 message: format!(
-                    "refreshSTSToken did not settle within {timeout_ms} ms (the client's timeout)"
+                    "refreshSTSToken did not settle within {ms} ms (the client's timeout)"
                 ),
             },
             Unsettled::Rejected(e) => Error::Request {

@@ -194,7 +194,7 @@ impl Source {
                     signal.as_ref(),
                 )
                 .await
-                .map_err(|u| unsettled_read(u, *read_timeout_ms))?
+                .map_err(unsettled_read)?
                 .unchecked_into();
                 let mut crc = Crc64::new();
                 try_feed_bytes_beside_io(&mut crc, &bytes)
@@ -278,7 +278,7 @@ async fn read_chunk(
         // On an abort the read may still be pending; cancel() releases it when the append fails.
         let result = settle_within(&reader.read(), None, signal)
             .await
-            .map_err(|u| unsettled_read(u, None))?;
+            .map_err(unsettled_read)?;
         let done = js_sys::Reflect::get(&result, &"done".into()).map_err(|e| read_error(&e))?;
         if done.is_truthy() {
             return Ok(None);
@@ -312,16 +312,15 @@ fn concat(chunks: &js_sys::Array, total: u32) -> Uint8Array {
     out
 }
 
-/// A read that ended without its value: the abort as it is, a failure as a read error, a read past `timeout_ms`
+/// A read that ended without its value: the abort as it is, a failure as a read error, a read past its time limit
 /// as a request error naming the limit.
-fn unsettled_read(unsettled: Unsettled, timeout_ms: Option<u64>) -> Error {
+fn unsettled_read(unsettled: Unsettled) -> Error {
     match unsettled {
         Unsettled::Aborted(e) => e,
         Unsettled::Rejected(e) => read_error(&e),
-        Unsettled::TimedOut => Error::Request {
+        Unsettled::TimedOut(ms) => Error::Request {
             message: format!(
-                "reading the input did not finish within {} ms (the request timeout)",
-                timeout_ms.unwrap_or_default()
+                "reading the input did not finish within {ms} ms (the request timeout)"
             ),
         },
     }

@@ -36,8 +36,8 @@ pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) {
 
 /// Why a wait on a promise that may never settle ended without its value.
 pub(crate) enum Unsettled {
-    /// The time given passed first.
-    TimedOut,
+    /// The time given (in ms) passed first.
+    TimedOut(u64),
     /// The signal fired first.
     Aborted(Error),
     /// The promise rejected with this.
@@ -54,10 +54,11 @@ pub(crate) async fn settle_within(
     JsFuture::from(js_within(promise, timeout_ms.map(|ms| ms as f64), signal))
         .await
         .map_err(|failure| {
+            let timed_out = Reflect::get(&failure, &"timedOut".into()).is_ok_and(|t| t.is_truthy());
             if let Some(s) = signal.filter(|s| s.aborted()) {
                 Unsettled::Aborted(aborted(s))
-            } else if Reflect::get(&failure, &"timedOut".into()).is_ok_and(|t| t.is_truthy()) {
-                Unsettled::TimedOut
+            } else if let (true, Some(ms)) = (timed_out, timeout_ms) {
+                Unsettled::TimedOut(ms)
             } else {
                 Unsettled::Rejected(Reflect::get(&failure, &"error".into()).unwrap_or(failure))
             }

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { startEmulator } from '../support/emulator.mjs';
 import { loadEsm } from './helpers/pkg.mjs';
-import { assertStored, payload, uniqueKey } from './helpers/util.mjs';
+import { assertStored, payload, settleWithin, uniqueKey } from './helpers/util.mjs';
 import { Rng } from './pages/rng.js';
 
 let combineCrc64;
@@ -244,22 +244,16 @@ function hostileCall(rng, appender) {
     // A synchronous throw is fine as long as it is an Error (a TypeError or an ali-oss shaped error).
     outcome = Promise.reject(e);
   }
-  let timer;
-  const bound = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what()} did not settle within ${SETTLE_MS} ms`)), SETTLE_MS);
+  const checked = outcome.then(async (value) => {
+    // An appender opened by a hostile call is closed again, so nothing lingers.
+    if (value && typeof value.abort === 'function' && typeof value.write === 'function') await value.abort();
+    return 'resolved';
+  }, (e) => {
+    assert.ok(e instanceof Error, `${what()} rejected with a non-Error: ${Object.prototype.toString.call(e)}`);
+    assert.doesNotMatch(e.message, /memory access out of bounds|unreachable|recursive use of an object/, what());
+    return 'rejected';
   });
-  return Promise.race([
-    outcome.then(async (value) => {
-      // An appender opened by a hostile call is closed again, so nothing lingers.
-      if (value && typeof value.abort === 'function' && typeof value.write === 'function') await value.abort();
-      return 'resolved';
-    }, (e) => {
-      assert.ok(e instanceof Error, `${what()} rejected with a non-Error: ${Object.prototype.toString.call(e)}`);
-      assert.doesNotMatch(e.message, /memory access out of bounds|unreachable|recursive use of an object/, what());
-      return 'rejected';
-    }),
-    bound,
-  ]).finally(() => clearTimeout(timer));
+  return settleWithin(checked, SETTLE_MS, what);
 }
 
 describe('hostile inputs', () => {

@@ -21,7 +21,7 @@ import { startEmulator } from '../support/emulator.mjs';
 import { closeBrowserSuite, startBrowserSuite } from './helpers/browser.mjs';
 import { FastCrc64 } from './helpers/crc64-fast.mjs';
 import { assertDigest } from './helpers/streaming.mjs';
-import { uniqueKey } from './helpers/util.mjs';
+import { settleWithin, uniqueKey } from './helpers/util.mjs';
 import { Pattern } from './pages/streams.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -157,7 +157,7 @@ describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
         });
         await page.setInputFiles('#file', path);
         // A stalled upload fails the test with where it stopped, within the test's time, instead of hanging it.
-        out = await bounded(page.evaluate(async ({ options, key, size, part, budgetMs }) => {
+        out = await settleWithin(page.evaluate(async ({ options, key, size, part, budgetMs }) => {
           const { default: OSS } = window.ossAppend;
           const { errorInfo } = window.streams;
           const heap = () => performance.memory.usedJSHeapSize;
@@ -250,7 +250,7 @@ describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
     } finally {
       const pids = tree.pids();
       // A wedged browser must not hold the suite past its timeout: what does not close in time is killed.
-      await bounded(closeBrowserSuite(browser, site), 30_000, 'closing Chromium').catch((err) => {
+      await settleWithin(closeBrowserSuite(browser, site), 30_000, 'closing Chromium').catch((err) => {
         for (const pid of pids) {
           try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
         }
@@ -259,15 +259,6 @@ describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
     }
   });
 });
-
-/** `promise`, or a rejection naming `what` once `ms` pass first. */
-function bounded(promise, ms, what) {
-  let timer;
-  const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The Chromium processes this test process started, read from /proc: RSS by process type (browser, the largest

@@ -82,6 +82,20 @@ export async function assertStored(emu, key, expected, message = key) {
   return obj;
 }
 
+/**
+ * `promise`, or a rejection "<what> did not settle within <ms> ms" once `ms` pass first: a wait in a test that must
+ * fail, not hang, when the code under test never answers. `what` is a string, or a function called only then.
+ */
+export function settleWithin(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${typeof what === 'function' ? what() : what} did not settle within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 // ---- assertions -------------------------------------------------------------------------------------------------------
 
 /** Awaits `promise`, asserts it rejects with an Error whose fields match `expected`; returns the error. */
