@@ -29,6 +29,7 @@ mod requests;
 mod response;
 mod retry;
 pub mod sign;
+mod sort;
 mod spool;
 mod strings;
 #[cfg(test)]

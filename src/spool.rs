@@ -20,6 +20,7 @@ use crate::append::ObjectHead;
 use crate::crc64;
 use crate::error::Error;
 use crate::response::ObjectType;
+use crate::strings::debug_quoted;
 use crate::validate::{self, IntegerInput, MAX_OBJECT_SIZE};
 
 /// The most bytes a spool holds by default (`maxSpool`): 4 GiB, most of OSS's 5 GiB object limit; the
@@ -50,7 +51,10 @@ pub(crate) fn check_id(id: &str) -> Result<(), Error> {
     if bad {
         return Err(Error::invalid(
             "options.spool",
-            format!("{id:?} is not a spool id; {accepted} are accepted"),
+            format!(
+                "{} is not a spool id; {accepted} are accepted",
+                debug_quoted(id)
+            ),
         ));
     }
     Ok(())
@@ -64,7 +68,10 @@ pub(crate) fn check_dir(what: &str, dir: &str) -> Result<(), Error> {
     if dir.is_empty() || dir.len() > MAX_DIR_LEN || dir.contains('\0') {
         return Err(Error::invalid(
             what,
-            format!("{dir:?} is not a directory path; a non-empty path of at most {MAX_DIR_LEN} characters without NUL is accepted"),
+            format!(
+                "{} is not a directory path; a non-empty path of at most {MAX_DIR_LEN} characters without NUL is accepted",
+                debug_quoted(dir)
+            ),
         ));
     }
     Ok(())
@@ -359,7 +366,7 @@ pub(crate) fn survey(start: u64, entries: &[(String, u64)]) -> Survey {
             None => stale.push(name.clone()),
         }
     }
-    segments.sort();
+    crate::sort::heap_sort(&mut segments);
     let mut pieces = Vec::new();
     let mut cursor = start;
     for (segment, name, size) in segments {

@@ -22,6 +22,21 @@ pub(crate) fn join<S: AsRef<str>>(items: &[S], separator: &str) -> String {
     out
 }
 
+/// `text` as `{:?}` shows it, in double quotes with Rust escapes, built from the `char` escapes that
+/// other messages use already: `str`'s `Debug` adds its own kilobyte of wasm.
+pub(crate) fn debug_quoted(text: &str) -> String {
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match c {
+            // The one character that `char` escapes and `str` does not.
+            '\'' => out.push(c),
+            _ => out.extend(c.escape_debug()),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +73,44 @@ mod tests {
         for items in lists {
             for separator in ["", ",", ", ", ";"] {
                 assert_eq!(join(items, separator), items.join(separator));
+            }
+        }
+    }
+
+    #[test]
+    fn debug_quoted_matches_str_debug() {
+        let texts = [
+            "",
+            "cn-hangzhou",
+            "a b",
+            "it's",
+            "say \"hi\"",
+            "back\\slash",
+            "tab\tnew\nline\r",
+            "\0\u{1}\u{7f}",
+            "\u{80}\u{a0}\u{ad}",
+            "e\u{301}",
+            "\u{301}e",
+            "\u{200b}\u{200d}\u{feff}",
+            "中文/ü",
+            "\u{fffd}\u{e000}\u{10ffff}",
+            "👍🏽",
+            "\u{1f1fa}\u{1f1f8}",
+            "a\u{85}b\u{2028}c",
+        ];
+        for text in texts {
+            assert_eq!(debug_quoted(text), format!("{text:?}"));
+        }
+        // Every character of the Basic Multilingual Plane and the first supplementary one, alone and after
+        // a letter (where `str` escapes grapheme extenders just as `char` does).
+        for c in (0..0x2_0000).filter_map(char::from_u32) {
+            for text in [c.to_string(), format!("a{c}")] {
+                assert_eq!(
+                    debug_quoted(&text),
+                    format!("{text:?}"),
+                    "U+{:04X}",
+                    u32::from(c)
+                );
             }
         }
     }

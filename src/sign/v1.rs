@@ -115,7 +115,7 @@ pub fn canonicalized_resource(
             signed.push((k, v));
         }
     }
-    super::sort_small(&mut signed, |a, b| a.0 < b.0);
+    crate::sort::sort_small(&mut signed, |a, b| a.0 < b.0);
     for (i, (k, v)) in signed.iter().enumerate() {
         resource.push(if i == 0 { '?' } else { '&' });
         resource.push_str(k);

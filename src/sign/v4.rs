@@ -30,7 +30,7 @@ pub fn effective_additional_headers(req: &Request, requested: &[String]) -> Vec<
         .map(|name| name.trim().to_ascii_lowercase())
         .filter(|name| !name.is_empty() && !is_default_signed(name) && req.headers.contains(name))
         .collect();
-    super::sort_small(&mut names, |a, b| a < b);
+    crate::sort::sort_small(&mut names, |a, b| a < b);
     names.dedup();
     names
 }
@@ -59,7 +59,7 @@ fn canonical_query(req: &Request) -> String {
         .filter(|(k, _)| k != "x-oss-signature")
         .map(|(k, v)| (uri_encode(k), uri_encode(v)))
         .collect();
-    super::sort_small(&mut items, |a, b| a < b);
+    crate::sort::sort_small(&mut items, |a, b| a < b);
     let mut out = String::new();
     for (k, v) in items {
         if !out.is_empty() {

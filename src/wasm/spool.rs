@@ -19,6 +19,7 @@ use crate::append::ObjectHead;
 use crate::crc64::Crc64;
 use crate::error::Error;
 use crate::spool::{self, Reopen, Segment, SpoolRecord, RECORD_NAME};
+use crate::strings::debug_quoted;
 
 #[wasm_bindgen(module = "/src/wasm/spool.js")]
 extern "C" {
@@ -244,8 +245,8 @@ pub(crate) async fn lock(
         return Err(Error::invalid(
             "options.spool",
             format!(
-                "spool {:?} is open in another appender (in this page or process, another tab or another process); close or abort that one first",
-                options.id
+                "spool {} is open in another appender (in this page or process, another tab or another process); close or abort that one first",
+                debug_quoted(&options.id)
             ),
         ));
     };
@@ -273,8 +274,8 @@ pub(crate) async fn lock(
             return Err(Error::invalid(
                 "options.spool",
                 format!(
-                    "spool {id:?} holds a recording of oss://{}/{} at {}; open it with that name on a client for that bucket and endpoint, or discardSpool({id:?})",
-                    record.bucket, record.key, record.endpoint
+                    "spool {quoted} holds a recording of oss://{}/{} at {}; open it with that name on a client for that bucket and endpoint, or discardSpool({quoted})",
+                    record.bucket, record.key, record.endpoint, quoted = debug_quoted(&id)
                 ),
             ));
         }
@@ -509,7 +510,7 @@ impl Spool {
         let batch: Vec<(u64, JsValue, u64)> = {
             let mut st = self.state.borrow_mut();
             st.draining = false;
-            st.waiting.drain(..).collect()
+            std::mem::take(&mut st.waiting).into_iter().collect()
         };
         let Some(&(offset, _, _)) = batch.first() else {
             return;
@@ -630,8 +631,8 @@ impl Spool {
         }
         if at != end {
             return Err(storage_error(&JsValue::from_str(&format!(
-                "bytes {at} to {end} are missing from spool {:?}",
-                self.id
+                "bytes {at} to {end} are missing from spool {}",
+                debug_quoted(&self.id)
             ))));
         }
         Ok(out)
