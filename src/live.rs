@@ -527,8 +527,10 @@ impl<W> Live<W> {
     fn end_with(&mut self, state: LiveState, error: Error) {
         self.end = Some((state, Some(error)));
         self.coalescer = Coalescer::new(PartSizes::default());
-        let waiters = self.waiters.drain(..).map(|(_, w)| w);
-        let room = self.room.drain(..).map(|(_, w)| w);
+        let waiters = std::mem::take(&mut self.waiters)
+            .into_iter()
+            .map(|(_, w)| w);
+        let room = std::mem::take(&mut self.room).into_iter().map(|(_, w)| w);
         let rejected: Vec<W> = waiters
             .chain(room)
             .chain(self.ready.drain(..))

@@ -123,10 +123,7 @@ pub(crate) fn is_expired_url(error: &ServiceError) -> bool {
     error.status == 403
         && error.code == "AccessDenied"
         && (error.ec.as_deref() == Some(EXPIRED_URL_EC)
-            || error
-                .message
-                .to_ascii_lowercase()
-                .contains("request has expired"))
+            || strings::find(&error.message.to_ascii_lowercase(), "request has expired").is_some())
 }
 
 /// The EC OSS gives an expired presigned URL.

@@ -267,7 +267,7 @@ pub(crate) fn object_key(name: &JsValue) -> Result<String, Error> {
     // Lone surrogates arrive as U+FFFD; only then are the UTF-16 units read (one call each) to tell them from
     // a real U+FFFD.
     let mut name = text.as_string().unwrap_or_default();
-    if name.contains('\u{FFFD}') {
+    if name.chars().any(|c| c == '\u{FFFD}') {
         name = validate::decode_name(&text.iter().collect::<Vec<u16>>())?;
     }
     validate::normalize_key(&name)
