@@ -67,11 +67,14 @@ VERSION=$(awk '
 # Panic locations name source files: they ship as crates.io/<crate>/… and oss-append/… instead of this machine's
 # paths. (RUSTFLAGS, when set, takes precedence over these, as cargo orders them.)
 CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
-REMAP=("--remap-path-prefix=$ROOT=oss-append" "--remap-path-prefix=$CARGO_HOME_DIR=cargo")
+RUSTC_FLAGS=("--remap-path-prefix=$ROOT=oss-append" "--remap-path-prefix=$CARGO_HOME_DIR=cargo")
 for index in "$CARGO_HOME_DIR"/registry/src/*/; do
-  [ -d "$index" ] && REMAP+=("--remap-path-prefix=${index%/}=crates.io")
+  [ -d "$index" ] && RUSTC_FLAGS+=("--remap-path-prefix=${index%/}=crates.io")
 done
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${REMAP[*]}"
+# SHA-256 as a loop rather than unrolled: it only hashes signing strings of a few hundred bytes (bodies go as
+# UNSIGNED-PAYLOAD), and the unrolled rounds cost 7.3 kB raw, 1.3 kB gzipped, of the shipped .wasm.
+RUSTC_FLAGS+=('--cfg' 'sha2_backend_soft="compact"')
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${RUSTC_FLAGS[*]}"
 
 log "cargo build --release --target wasm32-unknown-unknown -p oss-append"
 cargo build --release --target wasm32-unknown-unknown -p oss-append
