@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { before, describe, test } from 'node:test';
 
 import { REPO_ROOT } from './helpers/emulator.mjs';
@@ -64,6 +65,15 @@ describe('the tarball', () => {
         assert.ok(!text.includes(prefix), `${p} contains ${JSON.stringify(prefix)}`);
       }
     }
+  });
+
+  test('the browser package (web.js and the .wasm, each gzipped at level 9) stays within its size budget', T, () => {
+    // What a page downloads. The budget is its size when the budget was last set, plus about 1 %: growth past it should be a
+    // decision, with its figure in README's Size section, not something noticed a release later.
+    const BUDGET = 158_000;
+    const sizes = ['web.js', 'oss_append_bg.wasm'].map((p) => gzipSync(readFileSync(join(INSTALLED, p)), { level: 9 }).length);
+    const total = sizes[0] + sizes[1];
+    assert.ok(total <= BUDGET, `the browser package is ${total} B gzipped (web.js ${sizes[0]} B, .wasm ${sizes[1]} B), over its budget of ${BUDGET} B`);
   });
 });
 
