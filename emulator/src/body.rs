@@ -89,6 +89,30 @@ pub async fn pump(
     }
 }
 
+/// Reads a small request body (a configuration document) whole: at most `max_bytes`, within `idle`
+/// between chunks.
+pub async fn collect_small(
+    body: &mut Incoming,
+    max_bytes: usize,
+    idle: Duration,
+) -> Result<Vec<u8>, BodyError> {
+    let mut out = Vec::new();
+    loop {
+        let frame = match tokio::time::timeout(idle, body.frame()).await {
+            Err(_) => return Err(BodyError::TimedOut),
+            Ok(None) => return Ok(out),
+            Ok(Some(Err(_))) => return Err(BodyError::Broken),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > max_bytes {
+                return Err(BodyError::TooLarge);
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+}
+
 async fn receive(
     body: &mut Incoming,
     tx: &mpsc::Sender<Vec<Bytes>>,

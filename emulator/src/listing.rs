@@ -338,6 +338,55 @@ fn list_versions(state: &AppState, bucket: &str, req: &Request) -> Reply {
     xml_response(xml)
 }
 
+/// PutBucketVersioning: `PUT /?versioning` with `<VersioningConfiguration><Status>Enabled|Suspended`.
+/// The emulator keeps one status for every bucket (as `--versioning` does), so this sets it for all.
+/// Errors follow OSS's 0012-0000000x pages: a document that is not one, an empty Status, another value.
+pub fn put_versioning(state: &AppState, document: &[u8]) -> Reply {
+    let malformed = || {
+        Reply::read(
+            OssError::new(
+                400,
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our published schema.",
+            )
+            .ec("0012-00000002"),
+        )
+    };
+    let Ok(doc) = oss_append::xml::parse_flat(document) else {
+        return malformed();
+    };
+    if doc.root != "VersioningConfiguration" {
+        return malformed();
+    }
+    let status = doc.get("Status").unwrap_or_default().trim();
+    let chosen = match status {
+        "Enabled" => versions::Versioning::Enabled,
+        "Suspended" => versions::Versioning::Suspended,
+        "" => {
+            return Reply::read(
+                OssError::invalid_argument(
+                    "The Status of the versioning configuration is empty.",
+                    "Status",
+                    "",
+                )
+                .ec("0012-00000003"),
+            )
+        }
+        other => {
+            return Reply::read(
+                OssError::invalid_argument(
+                    "The Status of the versioning configuration must be Enabled or Suspended.",
+                    "Status",
+                    other,
+                )
+                .ec("0012-00000004"),
+            )
+        }
+    };
+    state.versions.set(chosen);
+    Reply::Ok(empty_response(StatusCode::OK))
+}
+
 /// GetBucketVersioning: `GET /?versioning`.
 fn versioning_status(state: &AppState) -> Reply {
     let mut xml =

@@ -30,6 +30,8 @@ use crate::target::{parse_query, resolve, strip_port, Target};
 
 /// An error answer drains at most this much of an unread body so the connection stays usable.
 const DRAIN_LIMIT: u64 = 64 << 20;
+/// The most a bucket configuration document (PutBucketVersioning's) may be.
+const CONFIG_BODY_LIMIT: usize = 64 << 10;
 /// How long a client may take to send request headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -369,6 +371,14 @@ async fn route(
         return Reply::unread(e);
     }
     let (Some(bucket), Some(key)) = (bucket, key) else {
+        if method == Method::Put && req.query_value("versioning").is_some() {
+            // The one bucket-level call with a body: PutBucketVersioning's document.
+            let idle = Duration::from_millis(state.config.body_timeout_ms);
+            return match crate::body::collect_small(body, CONFIG_BODY_LIMIT, idle).await {
+                Ok(document) => listing::put_versioning(state, &document),
+                Err(e) => object::write::body_failure(e, CONFIG_BODY_LIMIT as u64),
+            };
+        }
         return listing::bucket_level(state, method, &target, &req);
     };
     let fault = state

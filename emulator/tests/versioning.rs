@@ -186,3 +186,79 @@ fn unversioned_buckets_answer_without_version_headers() {
     assert_eq!(d.header("x-oss-delete-marker"), None);
     c.get("k").expect_error(404, "NoSuchKey");
 }
+
+fn bucket_versioning(c: &Client, method: Method, document: &str) -> Resp {
+    let mut r = Request::new(method, Some(BUCKET), None);
+    r.headers.set("Host", c.host());
+    r.query.push(("versioning".into(), String::new()));
+    c.send(r, document.as_bytes())
+}
+
+#[test]
+fn put_bucket_versioning_turns_versioning_on_and_suspends_it() {
+    let s = start();
+    let c = Client::v4(&s);
+    let status = |c: &Client| bucket_versioning(c, Method::Get, "").text();
+    assert!(!status(&c).contains("<Status>"), "{}", status(&c));
+    let doc = |status: &str| {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration>\n  <Status>{status}</Status>\n</VersioningConfiguration>")
+    };
+
+    bucket_versioning(&c, Method::Put, &doc("Enabled")).expect_ok();
+    assert!(
+        status(&c).contains("<Status>Enabled</Status>"),
+        "{}",
+        status(&c)
+    );
+    let put = c.put("k", b"one");
+    assert_ne!(put.header("x-oss-version-id"), None);
+    assert_ne!(put.header("x-oss-version-id"), Some("null"));
+
+    bucket_versioning(&c, Method::Put, &doc("Suspended")).expect_ok();
+    assert!(
+        status(&c).contains("<Status>Suspended</Status>"),
+        "{}",
+        status(&c)
+    );
+    assert_eq!(c.put("k", b"two").header("x-oss-version-id"), Some("null"));
+
+    // Refused documents change nothing.
+    let bad = [
+        (
+            "<VersioningConfiguration><Status>Enabled<Status></VersioningConfiguration>",
+            "MalformedXML",
+            "0012-00000002",
+        ),
+        (
+            "<LifecycleConfiguration><Status>Enabled</Status></LifecycleConfiguration>",
+            "MalformedXML",
+            "0012-00000002",
+        ),
+        ("", "MalformedXML", "0012-00000002"),
+        (&doc(""), "InvalidArgument", "0012-00000003"),
+        (&doc("Stop"), "InvalidArgument", "0012-00000004"),
+        (&doc("enabled"), "InvalidArgument", "0012-00000004"),
+    ];
+    for (document, code, ec) in bad {
+        let r = bucket_versioning(&c, Method::Put, document);
+        r.expect_error(400, code);
+        assert!(
+            r.error_xml().contains(&format!("<EC>{ec}</EC>")),
+            "{}",
+            r.error_xml()
+        );
+    }
+    assert!(
+        status(&c).contains("<Status>Suspended</Status>"),
+        "{}",
+        status(&c)
+    );
+    // A document over the size a configuration may be is refused too.
+    let huge = doc(&"x".repeat(70_000));
+    assert_eq!(bucket_versioning(&c, Method::Put, &huge).status, 400);
+    assert!(
+        status(&c).contains("<Status>Suspended</Status>"),
+        "{}",
+        status(&c)
+    );
+}

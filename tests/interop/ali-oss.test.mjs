@@ -394,4 +394,19 @@ describe('ali-oss on a versioned bucket', () => {
       await emu.setVersioning('enabled');
     }
   });
+
+  test('putBucketVersioning suspends and enables versioning, as getBucketVersioning reports', T, async () => {
+    const client = makeClient(emu, { v4: true, mode: 'path' });
+    const key = uniqueKey('put-versioning');
+    try {
+      assert.equal((await client.putBucketVersioning(BUCKET, 'Suspended')).status, 200);
+      assert.equal((await client.getBucketVersioning(BUCKET)).versionStatus, 'Suspended');
+      assert.equal((await client.put(key, Buffer.from('a'))).res.headers['x-oss-version-id'], 'null');
+      await client.putBucketVersioning(BUCKET, 'Enabled');
+      assert.equal((await client.getBucketVersioning(BUCKET)).versionStatus, 'Enabled');
+      assert.notEqual((await client.put(key, Buffer.from('b'))).res.headers['x-oss-version-id'], 'null');
+    } finally {
+      await emu.setVersioning('enabled');
+    }
+  });
 });

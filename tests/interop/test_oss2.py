@@ -370,3 +370,17 @@ def test_suspended_bucket_writes_are_the_one_null_version(versioned_emu, new_key
         assert [(v.versionid, v.type) for v in bucket.list_object_versions(prefix=key).versions] == [('null', 'Normal')]
     finally:
         versioned_emu.set_versioning('enabled')
+
+
+def test_put_bucket_versioning_suspends_and_enables_versioning(versioned_emu, new_key):
+    bucket = make_bucket(versioned_emu)
+    key = new_key()
+    try:
+        assert bucket.put_bucket_versioning(oss2.models.BucketVersioningConfig('Suspended')).status == 200
+        assert bucket.get_bucket_versioning().status == 'Suspended'
+        assert bucket.put_object(key, b'a').versionid == 'null'
+        bucket.put_bucket_versioning(oss2.models.BucketVersioningConfig('Enabled'))
+        assert bucket.get_bucket_versioning().status == 'Enabled'
+        assert bucket.put_object(key, b'b').versionid not in ('', None, 'null')
+    finally:
+        versioned_emu.set_versioning('enabled')

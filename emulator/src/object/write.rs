@@ -344,7 +344,8 @@ async fn receive_body(
     })
 }
 
-fn body_failure(e: BodyError, limit: u64) -> Reply {
+/// The answer to a body that was not taken whole; `limit` is the size that was over.
+pub(crate) fn body_failure(e: BodyError, limit: u64) -> Reply {
     match e {
         BodyError::Reset => Reply::Close,
         BodyError::TooLarge => Reply::read(OssError::too_large(limit)),
