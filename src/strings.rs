@@ -1,8 +1,9 @@
 //! String helpers that stand in for standard ones costing kilobytes of wasm. The standard `str` search
 //! with a `&str` pattern (`find`, `split_once`, `replace`, and `contains` with a `char`, which falls back
 //! to it) is a two-way searcher, and `join` is specialised for every separator length; the core only
-//! looks for a few bytes in short text and joins a handful of items. Measured: the standard `find` and
-//! `join` in their place made the shipped .wasm 0.2 kB larger gzipped (0.9 kB raw).
+//! looks for a few bytes in short text and joins a handful of items. Measured, on the shipped .wasm
+//! gzipped: the standard `find` and `join` in their place cost 0.2 kB (0.9 kB raw) while other calls
+//! still linked the searcher, and its last two callers 1.5 kB more; `debug_quoted` saves 0.4 kB.
 
 /// The byte offset of the first `needle` in `haystack`, as `haystack.find(needle)` gives it.
 pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
