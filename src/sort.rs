@@ -15,8 +15,7 @@ pub(crate) fn sort_small<T>(items: &mut [T], less: impl Fn(&T, &T) -> bool) {
 }
 
 /// Sorts `items` in O(n log n) without allocating: for lists that may be long (a spool's segments), where an
-/// insertion sort could take quadratic time. Not stable: for items that are ordered
-/// as wholes, where equal ones are alike.
+/// insertion sort could take quadratic time. Not stable: for items ordered as wholes, where equal ones are alike.
 pub(crate) fn heap_sort<T: Ord>(items: &mut [T]) {
     // Moves the item at `root` down until the heap in items[..end] holds again.
     let sift_down = |v: &mut [T], mut root: usize, end: usize| loop {
