@@ -85,6 +85,11 @@ function fileDigest(path, size) {
   return { size, md5: md5.digest('hex'), crc64: crc.digest() };
 }
 
+/** `text` with every line over 300 characters cut to its start and its length. */
+function clipLines(text) {
+  return text.split('\n').map((l) => (l.length > 300 ? `${l.slice(0, 300).trimEnd()}… (${l.length} characters)` : l)).join('\n');
+}
+
 describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
   test('Node: a file by path (fs.openAsBlob) grows RSS, heap and ArrayBuffers by a few part sizes at most', T,
     async (t) => {
@@ -93,7 +98,9 @@ describe(`memory while appending ${mib(SIZE)} with partSize 8 MiB`, () => {
       const out = await new Promise((resolve, reject) => {
         execFile(process.execPath, [join(HERE, 'helpers', 'memory-node.mjs'), args],
           { timeout: 200_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-            if (err) reject(new Error(`memory-node.mjs failed: ${err.message}\n${stderr}`));
+            // err.message repeats stderr; an uncaught error in the bundle quotes its whole minified line, so
+            // stderr is given once, with long lines clipped.
+            if (err) reject(new Error(`memory-node.mjs failed (${err.killed ? 'killed at its timeout' : `exit ${err.code ?? err.signal}`}):\n${clipLines(stderr)}`));
             else resolve(JSON.parse(stdout.trim().split('\n').at(-1)));
           });
       });
