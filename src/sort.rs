@@ -46,41 +46,42 @@ pub(crate) fn heap_sort<T: Ord>(items: &mut [T]) {
 mod tests {
     use super::*;
 
+    /// Every arrangement of up to `max_len` items drawn from `values` values, duplicates included.
+    fn arrangements(max_len: u32, values: u32) -> impl Iterator<Item = Vec<u32>> {
+        (0..=max_len).flat_map(move |len| {
+            (0..values.pow(len))
+                .map(move |code| (0..len).map(|i| code / values.pow(i) % values).collect())
+        })
+    }
+
+    #[track_caller]
+    fn assert_sorts_as_std<T: Ord + Clone + std::fmt::Debug>(
+        items: Vec<T>,
+        sort: impl Fn(&mut [T]),
+    ) {
+        let mut mine = items.clone();
+        sort(&mut mine);
+        let mut std = items;
+        std.sort();
+        assert_eq!(mine, std);
+    }
+
     #[test]
     fn sort_small_orders_as_the_std_sort() {
-        // Every arrangement of up to six items drawn from three values, duplicates included.
-        for len in 0..=6u32 {
-            for code in 0..3u32.pow(len) {
-                let items: Vec<u32> = (0..len).map(|i| code / 3u32.pow(i) % 3).collect();
-                let mut mine = items.clone();
-                sort_small(&mut mine, |a, b| a < b);
-                let mut std = items;
-                std.sort();
-                assert_eq!(mine, std);
-            }
+        for items in arrangements(6, 3) {
+            assert_sorts_as_std(items, |v| sort_small(v, |a, b| a < b));
         }
     }
 
     #[test]
     fn heap_sort_orders_as_the_std_sort() {
-        for len in 0..=7u32 {
-            for code in 0..4u32.pow(len) {
-                let items: Vec<u32> = (0..len).map(|i| code / 4u32.pow(i) % 4).collect();
-                let mut mine = items.clone();
-                heap_sort(&mut mine);
-                let mut std = items;
-                std.sort();
-                assert_eq!(mine, std);
-            }
+        for items in arrangements(7, 4) {
+            assert_sorts_as_std(items, heap_sort);
         }
         let mut rng = crate::test_rng::XorShift(7);
         for len in [100, 1000, 4097] {
             let items: Vec<u64> = (0..len).map(|_| rng.next() % 500).collect();
-            let mut mine = items.clone();
-            heap_sort(&mut mine);
-            let mut std = items;
-            std.sort();
-            assert_eq!(mine, std);
+            assert_sorts_as_std(items, heap_sort);
         }
     }
 }

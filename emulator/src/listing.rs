@@ -342,45 +342,35 @@ fn list_versions(state: &AppState, bucket: &str, req: &Request) -> Reply {
 /// The emulator keeps one status for every bucket (as `--versioning` does), so this sets it for all.
 /// Errors follow OSS's 0012-0000000x pages: a document that is not one, an empty Status, another value.
 pub fn put_versioning(state: &AppState, document: &[u8]) -> Reply {
-    let malformed = || {
-        Reply::read(
-            OssError::new(
-                400,
-                "MalformedXML",
-                "The XML you provided was not well-formed or did not validate against our published schema.",
-            )
-            .ec("0012-00000002"),
-        )
-    };
-    let Ok(doc) = oss_append::xml::parse_flat(document) else {
-        return malformed();
-    };
-    if doc.root != "VersioningConfiguration" {
-        return malformed();
-    }
-    let status = doc.get("Status").unwrap_or_default().trim();
-    let chosen = match status {
-        "Enabled" => versions::Versioning::Enabled,
-        "Suspended" => versions::Versioning::Suspended,
-        "" => {
+    let doc = match oss_append::xml::parse_flat(document) {
+        Ok(doc) if doc.root == "VersioningConfiguration" => doc,
+        _ => {
             return Reply::read(
-                OssError::invalid_argument(
-                    "The Status of the versioning configuration is empty.",
-                    "Status",
-                    "",
+                OssError::new(
+                    400,
+                    "MalformedXML",
+                    "The XML you provided was not well-formed or did not validate against our published schema.",
                 )
-                .ec("0012-00000003"),
+                .ec("0012-00000002"),
             )
         }
+    };
+    let chosen = match doc.get("Status").unwrap_or_default().trim() {
+        "Enabled" => versions::Versioning::Enabled,
+        "Suspended" => versions::Versioning::Suspended,
         other => {
-            return Reply::read(
-                OssError::invalid_argument(
-                    "The Status of the versioning configuration must be Enabled or Suspended.",
-                    "Status",
-                    other,
+            let (message, ec) = if other.is_empty() {
+                (
+                    "The Status of the versioning configuration is empty.",
+                    "0012-00000003",
                 )
-                .ec("0012-00000004"),
-            )
+            } else {
+                (
+                    "The Status of the versioning configuration must be Enabled or Suspended.",
+                    "0012-00000004",
+                )
+            };
+            return Reply::read(OssError::invalid_argument(message, "Status", other).ec(ec));
         }
     };
     state.versions.set(chosen);

@@ -5,6 +5,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
 use crate::http::Request;
+use crate::sort::sort_small;
 
 /// Query parameters that OSS signs as sub-resources in V1.
 ///
@@ -115,7 +116,7 @@ pub fn canonicalized_resource(
             signed.push((k, v));
         }
     }
-    crate::sort::sort_small(&mut signed, |a, b| a.0 < b.0);
+    sort_small(&mut signed, |a, b| a.0 < b.0);
     for (i, (k, v)) in signed.iter().enumerate() {
         resource.push(if i == 0 { '?' } else { '&' });
         resource.push_str(k);

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use crate::encode::{uri_encode, uri_encode_path};
 use crate::headers::X_OSS_CONTENT_SHA256;
 use crate::http::Request;
+use crate::sort::sort_small;
 use crate::strings::join;
 
 /// The algorithm name that opens the string to sign, the `Authorization` header and presigned URLs.
@@ -30,7 +31,7 @@ pub fn effective_additional_headers(req: &Request, requested: &[String]) -> Vec<
         .map(|name| name.trim().to_ascii_lowercase())
         .filter(|name| !name.is_empty() && !is_default_signed(name) && req.headers.contains(name))
         .collect();
-    crate::sort::sort_small(&mut names, |a, b| a < b);
+    sort_small(&mut names, |a, b| a < b);
     names.dedup();
     names
 }
@@ -59,7 +60,7 @@ fn canonical_query(req: &Request) -> String {
         .filter(|(k, _)| k != "x-oss-signature")
         .map(|(k, v)| (uri_encode(k), uri_encode(v)))
         .collect();
-    crate::sort::sort_small(&mut items, |a, b| a < b);
+    sort_small(&mut items, |a, b| a < b);
     let mut out = String::new();
     for (k, v) in items {
         if !out.is_empty() {
