@@ -48,9 +48,26 @@ PROFILE=$profile node --input-type=module -e '
   const args = [...CHROMIUM_ARGS.map((flag) => flag.replace(/^--/, "")), `user-data-dir=${process.env.PROFILE}`];
   console.log(JSON.stringify({ "goog:chromeOptions": { binary: CHROMIUM, args } }));' >"$capabilities"
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON=$capabilities WASM_BINDGEN_TEST_DRIVER_TIMEOUT=60 WASM_BINDGEN_TEST_TIMEOUT=180
+# The runner's page server (tiny_http 0.12, under rouille) can leave a connection unread: when its pool threads all
+# wait on Chrome's idle keep-alive connections, a connection queued behind them is served only once another one
+# arrives. When that is Chrome's request for run.js, the page never loads and ChromeDriver gives up after 300 s
+# ("Loading scripts...", wasm-pack#783). A request of our own each second brings the pool a thread that serves the
+# queued connection after it.
+nudge_page_server() {
+  local host=${OSS_WASM_PAGE_ADDRESS%:*} port=${OSS_WASM_PAGE_ADDRESS##*:}
+  while sleep 1; do
+    timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "GET / HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n\r\n" "$1" "$2" >&3 && cat <&3 >/dev/null' \
+      nudge "$host" "$port" 2>/dev/null || true
+  done
+}
 chrome() {
+  nudge_page_server &
+  local nudger=$! status=0
   WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=$OSS_WASM_PAGE_ADDRESS \
-    wasm-pack test --mode no-install --headless --chrome -- --test wasm 2>&1 | tee "$chrome_log"
+    wasm-pack test --mode no-install --headless --chrome -- --test wasm 2>&1 | tee "$chrome_log" || status=$?
+  kill "$nudger" 2>/dev/null || true
+  wait "$nudger" 2>/dev/null || true
+  return "$status"
 }
 # A browser that never reached the tests (the driver or the session failed to start) gets one more start; a suite
 # that ran is judged as it ran.
